@@ -1,0 +1,132 @@
+"""The shared vocabulary of the install plan: object keys, planned objects, the plan.
+
+Plain frozen data, no Pulumi. Manifests are plain dicts (as YAML loads them); the
+core never mutates a manifest it was given, it returns new ones.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Manifest = dict[str, Any]
+
+# A secret value in a manifest is this token until the Pulumi shell substitutes the
+# Output value; `kfstack plan` never sees a real secret.
+SECRET_TOKEN = "{{kfstack.secret:%s}}"
+SECRET_TOKEN_RE = re.compile(r"\{\{kfstack\.secret:([a-z0-9][a-z0-9.-]*)\}\}")
+
+
+def secret_token(name: str) -> str:
+    """Return the placeholder that stands for the secret `name` inside a manifest."""
+    return SECRET_TOKEN % name
+
+
+@dataclass(frozen=True, order=True)
+class ObjectKey:
+    """Identity of a Kubernetes object: group, kind, namespace ('' if cluster-scoped), name."""
+
+    group: str
+    kind: str
+    namespace: str
+    name: str
+
+    @classmethod
+    def of(cls, manifest: Mapping[str, Any]) -> ObjectKey:
+        """Return the key of a manifest."""
+        api_version = str(manifest.get("apiVersion", ""))
+        group = api_version.rpartition("/")[0]
+        meta = manifest.get("metadata") or {}
+        return cls(group, str(manifest.get("kind", "")), str(meta.get("namespace") or ""),
+                   str(meta.get("name", "")))
+
+    def __str__(self) -> str:
+        kind = f"{self.kind}.{self.group}" if self.group else self.kind
+        where = f"{self.namespace}/" if self.namespace else ""
+        return f"{kind} {where}{self.name}"
+
+    @property
+    def resource_name(self) -> str:
+        """A stable, unique Pulumi resource name for this object."""
+        parts = [self.kind.lower(), self.group or "core", self.namespace or "_", self.name]
+        return ":".join(parts)
+
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of validation or policy on the final objects."""
+
+    rule: str
+    severity: Severity
+    key: ObjectKey | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.key}: " if self.key else ""
+        return f"[{self.severity}] {self.rule}: {where}{self.message}"
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    """A credential the platform needs: from stack config when given, else generated.
+
+    `length` and `special` describe the generated value (pulumi_random.RandomPassword).
+    """
+
+    name: str
+    description: str
+    config_key: str
+    length: int = 32
+    special: bool = False
+
+
+Origin = Literal["release", "stack"]
+
+
+@dataclass(frozen=True)
+class PlannedObject:
+    """One final object of the plan.
+
+    Attributes:
+        key: its identity.
+        manifest: the final manifest (secret values are `secret_token`s).
+        component: the catalogue component it came from.
+        origin: "release" if `kubectl kustomize` of the release renders it, "stack" if
+            the stack's own settings added it (users' Profiles, for example).
+        holds_data: PVCs, databases, object store: protected/retained when the stack says so.
+        reason: for origin "stack", why it was added.
+    """
+
+    key: ObjectKey
+    manifest: Manifest
+    component: str
+    origin: Origin = "release"
+    holds_data: bool = False
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class InstallPlan:
+    """The pure core's answer: final objects, their dependency edges and what was found."""
+
+    release: str
+    components: tuple[str, ...]
+    objects: tuple[PlannedObject, ...]
+    # key -> the keys it must be installed after (only keys of this plan).
+    edges: Mapping[ObjectKey, frozenset[ObjectKey]]
+    waves: tuple[tuple[ObjectKey, ...], ...]
+    critical_path: tuple[ObjectKey, ...]
+    secrets: tuple[SecretSpec, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    source_digest: str = ""
+    meta: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        """Findings that fail the plan."""
+        return tuple(f for f in self.findings if f.severity == "error")

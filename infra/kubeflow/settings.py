@@ -1,0 +1,68 @@
+"""What the stack asks of the Kubeflow platform, as plain frozen data.
+
+`infra/config.py` builds a `KubeflowSettings` from stack config; `kfstack plan`
+builds one from a stack file. The pure core (`infra/kubeflow/*`) takes only this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+ClusterKind = Literal["kind", "existing", "eks", "gke"]
+PipelineDefinitions = Literal["database", "kubernetes"]
+
+
+@dataclass(frozen=True)
+class ManifestSource:
+    """Where the release's manifests come from: a local checkout or a pinned git ref.
+
+    Exactly one of `path` and `git_url` is set. `git_ref` must be a tag or a
+    commit, so that the same stack always renders the same objects.
+    """
+
+    path: Path | None = None
+    git_url: str | None = None
+    git_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class UserProfile:
+    """A Kubeflow user (a Dex static user) and the Profile (namespace) it owns."""
+
+    email: str
+    profile: str
+
+
+@dataclass(frozen=True)
+class KubeflowSettings:
+    """Everything the pure core needs to compute an InstallPlan.
+
+    Attributes:
+        release: Kubeflow release, e.g. "26.03".
+        source: where the manifests of that release are read from.
+        preset: "full", "ml-core" or None when `components` is explicit.
+        components: explicit component names (closed over their needs by the catalogue).
+        cluster_kind: picks overlays (oauth2-proxy m2m overlay, istio gke overlay).
+        kubernetes_version: "1.34" style; objects are validated against its schema.
+        pipeline_definitions: KFP pipeline store: in the database or as Kubernetes resources.
+        users: Dex static users and their profiles; the first one is the admin.
+        registry_mirror: when set, every image is rewritten to this registry prefix.
+        allow_privileged: "namespace/name" of workloads allowed privileged containers.
+        protect_data: stateful objects are protected from deletion and retained (prod).
+        resource_scale: multiplier on container resource requests (dev < 1).
+    """
+
+    release: str = "26.03"
+    source: ManifestSource = field(default_factory=ManifestSource)
+    preset: str | None = "full"
+    components: tuple[str, ...] = ()
+    cluster_kind: ClusterKind = "kind"
+    kubernetes_version: str = "1.34"
+    pipeline_definitions: PipelineDefinitions = "database"
+    users: tuple[UserProfile, ...] = (UserProfile("user@example.com", "kubeflow-user-example-com"),)
+    registry_mirror: str | None = None
+    allow_privileged: tuple[str, ...] = ()
+    protect_data: bool = False
+    resource_scale: float = 1.0
