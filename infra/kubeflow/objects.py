@@ -130,3 +130,38 @@ class InstallPlan:
     def errors(self) -> tuple[Finding, ...]:
         """Findings that fail the plan."""
         return tuple(f for f in self.findings if f.severity == "error")
+
+
+@dataclass(frozen=True)
+class ObjectMatch:
+    """Selects objects by key fields; a field left None matches anything."""
+
+    kind: str | None = None
+    group: str | None = None
+    namespace: str | None = None
+    name: str | None = None
+
+    def matches(self, key: ObjectKey) -> bool:
+        """Return whether `key` is selected."""
+        return all(
+            want is None or want == have
+            for want, have in (
+                (self.kind, key.kind),
+                (self.group, key.group),
+                (self.namespace, key.namespace),
+                (self.name, key.name),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class DeclaredEdge:
+    """An ordering that inference cannot see, declared once per component in the catalogue.
+
+    Every object selected by `dependent` is installed after every object selected by
+    `dependency` (both within the plan).
+    """
+
+    dependent: ObjectMatch
+    dependency: ObjectMatch
+    reason: str
