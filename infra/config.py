@@ -1,0 +1,227 @@
+"""The one place that reads stack config: pulumi.Config or a stack file -> StackConfig.
+
+Every problem is collected and reported at once, each with its key path and what is
+allowed, before any resource is registered. Secrets stay `pulumi.Output` secrets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from infra.config_model import SECRET_KEYS, StackSettings
+from infra.kubeflow.settings import KubeflowSettings, ManifestSource, UserProfile
+
+PROJECT = "kfstack"
+OBJECT_KEYS = ("cluster", "kubeflow", "serving")
+KNOWN_KEYS = (*OBJECT_KEYS, *SECRET_KEYS)
+
+
+class ConfigError(ValueError):
+    """Stack config is invalid; `problems` holds one line per problem, with its key path."""
+
+    def __init__(self, stack: str, problems: Iterable[str]) -> None:
+        self.stack = stack
+        self.problems = tuple(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        count = len(self.problems)
+        noun = "problem" if count == 1 else "problems"
+        super().__init__(f"stack config {stack!r} has {count} {noun}:\n{lines}")
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Validated stack config: the typed settings plus the provided secrets as Outputs."""
+
+    settings: StackSettings
+    project_dir: Path
+    secrets: Mapping[str, Any]  # key -> pulumi.Output[str] (secret)
+
+    @property
+    def stack(self) -> str:
+        """The stack name."""
+        return self.settings.stack
+
+
+def _loc_to_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return f"{PROJECT}:{path}"
+
+
+def _pydantic_problems(error: ValidationError) -> list[str]:
+    problems = []
+    for item in error.errors():
+        loc = tuple(p for p in item["loc"] if p not in ("function-after",))
+        message = str(item["msg"]).removeprefix("Value error, ")
+        got = item.get("input")
+        shown = ""
+        if item["type"] not in ("missing", "value_error") and not isinstance(got, dict | list):
+            shown = f" (got {got!r})"
+        for line in message.split("; "):
+            problems.append(f"{_loc_to_path(loc)}: {line}{shown}")
+    return problems
+
+
+def _decode(key: str, value: Any) -> Any:
+    """Config values reach the program as strings; object keys carry JSON."""
+    if key in OBJECT_KEYS and isinstance(value, str):
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{PROJECT}:{key}: not a valid object ({exc.msg})") from exc
+    return value
+
+
+def parse_settings(
+    raw: Mapping[str, Any], *, stack: str, require_secrets: bool = True
+) -> StackSettings:
+    """Validate raw config (full keys like 'kfstack:cluster') into StackSettings.
+
+    Keys of other namespaces (aws:, gcp:, kubernetes:) are left to their providers.
+    With `require_secrets`, secrets the stack does not generate must be set
+    (`pulumi up`); `kfstack plan` needs no secret value and passes False.
+
+    Raises:
+        ConfigError: listing every problem found.
+    """
+    problems: list[str] = []
+    values: dict[str, Any] = {}
+    provided_secrets: set[str] = set()
+    for full_key, value in sorted(raw.items()):
+        namespace, _, key = full_key.partition(":")
+        if namespace != PROJECT:
+            continue
+        if key not in KNOWN_KEYS:
+            problems.append(f"{full_key}: unknown key; allowed: {', '.join(KNOWN_KEYS)}")
+        elif key in SECRET_KEYS:
+            provided_secrets.add(key)
+        else:
+            try:
+                values[key] = _decode(key, value)
+            except ValueError as exc:
+                problems.append(str(exc))
+    values["stack"] = stack
+    values["provided_secrets"] = frozenset(provided_secrets)
+    try:
+        settings = StackSettings.model_validate(values)
+    except ValidationError as exc:
+        problems.extend(_pydantic_problems(exc))
+        raise ConfigError(stack, problems) from None
+    if require_secrets:
+        problems.extend(
+            f"{PROJECT}:{key}: required secret ({SECRET_KEYS[key]}) because "
+            f"{PROJECT}:kubeflow.generateSecrets is false; set it with "
+            f"`pulumi config set --secret {PROJECT}:{key} ...`"
+            for key in settings.missing_secrets()
+        )
+    if problems:
+        raise ConfigError(stack, problems)
+    return settings
+
+
+def read_stack_file(path: Path) -> dict[str, Any]:
+    """Read `stacks/Pulumi.<env>.yaml` into raw config; secure values become markers.
+
+    Raises:
+        ConfigError: the file is missing or is not a Pulumi stack file.
+    """
+    stack = stack_name_of(path)
+    if not path.is_file():
+        raise ConfigError(stack, [f"{path}: stack file not found"])
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(stack, [f"{path}: not valid YAML: {exc}"]) from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if config is None:
+        return {}
+    if not isinstance(config, dict):
+        raise ConfigError(stack, [f"{path}: 'config' must be a mapping"])
+    return {str(k): v for k, v in config.items()}
+
+
+def stack_name_of(path: Path) -> str:
+    """`stacks/Pulumi.dev.yaml` -> 'dev'."""
+    name = path.name
+    for suffix in (".yaml", ".yml"):
+        name = name.removesuffix(suffix)
+    return name.removeprefix("Pulumi.")
+
+
+def kubeflow_settings(settings: StackSettings, *, base: Path) -> KubeflowSettings:
+    """The pure core's view of the stack: what to install and how."""
+    kf = settings.kubeflow
+    source_path = settings.source_path(base)
+    git = kf.source.git
+    source = ManifestSource(
+        path=source_path,
+        git_url=git.url if git else None,
+        git_ref=git.ref if git else None,
+    )
+    return KubeflowSettings(
+        release=kf.release,
+        source=source,
+        preset=kf.preset,
+        components=kf.components,
+        cluster_kind=settings.cluster.kind,
+        kubernetes_version=settings.cluster.kubernetes_version,
+        pipeline_definitions=kf.pipeline_definitions,
+        users=tuple(UserProfile(u.email, u.resolved_profile()) for u in kf.users),
+        registry_mirror=kf.registry_mirror,
+        allow_privileged=kf.allow_privileged,
+        protect_data=kf.protect_data,
+        resource_scale=kf.resource_scale,
+    )
+
+
+def settings_from_stack_file(path: Path) -> StackSettings:
+    """Validate a stack file without Pulumi (for `kfstack plan` and CI)."""
+    return parse_settings(read_stack_file(path), stack=stack_name_of(path), require_secrets=False)
+
+
+def kubeflow_settings_from_stack_file(path: Path) -> KubeflowSettings:
+    """The KubeflowSettings of a stack file; relative paths resolve against the project."""
+    settings = settings_from_stack_file(path)
+    return kubeflow_settings(settings, base=project_dir_of(path.resolve().parent))
+
+
+def project_dir_of(start: Path) -> Path:
+    """The nearest directory holding Pulumi.yaml, from `start` upwards (else `start`)."""
+    for candidate in (start, *start.parents):
+        if (candidate / "Pulumi.yaml").is_file():
+            return candidate
+    return start
+
+
+def _engine_config() -> dict[str, Any]:
+    from pulumi.runtime import config as runtime_config  # noqa: PLC0415
+
+    merged: dict[str, Any] = dict(runtime_config.get_config_env())
+    merged.update(runtime_config.CONFIG.get())
+    return merged
+
+
+def load_stack_config() -> StackConfig:
+    """Read and validate this stack's config under the Pulumi engine (or its mocks).
+
+    Raises:
+        ConfigError: listing every problem, before any resource is registered.
+    """
+    import pulumi  # noqa: PLC0415
+
+    settings = parse_settings(_engine_config(), stack=pulumi.get_stack())
+    config = pulumi.Config(PROJECT)
+    secrets = {key: config.require_secret(key) for key in sorted(settings.provided_secrets)}
+    return StackConfig(
+        settings=settings,
+        project_dir=project_dir_of(Path.cwd()),
+        secrets=secrets,
+    )

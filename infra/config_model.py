@@ -1,0 +1,244 @@
+"""The typed shape of stack config: pydantic models with the one set of defaults.
+
+Pure data, no Pulumi: `infra/config.py` feeds these models from `pulumi.Config` (under
+the engine) or from a stack file (`kfstack plan`). Keys are camelCase in the stack
+files, as is usual for Pulumi config; every model forbids unknown keys.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+# Kubernetes minor versions each Kubeflow release is tested with (its release notes);
+# the plan validates objects against the schema of the chosen one.
+SUPPORTED_KUBERNETES: dict[str, tuple[str, ...]] = {
+    "26.03": ("1.32", "1.33", "1.34", "1.35"),
+}
+
+# Default node size per cloud: Kubeflow `full` needs ~16 GB RAM and 8 cores in all.
+DEFAULT_NODE_TYPE: dict[str, str] = {"eks": "m6i.2xlarge", "gke": "e2-standard-8"}
+
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=True,
+        strict=False,
+    )
+
+
+class ClusterConfig(_Model):
+    """`kfstack:cluster`: which cluster the stack makes or uses, and its size."""
+
+    kind: Literal["kind", "existing", "eks", "gke"] = "kind"
+    name: str | None = Field(default=None, description="Cluster name; kfstack-<stack> if unset.")
+    kubernetes_version: str = Field(default="1.34", pattern=r"^1\.\d+$")
+    node_count: int = Field(default=1, ge=1, le=100)
+    node_type: str | None = None
+    disk_size_gb: int = Field(default=100, ge=20, le=16384)
+    region: str | None = None
+    zone: str | None = None
+    project: str | None = None
+    kubeconfig: str | None = None
+    context: str | None = None
+    gateway_host_port: int = Field(default=8080, ge=1, le=65535)
+    can_provision_load_balancers: bool | None = None
+    default_storage_class: str | None = None
+
+    @field_validator("name")
+    @classmethod
+    def _dns_name(cls, value: str | None) -> str | None:
+        if value is not None and not _DNS_LABEL.match(value):
+            raise ValueError("must be a DNS label: lowercase letters, digits and '-', <= 63")
+        return value
+
+    @model_validator(mode="after")
+    def _per_kind(self) -> Self:
+        problems = _cluster_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def resolved_node_type(self) -> str | None:
+        """The node machine type, defaulted per cloud."""
+        return self.node_type or DEFAULT_NODE_TYPE.get(self.kind)
+
+
+def _cluster_problems(cluster: ClusterConfig) -> list[str]:
+    problems: list[str] = []
+    kind = cluster.kind
+    if kind in ("eks", "gke") and not cluster.region:
+        problems.append(f"region is required when kind is {kind!r}")
+    if kind == "gke" and not cluster.project:
+        problems.append("project (the GCP project id) is required when kind is 'gke'")
+    if kind == "existing" and not cluster.kubeconfig:
+        problems.append("kubeconfig (a path or the content) is required when kind is 'existing'")
+    if kind != "existing" and (cluster.kubeconfig or cluster.context):
+        problems.append(f"kubeconfig/context apply only to kind 'existing', not {kind!r}")
+    if kind in ("kind", "existing") and (cluster.region or cluster.project):
+        problems.append(f"region/project apply only to kinds 'eks' and 'gke', not {kind!r}")
+    if kind == "kind" and cluster.node_count > 3:
+        problems.append("a local kind cluster has at most 3 nodes (nodeCount <= 3)")
+    return problems
+
+
+class GitSource(_Model):
+    """A pinned git source of the release's manifests."""
+
+    url: str = "https://github.com/kubeflow/manifests.git"
+    ref: str = Field(min_length=1, description="A tag or commit; never a branch.")
+
+
+class SourceConfig(_Model):
+    """`kfstack:kubeflow.source`: a local path (air-gapped, tests) or a pinned git ref."""
+
+    path: str | None = None
+    git: GitSource | None = None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> Self:
+        if (self.path is None) == (self.git is None):
+            raise ValueError("set exactly one of 'path' and 'git'")
+        return self
+
+
+class UserConfig(_Model):
+    """A Kubeflow user: a Dex static user and the Profile (namespace) it owns."""
+
+    email: str
+    profile: str | None = None
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str) -> str:
+        if not _EMAIL.match(value):
+            raise ValueError("must be an email address")
+        return value
+
+    @field_validator("profile")
+    @classmethod
+    def _profile(cls, value: str | None) -> str | None:
+        if value is not None and not _DNS_LABEL.match(value):
+            raise ValueError("must be a DNS label (it names a namespace)")
+        return value
+
+    def resolved_profile(self) -> str:
+        """The profile name; by default derived from the email, as Kubeflow does."""
+        if self.profile:
+            return self.profile
+        slug = re.sub(r"[^a-z0-9]+", "-", self.email.lower()).strip("-")
+        return f"kubeflow-{slug}"[:63].rstrip("-")
+
+
+class KubeflowConfig(_Model):
+    """`kfstack:kubeflow`: the platform release, its components and its settings."""
+
+    release: str = "26.03"
+    source: SourceConfig = Field(
+        default_factory=lambda: SourceConfig(git=GitSource(ref="26.03")),
+    )
+    preset: Literal["full", "ml-core"] | None = "full"
+    components: tuple[str, ...] = ()
+    pipeline_definitions: Literal["database", "kubernetes"] = "database"
+    users: tuple[UserConfig, ...] = (UserConfig(email="user@example.com"),)
+    registry_mirror: str | None = None
+    allow_privileged: tuple[str, ...] = ()
+    protect_data: bool = False
+    resource_scale: float = Field(default=1.0, gt=0.0, le=4.0)
+    generate_secrets: bool = True
+
+    @model_validator(mode="after")
+    def _selection(self) -> Self:
+        if self.preset is None and not self.components:
+            raise ValueError("set a preset ('full', 'ml-core') or a list of components")
+        if self.release not in SUPPORTED_KUBERNETES:
+            known = ", ".join(sorted(SUPPORTED_KUBERNETES))
+            raise ValueError(f"release {self.release!r} is not supported; known: {known}")
+        if not self.users:
+            raise ValueError("users needs at least one user (the first is the admin)")
+        return self
+
+
+class ServingConfig(_Model):
+    """`kfstack:serving`: the ml outputs the stack registers and serves."""
+
+    pipeline_package: str | None = None
+    release_record: str | None = None
+    namespace: str | None = None
+    storage: Literal["uri", "model-registry"] = "uri"
+    runtime_version: str = "2.19.0"
+    min_replicas: int = Field(default=1, ge=0, le=100)
+    max_replicas: int = Field(default=2, ge=1, le=100)
+    canary_traffic_percent: int = Field(default=10, ge=0, le=100)
+    cpu: str = "1"
+    memory: str = "2Gi"
+    service_account: str | None = None
+
+    @model_validator(mode="after")
+    def _replicas(self) -> Self:
+        if self.max_replicas < self.min_replicas:
+            raise ValueError("maxReplicas must be >= minReplicas")
+        if self.pipeline_package is None and self.release_record is None:
+            raise ValueError("set pipelinePackage and/or releaseRecord, or leave out 'serving'")
+        return self
+
+
+# The secret config keys: (key, what it is). Each, when absent, is generated and kept
+# in state (unless kubeflow.generateSecrets is false, as in prod).
+SECRET_KEYS: dict[str, str] = {
+    "dexPassword": "password of the Dex static users",
+    "oauth2ProxyClientSecret": "OIDC client secret shared by Dex and oauth2-proxy",
+    "oauth2ProxyCookieSecret": "oauth2-proxy cookie secret (32 bytes)",
+    "objectStoreSecretKey": "Kubeflow Pipelines object store secret key",
+    "pipelinesDbPassword": "Kubeflow Pipelines MySQL root password",
+    "katibDbPassword": "Katib MySQL root password",
+}
+
+
+class StackSettings(_Model):
+    """The whole non-secret stack config, validated; secrets are listed by presence only."""
+
+    stack: str = Field(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    kubeflow: KubeflowConfig = Field(default_factory=KubeflowConfig)
+    serving: ServingConfig | None = None
+    provided_secrets: frozenset[str] = frozenset()
+
+    @model_validator(mode="after")
+    def _cross(self) -> Self:
+        supported = SUPPORTED_KUBERNETES[self.kubeflow.release]
+        if self.cluster.kubernetes_version not in supported:
+            raise ValueError(
+                f"cluster.kubernetesVersion {self.cluster.kubernetes_version!r} is not "
+                f"supported by Kubeflow {self.kubeflow.release}; allowed: {', '.join(supported)}"
+            )
+        return self
+
+    def missing_secrets(self) -> tuple[str, ...]:
+        """Secret keys that must be set because the stack does not generate them."""
+        if self.kubeflow.generate_secrets:
+            return ()
+        return tuple(sorted(set(SECRET_KEYS) - self.provided_secrets))
+
+    @property
+    def cluster_name(self) -> str:
+        """The cluster's name: configured, or kfstack-<stack>."""
+        return self.cluster.name or f"kfstack-{self.stack.lower()}"[:63]
+
+    def source_path(self, base: Path) -> Path | None:
+        """The manifests path made absolute against `base` (the project dir), if a path."""
+        raw = self.kubeflow.source.path
+        if raw is None:
+            return None
+        path = Path(raw).expanduser()
+        return path if path.is_absolute() else (base / path).resolve()
