@@ -1,0 +1,244 @@
+"""The install graph: dependency inference, readiness annotations, cycle check, waves.
+
+`infer_edges` returns, for every object of the plan, the objects it must be installed
+after (see edges.py for each rule). Webhook edges are added last and never point from
+an object the webhook configuration is itself installed after (its backing objects):
+those are admitted before the webhook exists, so the webhook can never wait on itself.
+What is left is checked for cycles by `install_waves`, which raises `CycleError`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+
+from infra.kubeflow.edges import (
+    CERT_MANAGER_GROUP,
+    INJECT_CA_FROM,
+    Edge,
+    PlanIndex,
+    cert_manager_edges,
+    crd_edges,
+    declared_edges,
+    fail_closed_webhooks,
+    namespace_edges,
+    pod_needs_edges,
+    webhook_backend_edges,
+    webhook_edges,
+)
+from infra.kubeflow.objects import DeclaredEdge, Manifest, ObjectKey
+from infra.kubeflow.webhooks import WEBHOOK_KINDS
+
+__all__ = [
+    "CycleError",
+    "Edge",
+    "add_readiness_annotations",
+    "critical_path",
+    "explain_edges",
+    "infer_edges",
+    "install_waves",
+]
+
+Edges = Mapping[ObjectKey, Iterable[ObjectKey]]
+
+WAIT_FOR = "pulumi.com/waitFor"
+INJECT_CA_FROM_SECRET = "cert-manager.io/inject-ca-from-secret"
+CRD_ESTABLISHED = "condition=Established"
+CERTIFICATE_READY = "condition=Ready"
+WEBHOOK_CA_INJECTED = "jsonpath={.webhooks[*].clientConfig.caBundle}"
+CONVERSION_CA_INJECTED = "jsonpath={.spec.conversion.webhook.clientConfig.caBundle}"
+
+
+class CycleError(ValueError):
+    """The install graph has a cycle; `cycle` lists its objects in dependency order."""
+
+    def __init__(self, cycle: Sequence[ObjectKey]) -> None:
+        self.cycle: tuple[ObjectKey, ...] = tuple(cycle)
+        chain = " -> ".join(str(k) for k in (*self.cycle, self.cycle[0]))
+        super().__init__(
+            f"dependency cycle between {len(self.cycle)} objects (each depends on the next): "
+            f"{chain}; declare the order in the catalogue or drop one of these edges"
+        )
+
+
+def explain_edges(
+    manifests: Sequence[Manifest], declared: Sequence[DeclaredEdge] = ()
+) -> list[Edge]:
+    """Return every inferred edge with the rule that produced it, sorted, without duplicates.
+
+    Only edges between objects of `manifests` are kept, and no object depends on itself.
+    """
+    index = PlanIndex.of(manifests)
+    webhooks = fail_closed_webhooks(index)
+    base = _keep(
+        index,
+        [
+            *crd_edges(index),
+            *namespace_edges(index),
+            *cert_manager_edges(index),
+            *pod_needs_edges(index),
+            *declared_edges(index, declared),
+            *webhook_backend_edges(index, webhooks),
+        ],
+    )
+    configs = {w.config for w in webhooks}
+    backing = _ancestors(_adjacency(base), configs)
+    return sorted(set(base) | set(_keep(index, webhook_edges(index, webhooks, backing))))
+
+
+def infer_edges(
+    manifests: Sequence[Manifest], declared: Sequence[DeclaredEdge] = ()
+) -> dict[ObjectKey, frozenset[ObjectKey]]:
+    """Return key -> the keys it must be installed after, for every object of the plan."""
+    edges: dict[ObjectKey, set[ObjectKey]] = {ObjectKey.of(m): set() for m in manifests}
+    for edge in explain_edges(manifests, declared):
+        edges[edge.dependent].add(edge.dependency)
+    return {key: frozenset(deps) for key, deps in edges.items()}
+
+
+def _keep(index: PlanIndex, edges: Iterable[Edge]) -> list[Edge]:
+    return [
+        e
+        for e in edges
+        if e.dependent != e.dependency
+        and e.dependent in index.by_key
+        and e.dependency in index.by_key
+    ]
+
+
+def _adjacency(edges: Iterable[Edge]) -> dict[ObjectKey, set[ObjectKey]]:
+    graph: dict[ObjectKey, set[ObjectKey]] = {}
+    for edge in edges:
+        graph.setdefault(edge.dependent, set()).add(edge.dependency)
+    return graph
+
+
+def _ancestors(
+    graph: Mapping[ObjectKey, Iterable[ObjectKey]], roots: Iterable[ObjectKey]
+) -> dict[ObjectKey, frozenset[ObjectKey]]:
+    """Return root -> everything it transitively depends on."""
+    found = {}
+    for root in roots:
+        seen: set[ObjectKey] = set()
+        stack = list(graph.get(root, ()))
+        while stack:
+            key = stack.pop()
+            if key not in seen:
+                seen.add(key)
+                stack.extend(graph.get(key, ()))
+        found[root] = frozenset(seen)
+    return found
+
+
+def _wait_for(manifest: Manifest) -> list[str]:
+    """Return the readiness conditions the provider would not await by itself.
+
+    CRDs: Established, else their custom resources fail with "no matches for kind".
+    cert-manager Certificates: Ready, so the Secret they issue exists. Webhook
+    configurations (and conversion-webhook CRDs) whose CA cert-manager's cainjector
+    fills: until a caBundle is set, every call to the webhook fails TLS verification.
+    """
+    key = ObjectKey.of(manifest)
+    annotations = (manifest.get("metadata") or {}).get("annotations") or {}
+    injected = INJECT_CA_FROM in annotations or INJECT_CA_FROM_SECRET in annotations
+    conditions = []
+    if key.kind == "CustomResourceDefinition" and key.group == "apiextensions.k8s.io":
+        conditions.append(CRD_ESTABLISHED)
+        conversion = (manifest.get("spec") or {}).get("conversion") or {}
+        if injected and conversion.get("strategy") == "Webhook":
+            conditions.append(CONVERSION_CA_INJECTED)
+    elif key.group == CERT_MANAGER_GROUP and key.kind == "Certificate":
+        conditions.append(CERTIFICATE_READY)
+    elif key.kind in WEBHOOK_KINDS and injected:
+        conditions.append(WEBHOOK_CA_INJECTED)
+    return conditions
+
+
+def add_readiness_annotations(manifests: Sequence[Manifest]) -> list[Manifest]:
+    """Return the manifests with `pulumi.com/waitFor` where the provider would not wait.
+
+    Several conditions are written as a JSON list (the provider ANDs them). An existing
+    `pulumi.com/waitFor` is kept as the author's choice. The input is never mutated:
+    a changed manifest is a new dict with new metadata and annotations (the rest is
+    shared); an unchanged one is returned as is.
+    """
+    result = []
+    for manifest in manifests:
+        metadata = manifest.get("metadata") or {}
+        annotations = metadata.get("annotations") or {}
+        conditions = _wait_for(manifest)
+        if not conditions or WAIT_FOR in annotations:
+            result.append(manifest)
+            continue
+        value = conditions[0] if len(conditions) == 1 else json.dumps(conditions)
+        result.append(
+            {**manifest, "metadata": {**metadata, "annotations": {**annotations, WAIT_FOR: value}}}
+        )
+    return result
+
+
+def _find_cycle(remaining: set[ObjectKey], edges: Edges) -> list[ObjectKey]:
+    """Return one cycle among `remaining` (nodes that all lie on or before a cycle)."""
+    start = min(remaining)
+    path: list[ObjectKey] = []
+    position: dict[ObjectKey, int] = {}
+    node = start
+    while node not in position:
+        position[node] = len(path)
+        path.append(node)
+        node = min(d for d in edges.get(node, ()) if d in remaining)
+    return path[position[node] :]
+
+
+def install_waves(keys: Sequence[ObjectKey], edges: Edges) -> tuple[tuple[ObjectKey, ...], ...]:
+    """Return the keys in topological levels: wave n only depends on waves before it.
+
+    Edges to keys outside `keys` are ignored; each wave is sorted.
+
+    Raises:
+        CycleError: naming the objects of one cycle.
+
+    """
+    wanted = set(keys)
+    pending = {k: {d for d in edges.get(k, ()) if d in wanted and d != k} for k in wanted}
+    waves = []
+    while pending:
+        ready = sorted(k for k, deps in pending.items() if not deps)
+        if not ready:
+            raise CycleError(_find_cycle(set(pending), pending))
+        waves.append(tuple(ready))
+        for key in ready:
+            del pending[key]
+        done = set(ready)
+        for waiting in pending.values():
+            waiting.difference_update(done)
+    return tuple(waves)
+
+
+def critical_path(keys: Sequence[ObjectKey], edges: Edges) -> tuple[ObjectKey, ...]:
+    """Return the longest dependency chain, first-installed first.
+
+    Ties go to the smallest key, so the answer is deterministic; each element depends on
+    the one before it.
+
+    Raises:
+        CycleError: naming the objects of one cycle.
+
+    """
+    wanted = set(keys)
+    length: dict[ObjectKey, int] = {}
+    previous: dict[ObjectKey, ObjectKey | None] = {}
+    for wave in install_waves(keys, edges):
+        for key in wave:
+            deps = sorted(d for d in edges.get(key, ()) if d in wanted and d != key)
+            best = min(deps, key=lambda d: (-length[d], d), default=None)
+            previous[key] = best
+            length[key] = 1 + (length[best] if best is not None else 0)
+    if not length:
+        return ()
+    node: ObjectKey | None = min(length, key=lambda k: (-length[k], k))
+    chain = []
+    while node is not None:
+        chain.append(node)
+        node = previous[node]
+    return tuple(reversed(chain))
