@@ -1,0 +1,436 @@
+"""A small typed client for the Model Registry REST API (v1alpha3, server v0.3.7).
+
+Only what kfstack needs: registered models, their versions and the versions' model artifacts,
+found by name, created, patched and archived. The registry has no DELETE: retiring an entry
+means setting its state to ``ARCHIVED``. Every non-2xx answer raises `RegistryError` naming
+the method, the path, the status and the server's own message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final, Literal
+
+import requests
+
+__all__ = [
+    "ARCHIVED",
+    "LIVE",
+    "MODEL_ARTIFACT",
+    "MetadataScalar",
+    "ModelArtifact",
+    "ModelVersion",
+    "RegisteredModel",
+    "RegistryClient",
+    "RegistryError",
+    "decode_custom_properties",
+    "encode_custom_properties",
+]
+
+State = Literal["LIVE", "ARCHIVED"]
+LIVE: Final = "LIVE"
+ARCHIVED: Final = "ARCHIVED"
+MODEL_ARTIFACT = "model-artifact"
+MetadataScalar = str | float | int | bool
+_MAX_PAGES = 1000
+
+
+class RegistryError(RuntimeError):
+    """A registry call that failed: transport error or a 4xx/5xx answer.
+
+    Attributes:
+        method: HTTP method.
+        path: Path below the API base URL.
+        status: HTTP status, or None when the server was not reached.
+        message: The server's message (its ``Error.message``) or the transport error.
+
+    """
+
+    def __init__(self, *, method: str, path: str, status: int | None, message: str) -> None:
+        self.method, self.path, self.status, self.message = method, path, status, message
+        where = f"{method} {path}"
+        what = f"HTTP {status}" if status is not None else "no response"
+        super().__init__(f"model registry: {where} failed ({what}): {message}")
+
+
+def encode_custom_properties(values: Mapping[str, MetadataScalar]) -> dict[str, dict[str, Any]]:
+    """Encode plain values as the contract's ``MetadataValue`` objects.
+
+    A bool becomes ``MetadataBoolValue``, an int ``MetadataIntValue`` (int64 as a string, as
+    the contract says), a float ``MetadataDoubleValue`` and a str ``MetadataStringValue``.
+    Pass metrics as floats so that ``1`` is stored as a double.
+
+    Args:
+        values: Property name to value.
+
+    Returns:
+        The ``customProperties`` object.
+
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for key, value in values.items():
+        if isinstance(value, bool):
+            out[key] = {"metadataType": "MetadataBoolValue", "bool_value": value}
+        elif isinstance(value, int):
+            out[key] = {"metadataType": "MetadataIntValue", "int_value": str(value)}
+        elif isinstance(value, float):
+            out[key] = {"metadataType": "MetadataDoubleValue", "double_value": value}
+        elif isinstance(value, str):
+            out[key] = {"metadataType": "MetadataStringValue", "string_value": value}
+        else:
+            raise TypeError(f"custom property {key!r}: unsupported type {type(value).__name__}")
+    return out
+
+
+def decode_custom_properties(raw: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Decode ``MetadataValue`` objects to plain values (struct and proto values stay raw)."""
+    out: dict[str, Any] = {}
+    for key, value in (raw or {}).items():
+        kind = value.get("metadataType")
+        if kind == "MetadataIntValue":
+            out[key] = int(value["int_value"])
+        elif kind == "MetadataDoubleValue":
+            out[key] = float(value["double_value"])
+        elif kind == "MetadataStringValue":
+            out[key] = value["string_value"]
+        elif kind == "MetadataBoolValue":
+            out[key] = bool(value["bool_value"])
+        else:
+            out[key] = value
+    return out
+
+
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A registered model (the name that versions belong to)."""
+
+    id: str
+    name: str
+    state: str = LIVE
+    description: str = ""
+    custom_properties: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> RegisteredModel:
+        """Build from a ``RegisteredModel`` response body."""
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name", "")),
+            state=str(data.get("state", LIVE)),
+            description=str(data.get("description", "")),
+            custom_properties=dict(data.get("customProperties") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class ModelVersion:
+    """A version of a registered model."""
+
+    id: str
+    name: str
+    registered_model_id: str
+    state: str = LIVE
+    description: str = ""
+    custom_properties: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> ModelVersion:
+        """Build from a ``ModelVersion`` response body."""
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name", "")),
+            registered_model_id=str(data.get("registeredModelId", "")),
+            state=str(data.get("state", LIVE)),
+            description=str(data.get("description", "")),
+            custom_properties=dict(data.get("customProperties") or {}),
+        )
+
+
+@dataclass(frozen=True)
+class ModelArtifact:
+    """The stored model files of a version: URI, format, storage access."""
+
+    id: str
+    name: str
+    uri: str
+    model_format_name: str = ""
+    model_format_version: str = ""
+    storage_key: str | None = None
+    service_account_name: str | None = None
+    state: str = "UNKNOWN"
+    description: str = ""
+    custom_properties: Mapping[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_api(cls, data: Mapping[str, Any]) -> ModelArtifact:
+        """Build from a ``ModelArtifact`` response body."""
+        return cls(
+            id=str(data["id"]),
+            name=str(data.get("name", "")),
+            uri=str(data.get("uri", "")),
+            model_format_name=str(data.get("modelFormatName", "")),
+            model_format_version=str(data.get("modelFormatVersion", "")),
+            storage_key=data.get("storageKey"),
+            service_account_name=data.get("serviceAccountName"),
+            state=str(data.get("state", "UNKNOWN")),
+            description=str(data.get("description", "")),
+            custom_properties=dict(data.get("customProperties") or {}),
+        )
+
+
+def _body(**fields: Any) -> dict[str, Any]:
+    """Drop the fields that are None: an absent field is left unchanged by a PATCH."""
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+class RegistryClient:
+    """Typed calls to one Model Registry.
+
+    Args:
+        api_url: Base URL of the REST API, ending in ``/api/model_registry/v1alpha3``.
+        session: A configured session (see `infra.registry.kubeconfig.open_session`).
+        timeout: Seconds to wait for the connection and for each response.
+        page_size: Items per page when listing.
+
+    """
+
+    def __init__(
+        self,
+        api_url: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 30.0,
+        page_size: int = 100,
+    ) -> None:
+        self.api_url = api_url.rstrip("/")
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self._page_size = page_size
+
+    # -- transport ---------------------------------------------------------------------------
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Mapping[str, Any] | None = None,
+    ) -> requests.Response:
+        try:
+            return self._session.request(
+                method,
+                self.api_url + path,
+                params=params,
+                json=body,
+                timeout=self._timeout,
+                # Passed explicitly: requests lets REQUESTS_CA_BUNDLE override session.verify.
+                verify=self._session.verify,
+            )
+        except requests.Timeout:
+            message = f"timed out after {self._timeout}s"
+        except requests.RequestException as exc:
+            message = f"cannot reach registry: {exc}"
+        raise RegistryError(method=method, path=path, status=None, message=message)
+
+    def _json(self, response: requests.Response, method: str, path: str) -> dict[str, Any]:
+        if not response.ok:
+            raise RegistryError(
+                method=method, path=path, status=response.status_code, message=_message(response)
+            )
+        return dict(response.json())
+
+    def _find(self, path: str, **params: str) -> dict[str, Any] | None:
+        """GET that answers None for a 404 (a find or a get of something absent)."""
+        response = self._request("GET", path, params=params)
+        return None if response.status_code == 404 else self._json(response, "GET", path)
+
+    def _get(self, path: str, **params: str) -> dict[str, Any]:
+        return self._json(self._request("GET", path, params=params), "GET", path)
+
+    def _send(self, method: str, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._json(self._request(method, path, body=body), method, path)
+
+    def _pages(self, path: str, **params: str) -> Iterator[dict[str, Any]]:
+        token, seen = "", set()
+        for _ in range(_MAX_PAGES):
+            query = dict(params, pageSize=str(self._page_size))
+            if token:
+                query["nextPageToken"] = token
+            page = self._get(path, **query)
+            yield from page.get("items") or []
+            token = page.get("nextPageToken") or ""
+            if not token or token in seen:
+                return
+            seen.add(token)
+
+    # -- registered models -------------------------------------------------------------------
+
+    def find_registered_model(self, name: str) -> RegisteredModel | None:
+        """Return the registered model with this name, or None."""
+        data = self._find("/registered_model", name=name)
+        return RegisteredModel.from_api(data) if data else None
+
+    def get_registered_model(self, model_id: str) -> RegisteredModel | None:
+        """Return the registered model with this id, or None."""
+        data = self._find(f"/registered_models/{model_id}")
+        return RegisteredModel.from_api(data) if data else None
+
+    def create_registered_model(
+        self,
+        name: str,
+        *,
+        description: str | None = None,
+        custom_properties: Mapping[str, Any] | None = None,
+    ) -> RegisteredModel:
+        """Create a registered model (names are unique: a duplicate is a 409)."""
+        body = _body(name=name, description=description, customProperties=custom_properties)
+        return RegisteredModel.from_api(self._send("POST", "/registered_models", body))
+
+    def update_registered_model(
+        self,
+        model_id: str,
+        *,
+        description: str | None = None,
+        custom_properties: Mapping[str, Any] | None = None,
+        state: State | None = None,
+    ) -> RegisteredModel:
+        """Patch a registered model; fields left None are unchanged."""
+        body = _body(description=description, customProperties=custom_properties, state=state)
+        path = f"/registered_models/{model_id}"
+        return RegisteredModel.from_api(self._send("PATCH", path, body))
+
+    def archive_registered_model(self, model_id: str) -> RegisteredModel:
+        """Archive a registered model (the registry has no DELETE)."""
+        return self.update_registered_model(model_id, state=ARCHIVED)
+
+    # -- model versions ----------------------------------------------------------------------
+
+    def find_model_version(self, name: str, *, registered_model_id: str) -> ModelVersion | None:
+        """Return the version with this name within a registered model, or None."""
+        data = self._find("/model_version", name=name, parentResourceId=registered_model_id)
+        return ModelVersion.from_api(data) if data else None
+
+    def get_model_version(self, version_id: str) -> ModelVersion | None:
+        """Return the model version with this id, or None."""
+        data = self._find(f"/model_versions/{version_id}")
+        return ModelVersion.from_api(data) if data else None
+
+    def list_model_versions(self, registered_model_id: str) -> list[ModelVersion]:
+        """Return every version of a registered model, all pages."""
+        path = f"/registered_models/{registered_model_id}/versions"
+        return [ModelVersion.from_api(item) for item in self._pages(path)]
+
+    def create_model_version(
+        self,
+        name: str,
+        *,
+        registered_model_id: str,
+        description: str | None = None,
+        custom_properties: Mapping[str, Any] | None = None,
+        author: str | None = None,
+    ) -> ModelVersion:
+        """Create a version of a registered model."""
+        body = _body(
+            name=name,
+            registeredModelId=registered_model_id,
+            description=description,
+            customProperties=custom_properties,
+            author=author,
+        )
+        return ModelVersion.from_api(self._send("POST", "/model_versions", body))
+
+    def update_model_version(
+        self,
+        version_id: str,
+        *,
+        description: str | None = None,
+        custom_properties: Mapping[str, Any] | None = None,
+        state: State | None = None,
+    ) -> ModelVersion:
+        """Patch a model version; fields left None are unchanged."""
+        body = _body(description=description, customProperties=custom_properties, state=state)
+        path = f"/model_versions/{version_id}"
+        return ModelVersion.from_api(self._send("PATCH", path, body))
+
+    def archive_model_version(self, version_id: str) -> ModelVersion:
+        """Archive a model version (the registry has no DELETE)."""
+        return self.update_model_version(version_id, state=ARCHIVED)
+
+    # -- model artifacts ---------------------------------------------------------------------
+
+    def list_model_artifacts(self, version_id: str) -> list[ModelArtifact]:
+        """Return the model artifacts of a version, all pages."""
+        path = f"/model_versions/{version_id}/artifacts"
+        items = self._pages(path, artifactType=MODEL_ARTIFACT)
+        return [ModelArtifact.from_api(i) for i in items if i.get("artifactType") == MODEL_ARTIFACT]
+
+    def get_model_artifact(self, artifact_id: str) -> ModelArtifact | None:
+        """Return the model artifact with this id, or None."""
+        data = self._find(f"/model_artifacts/{artifact_id}")
+        return ModelArtifact.from_api(data) if data else None
+
+    def create_model_artifact(
+        self,
+        version_id: str,
+        *,
+        name: str,
+        uri: str,
+        model_format_name: str,
+        model_format_version: str,
+        storage_key: str | None = None,
+        service_account_name: str | None = None,
+        description: str | None = None,
+        custom_properties: Mapping[str, Any] | None = None,
+    ) -> ModelArtifact:
+        """Create a model artifact and attach it to a version."""
+        body = _body(
+            artifactType=MODEL_ARTIFACT,
+            name=name,
+            uri=uri,
+            modelFormatName=model_format_name,
+            modelFormatVersion=model_format_version,
+            storageKey=storage_key,
+            serviceAccountName=service_account_name,
+            description=description,
+            customProperties=custom_properties,
+            state="LIVE",
+        )
+        path = f"/model_versions/{version_id}/artifacts"
+        return ModelArtifact.from_api(self._send("POST", path, body))
+
+    def update_model_artifact(
+        self,
+        artifact_id: str,
+        *,
+        uri: str | None = None,
+        model_format_name: str | None = None,
+        model_format_version: str | None = None,
+        storage_key: str | None = None,
+        service_account_name: str | None = None,
+        description: str | None = None,
+    ) -> ModelArtifact:
+        """Patch a model artifact; fields left None are unchanged."""
+        body = _body(
+            artifactType=MODEL_ARTIFACT,
+            uri=uri,
+            modelFormatName=model_format_name,
+            modelFormatVersion=model_format_version,
+            storageKey=storage_key,
+            serviceAccountName=service_account_name,
+            description=description,
+        )
+        path = f"/model_artifacts/{artifact_id}"
+        return ModelArtifact.from_api(self._send("PATCH", path, body))
+
+
+def _message(response: requests.Response) -> str:
+    try:
+        data = response.json()
+    except ValueError:
+        return response.text.strip()[:500] or response.reason or "no message"
+    if isinstance(data, dict) and data.get("message"):
+        code = f" [{data['code']}]" if data.get("code") else ""
+        return f"{data['message']}{code}"
+    return str(data)[:500]
