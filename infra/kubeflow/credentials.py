@@ -1,0 +1,244 @@
+"""Replace every default credential of the release with secret tokens; Dex static users.
+
+The release ships fixed credentials (Dex password 12341234 as a bcrypt hash, the
+oauth2-proxy client and cookie secrets, minio/minio123, empty and "test" MySQL root
+passwords). Each value becomes `secret_token(name)`; the plan lists a `SecretSpec` per
+name, which the Pulumi shell fills from stack config or generates. Secret keys moved from
+`data` (base64) to `stringData` so the token is substituted as plain text.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import hashlib
+import hmac
+import re
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+
+import bcrypt
+import yaml
+
+from infra.kubeflow.objects import Manifest, PlannedObject, SecretSpec, secret_token
+from infra.kubeflow.settings import UserProfile
+
+DEX_HASH_COST = 12
+_BCRYPT_ALPHABET = bytes.maketrans(
+    b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
+    b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+)
+_DEX_HASH_ENV = "DEX_USER_PASSWORD"
+
+SECRETS: Mapping[str, SecretSpec] = MappingProxyType(
+    {
+        spec.name: spec
+        for spec in (
+            SecretSpec(
+                "dex-user-password-hash",
+                "bcrypt hash (dex_password_hash) of the Dex static users' password",
+                "dexPassword",
+                length=24,
+            ),
+            SecretSpec(
+                "oauth2-proxy-client-secret",
+                "OIDC client secret shared by Dex and oauth2-proxy",
+                "oauth2ProxyClientSecret",
+            ),
+            SecretSpec(
+                "oauth2-proxy-cookie-secret",
+                "oauth2-proxy cookie secret (32 bytes)",
+                "oauth2ProxyCookieSecret",
+            ),
+            SecretSpec(
+                "object-store-access-key",
+                "Kubeflow Pipelines object store (SeaweedFS S3) access key",
+                "objectStoreAccessKey",
+                length=20,
+            ),
+            SecretSpec(
+                "object-store-secret-key",
+                "Kubeflow Pipelines object store (SeaweedFS S3) secret key",
+                "objectStoreSecretKey",
+                length=40,
+            ),
+            SecretSpec(
+                "pipelines-db-password",
+                "Kubeflow Pipelines MySQL root password",
+                "pipelinesDbPassword",
+            ),
+            SecretSpec("katib-db-password", "Katib MySQL root password", "katibDbPassword"),
+            SecretSpec(
+                "model-registry-db-password",
+                "Model Registry MySQL root password",
+                "modelRegistryDbPassword",
+            ),
+        )
+    }
+)
+
+
+def dex_password_hash(password: str) -> str:
+    """Return the bcrypt hash Dex expects for `password`, the same for the same password.
+
+    The salt is derived from the password (HMAC-SHA256), so a second `pulumi up` computes
+    the identical hash and changes nothing; a different password gets a different salt.
+    """
+    digest = hmac.new(b"kfstack/dex-password-salt", password.encode(), hashlib.sha256).digest()
+    salt_b64 = base64.b64encode(digest[:16]).rstrip(b"=").translate(_BCRYPT_ALPHABET)
+    salt = b"$2b$%02d$" % DEX_HASH_COST + salt_b64
+    return bcrypt.hashpw(password.encode(), salt).decode()
+
+
+# Secret values derived from the value of another secret (the token holds the derived one).
+DERIVED: Mapping[str, Callable[[str], str]] = MappingProxyType(
+    {"dex-user-password-hash": dex_password_hash}
+)
+
+
+@dataclass(frozen=True)
+class SecretField:
+    """One key of a release Secret that holds a default credential."""
+
+    namespace: str
+    name: re.Pattern[str]
+    key: str
+    secret: str
+
+
+def _field(namespace: str, name: str, key: str, secret: str) -> SecretField:
+    return SecretField(namespace, re.compile(name), key, secret)
+
+
+SECRET_FIELDS: tuple[SecretField, ...] = (
+    _field("auth", r"dex-passwords", _DEX_HASH_ENV, "dex-user-password-hash"),
+    _field("auth", r"dex-oidc-client", "OIDC_CLIENT_SECRET", "oauth2-proxy-client-secret"),
+    _field(
+        "oauth2-proxy", r"oauth2-proxy(-[a-z0-9]+)?", "client-secret", "oauth2-proxy-client-secret"
+    ),
+    _field(
+        "oauth2-proxy", r"oauth2-proxy(-[a-z0-9]+)?", "cookie-secret", "oauth2-proxy-cookie-secret"
+    ),
+    _field("kubeflow", r"mlpipeline-minio-artifact", "accesskey", "object-store-access-key"),
+    _field("kubeflow", r"mlpipeline-minio-artifact", "secretkey", "object-store-secret-key"),
+    _field("kubeflow", r"mysql-secret", "password", "pipelines-db-password"),
+    _field("kubeflow", r"katib-mysql-secrets", "MYSQL_ROOT_PASSWORD", "katib-db-password"),
+    _field(
+        "kubeflow",
+        r"model-registry-db-secrets",
+        "MYSQL_ROOT_PASSWORD",
+        "model-registry-db-password",
+    ),
+)
+
+# MySQL Deployments that run with an empty root password allowed: (namespace, name) ->
+# the Secret key that must hold their root password.
+_MYSQL_DEPLOYMENTS: Mapping[tuple[str, str], tuple[str, str] | None] = MappingProxyType(
+    {
+        ("kubeflow", "mysql"): ("mysql-secret", "password"),
+        ("kubeflow", "katib-mysql"): None,
+    }
+)
+_EMPTY_PASSWORD = "MYSQL_ALLOW_EMPTY_PASSWORD"
+
+
+def replace_credentials(
+    objects: Sequence[PlannedObject], users: Sequence[UserProfile]
+) -> tuple[tuple[PlannedObject, ...], tuple[SecretSpec, ...]]:
+    """Return the objects with every default credential tokenised, and the secrets used.
+
+    Also writes the Dex static users (`users`, first is the admin) into Dex's config and
+    makes the MySQL servers require their root password.
+    """
+    used: set[str] = set()
+    out: list[PlannedObject] = []
+    for obj in objects:
+        manifest = obj.manifest
+        kind = manifest.get("kind")
+        if kind == "Secret":
+            manifest = _tokenise_secret(manifest, used)
+        elif kind == "Deployment":
+            manifest = _require_mysql_password(manifest)
+        elif kind == "ConfigMap":
+            manifest = _configmap(manifest, users)
+        out.append(obj if manifest is obj.manifest else replace(obj, manifest=manifest))
+    secrets = tuple(SECRETS[name] for name in sorted(used))
+    return tuple(out), secrets
+
+
+def _meta(manifest: Manifest) -> tuple[str, str]:
+    meta = manifest.get("metadata") or {}
+    return str(meta.get("namespace") or ""), str(meta.get("name") or "")
+
+
+def _tokenise_secret(manifest: Manifest, used: set[str]) -> Manifest:
+    namespace, name = _meta(manifest)
+    fields = [f for f in SECRET_FIELDS if f.namespace == namespace and f.name.fullmatch(name)]
+    if not fields:
+        return manifest
+    new = copy.deepcopy(manifest)
+    data = new.get("data") or {}
+    string_data = new.get("stringData") or {}
+    for f in fields:
+        if f.key in data or f.key in string_data:
+            data.pop(f.key, None)
+            string_data[f.key] = secret_token(f.secret)
+            used.add(f.secret)
+    if data:
+        new["data"] = data
+    else:
+        new.pop("data", None)
+    new["stringData"] = dict(sorted(string_data.items()))
+    return new
+
+
+def _require_mysql_password(manifest: Manifest) -> Manifest:
+    where = _meta(manifest)
+    if where not in _MYSQL_DEPLOYMENTS:
+        return manifest
+    root_password = _MYSQL_DEPLOYMENTS[where]
+    new = copy.deepcopy(manifest)
+    for container in new["spec"]["template"]["spec"].get("containers", []):
+        env = [e for e in container.get("env", []) if e.get("name") != _EMPTY_PASSWORD]
+        names = {e.get("name") for e in env}
+        if root_password is not None and "MYSQL_ROOT_PASSWORD" not in names:
+            secret, key = root_password
+            env.append(
+                {
+                    "name": "MYSQL_ROOT_PASSWORD",
+                    "valueFrom": {"secretKeyRef": {"name": secret, "key": key}},
+                }
+            )
+        container["env"] = env
+    return new
+
+
+def _configmap(manifest: Manifest, users: Sequence[UserProfile]) -> Manifest:
+    namespace, name = _meta(manifest)
+    data = manifest.get("data") or {}
+    if (namespace, name) == ("auth", "dex") and "config.yaml" in data:
+        new = copy.deepcopy(manifest)
+        new["data"]["config.yaml"] = dex_config(data["config.yaml"], users)
+        return new
+    if name == "model-registry-db-parameters" and _EMPTY_PASSWORD in data:
+        new = copy.deepcopy(manifest)
+        del new["data"][_EMPTY_PASSWORD]
+        return new
+    return manifest
+
+
+def dex_config(config_yaml: str, users: Sequence[UserProfile]) -> str:
+    """Return Dex's config with one static user per entry of `users` (same password hash)."""
+    config = yaml.safe_load(config_yaml)
+    config["staticPasswords"] = [
+        {
+            "email": user.email,
+            "hashFromEnv": _DEX_HASH_ENV,
+            "username": re.sub(r"[^a-z0-9._-]", "-", user.email.split("@")[0].lower()),
+            "userID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"kfstack:dex:{user.email}")),
+        }
+        for user in users
+    ]
+    return yaml.safe_dump(config, sort_keys=False)
