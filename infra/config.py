@@ -91,6 +91,7 @@ def parse_settings(
 
     Raises:
         ConfigError: listing every problem found.
+
     """
     problems: list[str] = []
     values: dict[str, Any] = {}
@@ -132,6 +133,7 @@ def read_stack_file(path: Path) -> dict[str, Any]:
 
     Raises:
         ConfigError: the file is missing or is not a Pulumi stack file.
+
     """
     stack = stack_name_of(path)
     if not path.is_file():
@@ -202,7 +204,7 @@ def project_dir_of(start: Path) -> Path:
 
 
 def _engine_config() -> dict[str, Any]:
-    from pulumi.runtime import config as runtime_config  # noqa: PLC0415
+    from pulumi.runtime import config as runtime_config
 
     merged: dict[str, Any] = dict(runtime_config.get_config_env())
     merged.update(runtime_config.CONFIG.get())
@@ -214,14 +216,31 @@ def load_stack_config() -> StackConfig:
 
     Raises:
         ConfigError: listing every problem, before any resource is registered.
+
     """
-    import pulumi  # noqa: PLC0415
+    import pulumi
 
     settings = parse_settings(_engine_config(), stack=pulumi.get_stack())
+    project_dir = project_dir_of(Path.cwd())
+    _check_files(settings, base=project_dir)
     config = pulumi.Config(PROJECT)
     secrets = {key: config.require_secret(key) for key in sorted(settings.provided_secrets)}
-    return StackConfig(
-        settings=settings,
-        project_dir=project_dir_of(Path.cwd()),
-        secrets=secrets,
-    )
+    return StackConfig(settings=settings, project_dir=project_dir, secrets=secrets)
+
+
+def _check_files(settings: StackSettings, *, base: Path) -> None:
+    """Files the config names must exist and parse before anything is registered."""
+    from infra.cluster.existing import KubeconfigError, read_kubeconfig
+
+    problems: list[str] = []
+    cluster = settings.cluster
+    if cluster.kind == "existing":
+        try:
+            read_kubeconfig(cluster.kubeconfig or "", context=cluster.context, base=base)
+        except KubeconfigError as exc:
+            problems.append(str(exc))
+    source = settings.source_path(base)
+    if source is not None and not source.is_dir():
+        problems.append(f"{PROJECT}:kubeflow.source.path: directory not found: {source}")
+    if problems:
+        raise ConfigError(settings.stack, problems)

@@ -1,0 +1,73 @@
+"""What every cluster module returns: a Kubernetes provider plus the cluster's facts."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+
+@dataclass(frozen=True)
+class ClusterFacts:
+    """Plain facts about a cluster that later components decide on."""
+
+    kind: str
+    name: str
+    kubernetes_version: str
+    can_provision_load_balancers: bool
+    can_provision_storage: bool
+
+
+@dataclass(frozen=True)
+class ClusterHandle:
+    """A provisioned (or adopted) cluster: its provider, facts and kubeconfig (secret)."""
+
+    provider: k8s.Provider
+    facts: ClusterFacts
+    kubeconfig: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+
+
+class MissingExtraError(ImportError):
+    """A cloud SDK the stack needs is not installed."""
+
+
+def import_extra(module: str, extra: str) -> ModuleType:
+    """Import a cloud SDK of an optional extra, or fail naming the extra to install.
+
+    Raises:
+        MissingExtraError: the module is not installed.
+
+    """
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise MissingExtraError(
+            f"this stack's cluster needs the '{extra}' extra ({module} is not installed): "
+            f"run `uv sync --extra {extra}` (or `pip install 'kfstack[{extra}]'`)"
+        ) from exc
+
+
+def k8s_provider(
+    name: str,
+    *,
+    kubeconfig: pulumi.Input[str],
+    parent: pulumi.Resource,
+    depends_on: list[pulumi.Resource] | None = None,
+    context: str | None = None,
+) -> k8s.Provider:
+    """The provider every Kubernetes resource of the stack uses.
+
+    Server-side apply is the provider's default and is needed: five CRDs of the
+    release are over 256 KB (FACTS.md). Existing objects are adopted, not refused.
+    """
+    return k8s.Provider(
+        name,
+        kubeconfig=kubeconfig,
+        context=context,
+        enable_server_side_apply=True,
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on or []),
+    )

@@ -1,0 +1,86 @@
+"""Any existing cluster given by kubeconfig (path or content) and context.
+
+Covers minikube, Rancher, on-prem and clusters made elsewhere. Nothing is created
+but the provider; the cluster's facts come from stack config.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+import yaml
+
+from infra.cluster.base import ClusterFacts, ClusterHandle, k8s_provider
+from infra.config_model import ClusterConfig
+
+
+class KubeconfigError(ValueError):
+    """The kubeconfig of an existing cluster cannot be used."""
+
+
+def looks_like_content(value: str) -> bool:
+    """A kubeconfig given inline (YAML/JSON) rather than as a path."""
+    stripped = value.lstrip()
+    return "\n" in value or stripped.startswith(("{", "apiVersion"))
+
+
+def read_kubeconfig(value: str, *, context: str | None, base: Path) -> str:
+    """Return the kubeconfig content, checking that it parses and has the context.
+
+    Raises:
+        KubeconfigError: missing file, unparsable content or unknown context,
+            naming `kfstack:cluster.kubeconfig` / `.context`.
+
+    """
+    if looks_like_content(value):
+        content = value
+    else:
+        path = Path(value).expanduser()
+        path = path if path.is_absolute() else base / path
+        if not path.is_file():
+            raise KubeconfigError(f"kfstack:cluster.kubeconfig: file not found: {path}")
+        content = path.read_text(encoding="utf-8")
+    try:
+        document = yaml.safe_load(content)
+    except yaml.YAMLError as exc:
+        raise KubeconfigError(f"kfstack:cluster.kubeconfig: not valid YAML: {exc}") from None
+    if not isinstance(document, dict) or document.get("kind", "Config") != "Config":
+        raise KubeconfigError("kfstack:cluster.kubeconfig: not a kubeconfig (kind: Config)")
+    contexts = [c.get("name") for c in document.get("contexts") or [] if isinstance(c, dict)]
+    wanted = context or document.get("current-context")
+    if wanted not in contexts:
+        raise KubeconfigError(
+            f"kfstack:cluster.context: {wanted!r} is not in the kubeconfig; "
+            f"its contexts: {', '.join(map(str, contexts)) or '(none)'}"
+        )
+    return content
+
+
+def server_of(content: str, *, context: str | None) -> str:
+    """The API server URL of the kubeconfig's (current) context."""
+    document = yaml.safe_load(content)
+    wanted = context or document.get("current-context")
+    ctx = next(c["context"] for c in document["contexts"] if c.get("name") == wanted)
+    cluster = next(c["cluster"] for c in document["clusters"] if c.get("name") == ctx["cluster"])
+    return str(cluster.get("server", ""))
+
+
+def provision(
+    cluster: ClusterConfig, *, name: str, parent: pulumi.Resource, base: Path
+) -> ClusterHandle:
+    """Adopt an existing cluster: a provider from its kubeconfig."""
+    content = read_kubeconfig(cluster.kubeconfig or "", context=cluster.context, base=base)
+    kubeconfig = pulumi.Output.secret(content)
+    provider = k8s_provider(
+        "existing", kubeconfig=kubeconfig, parent=parent, context=cluster.context
+    )
+    facts = ClusterFacts(
+        kind="existing",
+        name=name,
+        kubernetes_version=cluster.kubernetes_version,
+        can_provision_load_balancers=bool(cluster.can_provision_load_balancers),
+        can_provision_storage=True,
+    )
+    endpoint = pulumi.Output.from_input(server_of(content, context=cluster.context))
+    return ClusterHandle(provider=provider, facts=facts, kubeconfig=kubeconfig, endpoint=endpoint)

@@ -1,0 +1,167 @@
+"""Stack config: one typed, frozen StackSettings; every problem named by key path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic import ValidationError
+
+from infra.config import (
+    KNOWN_KEYS,
+    ConfigError,
+    kubeflow_settings_from_stack_file,
+    parse_settings,
+    settings_from_stack_file,
+)
+from infra.config_model import SECRET_KEYS, UserConfig
+
+REPO = Path(__file__).resolve().parents[2]
+STACKS = REPO / "stacks"
+
+
+def _raw(**objects: Any) -> dict[str, Any]:
+    return {f"kfstack:{key}": json.dumps(value) for key, value in objects.items()}
+
+
+BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
+    ("wrong type", _raw(cluster={"nodeCount": "three"}), "kfstack:cluster.nodeCount"),
+    ("node count below 1", _raw(cluster={"nodeCount": 0}), "kfstack:cluster.nodeCount"),
+    ("eks without region", _raw(cluster={"kind": "eks"}), "region is required"),
+    ("gke without project", _raw(cluster={"kind": "gke", "region": "r"}), "project"),
+    ("unknown cluster kind", _raw(cluster={"kind": "aks"}), "kfstack:cluster.kind"),
+    ("unknown top-level key", {"kfstack:clustr": "{}"}, "kfstack:clustr: unknown key"),
+    ("unknown nested key", _raw(cluster={"nodes": 3}), "kfstack:cluster.nodes"),
+    (
+        "unsupported kubernetes version",
+        _raw(cluster={"kubernetesVersion": "1.29"}),
+        "1.32, 1.33, 1.34, 1.35",
+    ),
+    (
+        "version not a string",
+        {"kfstack:cluster": '{"kubernetesVersion": 1.3}'},
+        "kubernetesVersion",
+    ),
+    ("unknown preset", _raw(kubeflow={"preset": "everything"}), "kfstack:kubeflow.preset"),
+    ("bad user email", _raw(kubeflow={"users": [{"email": "bob"}]}), "users[0].email"),
+    ("existing without kubeconfig", _raw(cluster={"kind": "existing"}), "kubeconfig"),
+    (
+        "source with both path and git",
+        _raw(kubeflow={"source": {"path": "/x", "git": {"ref": "v1"}}}),
+        "kfstack:kubeflow.source",
+    ),
+    ("unsupported release", _raw(kubeflow={"release": "1.7"}), "release '1.7'"),
+    ("object not JSON", {"kfstack:cluster": "{kind: kind"}, "kfstack:cluster: not a valid"),
+    (
+        "serving replicas",
+        _raw(serving={"releaseRecord": "r.json", "minReplicas": 3, "maxReplicas": 1}),
+        "maxReplicas must be >= minReplicas",
+    ),
+    ("kind cluster too big", _raw(cluster={"nodeCount": 5}), "at most 3 nodes"),
+    ("region on kind", _raw(cluster={"region": "eu-west-1"}), "apply only to kinds"),
+]
+
+
+@pytest.mark.parametrize(("case", "raw", "expected"), BAD_CONFIGS, ids=[c[0] for c in BAD_CONFIGS])
+def test_bad_config_names_the_key(case: str, raw: dict[str, Any], expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw, stack="dev")
+    assert expected in str(caught.value), case
+
+
+def test_all_problems_are_reported_together() -> None:
+    raw = {
+        "kfstack:bogus": "1",
+        **_raw(cluster={"nodeCount": 0, "diskSizeGb": 1}, kubeflow={"preset": "x"}),
+    }
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw, stack="dev")
+    problems = caught.value.problems
+    assert len(problems) == 4
+    assert {p.split(":")[1].split(" ")[0] for p in problems} == {
+        "bogus",
+        "cluster.nodeCount",
+        "cluster.diskSizeGb",
+        "kubeflow.preset",
+    }
+
+
+def test_missing_secrets_are_required_when_not_generated() -> None:
+    raw = _raw(kubeflow={"generateSecrets": False})
+    raw["kfstack:dexPassword"] = "secret"
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(raw, stack="prod")
+    missing = [p for p in caught.value.problems if "required secret" in p]
+    assert len(missing) == len(SECRET_KEYS) - 1
+    assert not any("dexPassword" in p for p in missing)
+    # A plan needs no secret value.
+    assert parse_settings(raw, stack="prod", require_secrets=False).missing_secrets()
+
+
+def test_other_namespaces_are_left_to_their_providers() -> None:
+    settings = parse_settings({"aws:region": "eu-west-1", "kubernetes:context": "x"}, stack="d")
+    assert settings.cluster.kind == "kind"
+
+
+def test_defaults_and_frozen() -> None:
+    settings = parse_settings({}, stack="dev")
+    assert settings.cluster_name == "kfstack-dev"
+    assert settings.kubeflow.preset == "full"
+    assert settings.kubeflow.source.git is not None
+    with pytest.raises(ValidationError):
+        settings.cluster.node_count = 3  # type: ignore[misc]
+
+
+def test_profile_is_derived_from_email() -> None:
+    assert UserConfig(email="user@example.com").resolved_profile() == "kubeflow-user-example-com"
+    assert UserConfig(email="a@b.io", profile="team-a").resolved_profile() == "team-a"
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_stack_files_are_valid(env: str) -> None:
+    settings = settings_from_stack_file(STACKS / f"Pulumi.{env}.yaml")
+    assert settings.stack == env
+    expected_kind = {"dev": "kind", "staging": "gke", "prod": "eks"}[env]
+    assert settings.cluster.kind == expected_kind
+    assert settings.kubeflow.preset == ("ml-core" if env == "dev" else "full")
+    assert settings.kubeflow.protect_data is (env == "prod")
+
+
+def test_kubeflow_settings_from_stack_file_resolves_relative_source(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: kfstack\n")
+    (tmp_path / "stacks").mkdir()
+    manifests = tmp_path / "manifests"
+    manifests.mkdir()
+    stack = tmp_path / "stacks" / "Pulumi.t.yaml"
+    stack.write_text(
+        yaml.safe_dump(
+            {
+                "config": {
+                    "kfstack:kubeflow": {
+                        "source": {"path": "manifests"},
+                        "preset": "ml-core",
+                        "users": [{"email": "a@b.io"}, {"email": "c@d.io", "profile": "cd"}],
+                    }
+                }
+            }
+        )
+    )
+    kf = kubeflow_settings_from_stack_file(stack)
+    assert kf.source.path == manifests
+    assert kf.preset == "ml-core"
+    assert [u.profile for u in kf.users] == ["kubeflow-a-b-io", "cd"]
+
+
+def test_pulumi_yaml_declares_exactly_the_known_keys() -> None:
+    project = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
+    assert project["main"] == "infra/"
+    assert project["stackConfigDir"] == "stacks"
+    assert project["runtime"]["options"]["toolchain"] == "uv"
+    declared = project["config"]
+    assert set(declared) == set(KNOWN_KEYS)
+    for key in SECRET_KEYS:
+        assert declared[key]["secret"] is True, key
+    assert all(declared[key].get("description") for key in declared)
