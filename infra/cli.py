@@ -20,10 +20,10 @@ def build_parser() -> argparse.ArgumentParser:
         "train and compile pipelines.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    from infra import plan  # noqa: PLC0415 - keeps module import side-effect free
+    from infra import plan
 
     plan.register(subparsers)
-    from ml import cli as ml_cli  # noqa: PLC0415
+    from ml import cli as ml_cli
 
     ml_cli.register(subparsers)
     return parser

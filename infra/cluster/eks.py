@@ -175,7 +175,7 @@ def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> 
         opts=pulumi.ResourceOptions(parent=parent, providers={"aws": aws_provider}),
     )
     ebs = _ebs_csi(aws, eks_cluster, name, opts)
-    kubeconfig: pulumi.Output[str] = pulumi.Output.secret(  # type: ignore[arg-type]
+    kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
         eks_cluster.kubeconfig_json.apply(lambda k: k if isinstance(k, str) else json.dumps(k))
     )
     provider = k8s_provider("eks", kubeconfig=kubeconfig, parent=parent, depends_on=[node_group])

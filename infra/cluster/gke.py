@@ -85,7 +85,7 @@ def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> 
         management={"auto_repair": True, "auto_upgrade": False},
         opts=opts,
     )
-    kubeconfig: pulumi.Output[str] = pulumi.Output.secret(  # type: ignore[arg-type]
+    kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
         pulumi.Output.all(gke_cluster.endpoint, gke_cluster.master_auth).apply(
             lambda a: gke_kubeconfig(
                 name=name, endpoint=a[0], ca_certificate=a[1]["cluster_ca_certificate"]

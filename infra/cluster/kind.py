@@ -96,7 +96,7 @@ def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> 
             delete_before_replace=True,
         ),
     )
-    kubeconfig: pulumi.Output[str] = pulumi.Output.secret(created.stdout)  # type: ignore[arg-type]
+    kubeconfig: pulumi.Output[str] = pulumi.Output.secret(created.stdout)
     provider = k8s_provider("kind", kubeconfig=kubeconfig, parent=parent, depends_on=[created])
     facts = ClusterFacts(
         kind="kind",
