@@ -1,0 +1,61 @@
+# kfstack: one command to test, one to bring up the dev stack.
+# `make test` creates .venv from uv.lock (installing uv first if needed), then runs
+# lint, format check, type check and the test suite. `.ci/run` calls exactly this.
+
+SHELL := /bin/bash
+UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+STACK ?= dev
+BACKEND ?= file://$(CURDIR)/.pulumi-state
+
+.PHONY: help uv sync lint format typecheck pytest test check up preview plan destroy
+
+help:
+	@echo "make test      install from uv.lock, lint, type check, run the tests"
+	@echo "make up        bring up the dev stack (local kind cluster, local file backend)"
+	@echo "make preview   pulumi preview for STACK=$(STACK)"
+	@echo "make plan      kfstack plan for STACK=$(STACK) (no Pulumi, no cluster)"
+
+uv:
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
+		python3 -m pip install --quiet "uv>=0.9"
+
+sync: uv
+	$(UV) sync --locked --all-extras
+
+lint: sync
+	$(UV) run ruff check infra ml tests bench
+	$(UV) run ruff format --check infra ml tests bench
+
+format: sync
+	$(UV) run ruff format infra ml tests bench
+	$(UV) run ruff check --fix infra ml tests bench
+
+typecheck: sync
+	$(UV) run mypy
+
+pytest: sync
+	$(UV) run pytest
+
+check: lint typecheck
+
+test: lint typecheck pytest
+
+# The dev stack on a local file backend: no Pulumi Cloud account needed. The
+# passphrase protects the stack's secrets; set your own in PULUMI_CONFIG_PASSPHRASE.
+up: sync
+	mkdir -p .pulumi-state
+	export PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-kfstack-dev}"; \
+	pulumi login "$(BACKEND)" && \
+	(pulumi stack select $(STACK) 2>/dev/null || pulumi stack init $(STACK)) && \
+	pulumi up --yes --stack $(STACK)
+
+preview: sync
+	export PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-kfstack-dev}"; \
+	pulumi login "$(BACKEND)" && pulumi preview --stack $(STACK) --diff
+
+plan: sync
+	$(UV) run kfstack plan -s $(STACK)
+
+destroy:
+	export PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-kfstack-dev}"; \
+	pulumi login "$(BACKEND)" && pulumi destroy --yes --stack $(STACK)
