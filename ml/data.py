@@ -205,7 +205,7 @@ def _split_path(dataset_dir: Path, schema: DatasetSchema, split: str) -> Path:
 
 
 def read_split(dataset_dir: Path, split: str) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Read a split as arrays: features by key (float32 or str) and the label (class index/value)."""
+    """Read a split as arrays: features by key (float32 or str), label (class index or value)."""
     schema = read_schema(dataset_dir)
     return read_arrays(_split_path(dataset_dir, schema, split), schema)
 
@@ -239,7 +239,10 @@ def load_split(
     if streaming is None:
         streaming = not fits_in_memory(path, memory_budget)
     if streaming:
-        return streaming_dataset(path, schema, batch_size=batch_size, shuffle=shuffle, seed=seed)
+        rows = schema.splits[split].rows
+        return streaming_dataset(
+            path, schema, batch_size=batch_size, shuffle=shuffle, seed=seed, rows=rows
+        )
     features, label = read_arrays(path, schema)
     return in_memory_dataset(
         features, label, schema, batch_size=batch_size, shuffle=shuffle, seed=seed

@@ -110,6 +110,7 @@ def in_memory_dataset(
     else:
         order = tf.data.Dataset.from_tensors(tf.range(n, dtype=tf.int64))
     ds = order.flat_map(batches).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size)))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -121,12 +122,14 @@ def streaming_dataset(
     shuffle: bool,
     seed: int,
     buffer: int = SHUFFLE_BUFFER,
+    rows: int | None = None,
 ) -> tf.data.Dataset:
     """Batches decoded from shuffled text lines of `path`, in constant memory.
 
     `path` may be a written split (header of keys) or any CSV with the source's header
     (header names); extra columns are skipped, missing cells get the schema's fill values
-    and rows whose label is missing or unknown are dropped.
+    and rows whose label is missing or unknown are dropped. `rows` (the data lines, when
+    known) sets the number of batches Keras expects per epoch.
     """
     import tensorflow as tf
 
@@ -160,6 +163,8 @@ def streaming_dataset(
     if shuffle:
         ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size).map(decode, num_parallel_calls=tf.data.AUTOTUNE)
+    if rows is not None:
+        ds = ds.apply(tf.data.experimental.assert_cardinality(-(-rows // batch_size)))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
