@@ -54,7 +54,7 @@ def read_header(path: Path, delimiter: str = ",") -> list[str]:
         if guess is not None:
             problems.add(
                 f"the header is one column {text[:80]!r}; the file looks {guess!r}-separated, "
-                f"not {delimiter!r}-separated (pass delimiter={guess!r})",
+                f"not {delimiter!r}-separated (set the delimiter to {guess!r})",
                 line=1,
             )
     for i, name in enumerate(names, start=1):
