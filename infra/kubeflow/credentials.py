@@ -24,6 +24,7 @@ import yaml
 
 from infra.kubeflow.objects import Manifest, PlannedObject, SecretSpec, secret_token
 from infra.kubeflow.settings import UserProfile
+from infra.kubeflow.transform import POD_TEMPLATE_KINDS, workload_containers
 
 DEX_HASH_COST = 12
 _BCRYPT_ALPHABET = bytes.maketrans(
@@ -133,6 +134,16 @@ SECRET_FIELDS: tuple[SecretField, ...] = (
     ),
 )
 
+# Keys of release Secrets that hold no secret (an OIDC client id, a database user name):
+# their value moves into the pods that read it, and out of the Secret, so that a Secret
+# holds secret tokens only.
+PLAIN_FIELDS: tuple[tuple[str, re.Pattern[str], str], ...] = (
+    ("auth", re.compile(r"dex-oidc-client"), "OIDC_CLIENT_ID"),
+    ("oauth2-proxy", re.compile(r"oauth2-proxy(-[a-z0-9]+)?"), "client-id"),
+    ("kubeflow", re.compile(r"mysql-secret"), "username"),
+    ("kubeflow", re.compile(r"model-registry-db-secrets"), "MYSQL_USER_NAME"),
+)
+
 # MySQL Deployments that run with an empty root password allowed: (namespace, name) ->
 # the Secret key that must hold their root password.
 _MYSQL_DEPLOYMENTS: Mapping[tuple[str, str], tuple[str, str] | None] = MappingProxyType(
@@ -154,7 +165,7 @@ def replace_credentials(
     """
     used: set[str] = set()
     out: list[PlannedObject] = []
-    for obj in objects:
+    for obj in inline_plain_values(objects):
         manifest = obj.manifest
         kind = manifest.get("kind")
         if kind == "Secret":
@@ -166,6 +177,89 @@ def replace_credentials(
         out.append(obj if manifest is obj.manifest else replace(obj, manifest=manifest))
     secrets = tuple(SECRETS[name] for name in sorted(used))
     return tuple(out), secrets
+
+
+def inline_plain_values(objects: Sequence[PlannedObject]) -> tuple[PlannedObject, ...]:
+    """Return the objects with PLAIN_FIELDS moved from their Secrets into the pods using them.
+
+    An `env` entry reading the key becomes a literal value; a container importing the
+    whole Secret (`envFrom`) gets an explicit `env` entry, which takes precedence.
+    """
+    values: dict[tuple[str, str, str], str] = {}
+    for obj in objects:
+        if obj.key.kind == "Secret" and not obj.key.group:
+            for namespace, pattern, key in PLAIN_FIELDS:
+                if obj.key.namespace == namespace and pattern.fullmatch(obj.key.name):
+                    value = _secret_value(obj.manifest, key)
+                    if value is not None:
+                        values[(namespace, obj.key.name, key)] = value
+    if not values:
+        return tuple(objects)
+    out = []
+    for obj in objects:
+        manifest = obj.manifest
+        if obj.key.kind == "Secret" and any(
+            k[:2] == (obj.key.namespace, obj.key.name) for k in values
+        ):
+            manifest = _drop_keys(
+                manifest, [k[2] for k in values if k[:2] == (obj.key.namespace, obj.key.name)]
+            )
+        elif obj.key.kind in POD_TEMPLATE_KINDS:
+            manifest = _inline_env(manifest, obj.key.namespace, values)
+        out.append(obj if manifest is obj.manifest else replace(obj, manifest=manifest))
+    return tuple(out)
+
+
+def _secret_value(manifest: Manifest, key: str) -> str | None:
+    string_data = manifest.get("stringData") or {}
+    if key in string_data:
+        return str(string_data[key])
+    data = manifest.get("data") or {}
+    if key in data:
+        return base64.b64decode(str(data[key])).decode()
+    return None
+
+
+def _drop_keys(manifest: Manifest, keys: Sequence[str]) -> Manifest:
+    new = copy.deepcopy(manifest)
+    for field in ("data", "stringData"):
+        section = new.get(field)
+        if isinstance(section, dict):
+            for key in keys:
+                section.pop(key, None)
+            if not section:
+                del new[field]
+    return new
+
+
+def _inline_env(
+    manifest: Manifest, namespace: str, values: Mapping[tuple[str, str, str], str]
+) -> Manifest:
+    def lookup(name: str, key: str) -> str | None:
+        return values.get((namespace, name, key))
+
+    new = copy.deepcopy(manifest)
+    changed = False
+    for container in workload_containers(new):
+        env = container.get("env") or []
+        for entry in env:
+            ref = (entry.get("valueFrom") or {}).get("secretKeyRef") or {}
+            value = lookup(str(ref.get("name")), str(ref.get("key")))
+            if value is not None:
+                entry.pop("valueFrom")
+                entry["value"] = value
+                changed = True
+        names = {e.get("name") for e in env}
+        for source in container.get("envFrom") or []:
+            secret = str((source.get("secretRef") or {}).get("name"))
+            for (ns, name, key), value in sorted(values.items()):
+                if (ns, name) == (namespace, secret) and key not in names:
+                    env.append({"name": (source.get("prefix") or "") + key, "value": value})
+                    names.add(key)
+                    changed = True
+        if env:
+            container["env"] = env
+    return new if changed else manifest
 
 
 def _meta(manifest: Manifest) -> tuple[str, str]:
