@@ -164,7 +164,8 @@ def read_table(
         table = pacsv.read_csv(path, *options)
     except (pa.ArrowInvalid, UnicodeDecodeError) as err:
         return _diagnose(path, columns, types, delimiter, err)
-    if bad:
+    # pyarrow reads an undeclared column holding invalid UTF-8 as binary, without error
+    if bad or any(pa.types.is_binary(f.type) for f in table.schema):
         return _diagnose(path, columns, types, delimiter, None)
     return RawTable(table, LineMap(path), ProblemList(str(path)))
 

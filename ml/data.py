@@ -283,7 +283,8 @@ class CsvProfile:
 
     def spec(self, label: str, **overrides: Any) -> DatasetSpec:
         """Return a DatasetSpec with the inferred kinds written down (label excluded)."""
-        features = [c for c in self.columns if c.name != label]
+        ignored = {label, *overrides.get("ignore", ())}
+        features = [c for c in self.columns if c.name not in ignored]
         return DatasetSpec(
             label=label,
             numeric=tuple(c.name for c in features if c.kind == "numeric"),
