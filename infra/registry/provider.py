@@ -19,6 +19,7 @@ from typing import Any
 
 import pulumi
 import pulumi.dynamic as dyn
+from pulumi.runtime.rpc import UNKNOWN
 
 from infra.registry.client import RegistryClient
 from infra.registry.entry import (
@@ -149,6 +150,7 @@ def _outputs(props: Mapping[str, Any], ids: EntryIds, spec: EntrySpec) -> dict[s
 
 
 def _check_failures(news: Mapping[str, Any]) -> list[dyn.CheckFailure]:
+    # In a preview, values computed by other resources arrive as rpc.UNKNOWN: not checkable.
     failures = [
         dyn.CheckFailure(key, f"{key} is required")
         for key in ("model_name", "version_name", "artifact_uri")
@@ -157,12 +159,13 @@ def _check_failures(news: Mapping[str, Any]) -> list[dyn.CheckFailure]:
     if not news.get("kubeconfig") and not news.get("base_url"):
         failures.append(dyn.CheckFailure("kubeconfig", "give a kubeconfig or a base_url"))
     name = news.get("model_name")
-    if isinstance(name, str) and name and not _is_model_name(name):
+    if isinstance(name, str) and name not in ("", UNKNOWN) and not _is_model_name(name):
         failures.append(
             dyn.CheckFailure("model_name", f"{name!r} is not a DNS-1035 label (<= 45 chars)")
         )
-    clash = sorted(set(news.get("metrics") or {}) & set(news.get("labels") or {}))
-    if clash:
+    metrics, labels = news.get("metrics"), news.get("labels")
+    if isinstance(metrics, dict) and isinstance(labels, dict) and set(metrics) & set(labels):
+        clash = sorted(set(metrics) & set(labels))
         failures.append(dyn.CheckFailure("labels", f"label keys used as metrics too: {clash}"))
     return failures
 

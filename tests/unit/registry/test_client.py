@@ -158,3 +158,23 @@ def test_double_rejects_requests_the_contract_rejects(contract: Contract) -> Non
     assert "double_value" in bad_value.json()["message"]
     assert "OperationNotFound" in delete.json()["message"]
     assert len(double.violations) == 4
+
+
+def test_public_names_of_the_package() -> None:
+    import infra.registry
+
+    assert set(infra.registry.__all__) == {
+        "EntryConflictError",
+        "EntryIds",
+        "EntrySpec",
+        "KubeconfigError",
+        "ModelRegistryEntry",
+        "ModelRegistryEntryArgs",
+        "ModelRegistryProvider",
+        "RegistryClient",
+        "RegistryConnectionArgs",
+        "RegistryEndpoint",
+        "RegistryError",
+        "service_proxy_url",
+    }
+    assert all(hasattr(infra.registry, name) for name in infra.registry.__all__)

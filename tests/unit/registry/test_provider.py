@@ -364,6 +364,18 @@ def test_check_names_each_bad_input(provider: ModelRegistryProvider) -> None:
     assert "kubeconfig or a base_url" in failures["kubeconfig"]
 
 
+def test_check_skips_values_unknown_in_preview(provider: ModelRegistryProvider) -> None:
+    news = {
+        "model_name": rpc.UNKNOWN,
+        "version_name": rpc.UNKNOWN,
+        "artifact_uri": rpc.UNKNOWN,
+        "kubeconfig": rpc.UNKNOWN,
+        "metrics": rpc.UNKNOWN,
+        "labels": {"team": "ml"},
+    }
+    assert provider.check({}, news).failures == []
+
+
 def test_check_accepts_good_inputs(
     provider: ModelRegistryProvider, registry: RegistryDouble
 ) -> None:
