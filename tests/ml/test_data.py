@@ -38,7 +38,7 @@ def test_build_writes_splits_schema_and_statistics(people_csv: Path, tmp_path: P
     assert built.rows["validation"] == pytest.approx(400, abs=2)
     # every 40th age and every 55th city were left empty: filled, and counted
     assert built.filled == {"age": 100, "income (k)": 0, "city": 73}
-    ages = [c for c in schema.features if c.key == "age"][0]
+    ages = next(c for c in schema.features if c.key == "age")
     stats = json.loads((tmp_path / "ds" / "statistics.json").read_text())
     assert ages.fill == pytest.approx(stats["columns"]["age"]["median"], abs=1e-4)
     assert stats["columns"]["city"]["vocabulary"]["[MISSING]"] > 0
@@ -49,7 +49,7 @@ def test_build_writes_splits_schema_and_statistics(people_csv: Path, tmp_path: P
 
 def test_split_is_stratified_and_deterministic(people_csv: Path, tmp_path: Path) -> None:
     a = build_dataset(people_csv, SPEC, tmp_path / "a", seed=1)
-    b = build_dataset(people_csv, SPEC, tmp_path / "b", seed=1)
+    build_dataset(people_csv, SPEC, tmp_path / "b", seed=1)
     c = build_dataset(people_csv, SPEC, tmp_path / "c", seed=2)
     train = (tmp_path / "a" / "train.csv").read_text()
     assert train == (tmp_path / "b" / "train.csv").read_text()

@@ -1,0 +1,108 @@
+"""`kfstack data ...` and `kfstack train` through infra.cli.main: exit codes and messages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+Main = Callable[[list[str]], int]
+
+
+def test_inspect_prints_kinds(
+    kfstack: Main, people_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert kfstack(["data", "inspect", str(people_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "income (k)" in out and "categorical" in out and "4000 rows" in out
+
+
+def test_build_bad_csv_exits_2_with_line_and_column(
+    kfstack: Main, make_csv: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = make_csv("age,label\n1,yes\nabc,no\n")
+    status = kfstack(
+        [
+            "data",
+            "build",
+            "--csv",
+            str(csv),
+            "--label",
+            "label",
+            "--numeric",
+            "age",
+            "--out",
+            str(tmp_path / "o"),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert status == 2
+    assert "line 3, column 'age': expected a number, found 'abc'" in err
+    assert "Traceback" not in err
+
+
+def test_build_missing_file_and_bad_options_exit_2(
+    kfstack: Main, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = [
+        "data",
+        "build",
+        "--csv",
+        str(tmp_path / "nope.csv"),
+        "--label",
+        "y",
+        "--out",
+        str(tmp_path),
+    ]
+    assert kfstack(missing) == 2
+    assert "nope.csv" in capsys.readouterr().err
+    csv = tmp_path / "d.csv"
+    csv.write_text("x,y\n1,a\n2,b\n")
+    args = ["data", "build", "--csv", str(csv), "--label", "y", "--out", str(tmp_path / "o")]
+    assert kfstack([*args, "--task", "regression", "--classes", "a", "b"]) == 2
+    assert "classes are only allowed with task classification" in capsys.readouterr().err
+
+
+def test_build_prints_summary(
+    kfstack: Main, people_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = [
+        "data",
+        "build",
+        "--csv",
+        str(people_csv),
+        "--label",
+        "label",
+        "--out",
+        str(tmp_path / "ds"),
+    ]
+    assert kfstack([*args, "--categorical", "city", "--ignore", "row id"]) == 0
+    out = capsys.readouterr().out
+    assert "'income (k)' -> income_k" in out
+    assert "filled cells: age: 100, city: 73" in out
+    assert (tmp_path / "ds" / "schema.json").is_file()
+
+
+@pytest.mark.slow
+def test_train_exports_then_refuses_to_overwrite(
+    kfstack: Main, people_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    build = [
+        "data",
+        "build",
+        "--csv",
+        str(people_csv),
+        "--label",
+        "label",
+        "--out",
+        str(tmp_path / "ds"),
+    ]
+    assert kfstack([*build, "--ignore", "row id"]) == 0
+    train = ["train", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "m"), "--epochs", "2"]
+    assert kfstack(train) == 0
+    out = capsys.readouterr().out
+    assert "epoch 2/2" in out and "exported version 1" in out and "accuracy" in out
+    assert (tmp_path / "m" / "1" / "saved_model.pb").is_file()
+    assert kfstack([*train, "--version", "1"]) == 2
+    assert "never overwritten" in capsys.readouterr().err
