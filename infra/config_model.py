@@ -14,6 +14,8 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from infra.kubeflow.credentials import SECRETS as CREDENTIALS
+
 # Kubernetes minor versions each Kubeflow release is tested with (its release notes);
 # the plan validates objects against the schema of the chosen one.
 SUPPORTED_KUBERNETES: dict[str, tuple[str, ...]] = {
@@ -193,16 +195,12 @@ class ServingConfig(_Model):
         return self
 
 
-# The secret config keys: (key, what it is). Each, when absent, is generated and kept
-# in state (unless kubeflow.generateSecrets is false, as in prod).
+# The secret config keys, one per credential the platform needs (the catalogue of
+# credentials lives with the transforms). Each, when absent, is generated and kept in
+# state, unless kubeflow.generateSecrets is false (prod).
 SECRET_KEYS: dict[str, str] = {
-    "dexPassword": "password of the Dex static users",
-    "oauth2ProxyClientSecret": "OIDC client secret shared by Dex and oauth2-proxy",
-    "oauth2ProxyCookieSecret": "oauth2-proxy cookie secret (32 bytes)",
-    "objectStoreSecretKey": "Kubeflow Pipelines object store secret key",
-    "pipelinesDbPassword": "Kubeflow Pipelines MySQL root password",
-    "katibDbPassword": "Katib MySQL root password",
-}
+    spec.config_key: spec.description for spec in CREDENTIALS.values()
+} | {"dexPassword": "password of the Dex static users (Dex keeps its bcrypt hash)"}
 
 
 class StackSettings(_Model):

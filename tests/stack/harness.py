@@ -133,6 +133,8 @@ def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
             "oidcProviderArn": "arn:aws:iam::123456789012:oidc-provider/oidc.eks.test",
             "oidcProviderUrl": "https://oidc.eks.test/id/ABC",
         }
+    if type_ == "random:index/randomPassword:RandomPassword":
+        return {"result": f"generated-{name}-{'x' * int(inputs['length'])}"[: int(inputs["length"])]}
     if type_ == "gcp:container/cluster:Cluster":
         return {"endpoint": "203.0.113.10", "masterAuth": {"clusterCaCertificate": "Q0E="}}
     return {}

@@ -1,0 +1,151 @@
+"""The KubeflowPlatform component: every object of the install plan as its own resource.
+
+The pure core (`infra/kubeflow`) decided the objects and their order; this shell only
+registers them through the cluster's provider, with `depends_on` from the plan's
+edges on each resource, secret values from stack config or generated, and the
+objects that hold data protected and retained when the stack says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_random as random
+
+from infra.kubeflow.credentials import DERIVED
+from infra.kubeflow.objects import InstallPlan, ObjectKey, PlannedObject, SecretSpec
+from infra.kubeflow.tokens import substitute, tokens_in
+
+
+def type_token(api_version: str, kind: str) -> str:
+    """The pulumi-kubernetes type token of a kind: `v1` is the `core/v1` group."""
+    group_version = api_version if "/" in api_version else f"core/{api_version}"
+    return f"kubernetes:{group_version}:{kind}"
+
+
+class KubernetesObject(pulumi.CustomResource):
+    """One Kubernetes object of any kind, registered with its whole manifest.
+
+    The provider handles every kind as an unstructured object under its type token,
+    so one class serves the built-in kinds and the custom resources of the release.
+    """
+
+    def __init__(
+        self,
+        resource_name: str,
+        manifest: Mapping[str, Any],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {k: v for k, v in manifest.items() if k != "status"}
+        token = type_token(str(manifest["apiVersion"]), str(manifest["kind"]))
+        super().__init__(token, resource_name, props, opts)
+
+
+@dataclass(frozen=True)
+class KubeflowPlatformArgs:
+    """What KubeflowPlatform registers and how.
+
+    Attributes:
+        plan: the install plan of the pure core (objects, edges, secrets).
+        provider: the cluster's Kubernetes provider; every object uses it.
+        secrets: provided secret values by config key (`dexPassword` ...), as secrets.
+        protect_data: protect and retain the objects that hold data (prod).
+    """
+
+    plan: InstallPlan
+    provider: k8s.Provider
+    secrets: Mapping[str, pulumi.Output[str]]
+    protect_data: bool = False
+
+
+class KubeflowPlatform(pulumi.ComponentResource):
+    """The Kubeflow platform of one stack, installed in the plan's order."""
+
+    objects: dict[ObjectKey, KubernetesObject]
+    credentials: dict[str, pulumi.Output[str]]
+
+    def __init__(
+        self, name: str, args: KubeflowPlatformArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("kfstack:kubeflow:KubeflowPlatform", name, {}, opts)
+        self.credentials = self._credentials(args.plan.secrets, args.secrets)
+        values = {
+            spec.name: self._derived(spec, self.credentials[spec.config_key])
+            for spec in args.plan.secrets
+        }
+        self.objects = {}
+        by_key = {obj.key: obj for obj in args.plan.objects}
+        for wave in args.plan.waves:
+            for key in wave:
+                self.objects[key] = self._register(by_key[key], args, values)
+        self.register_outputs(
+            {
+                "release": args.plan.release,
+                "components": list(args.plan.components),
+                "objectCount": len(self.objects),
+                "waveCount": len(args.plan.waves),
+                "credentials": self.credentials,
+            }
+        )
+
+    def _credentials(
+        self, specs: Sequence[SecretSpec], provided: Mapping[str, pulumi.Output[str]]
+    ) -> dict[str, pulumi.Output[str]]:
+        """Each credential from stack config, or generated once and kept in state."""
+        credentials: dict[str, pulumi.Output[str]] = {}
+        for spec in specs:
+            if spec.config_key in credentials:
+                continue
+            given = provided.get(spec.config_key)
+            if given is None:
+                generated = random.RandomPassword(
+                    spec.config_key,
+                    length=spec.length,
+                    special=spec.special,
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
+                given = generated.result
+            credentials[spec.config_key] = pulumi.Output.secret(given)
+        return credentials
+
+    @staticmethod
+    def _derived(spec: SecretSpec, value: pulumi.Output[str]) -> pulumi.Output[str]:
+        derive = DERIVED.get(spec.name)
+        return value.apply(derive) if derive else value
+
+    def _register(
+        self,
+        obj: PlannedObject,
+        args: KubeflowPlatformArgs,
+        values: Mapping[str, pulumi.Output[str]],
+    ) -> KubernetesObject:
+        manifest: dict[str, Any] = dict(obj.manifest)
+        for field, node in obj.manifest.items():
+            needed = tokens_in(node)
+            if needed:
+                manifest[field] = _secret_field(node, {n: values[n] for n in sorted(needed)})
+        keep = args.protect_data and obj.holds_data
+        depends_on: list[pulumi.Resource] = [
+            self.objects[dep] for dep in sorted(args.plan.edges.get(obj.key, ()))
+        ]
+        return KubernetesObject(
+            obj.key.resource_name,
+            manifest,
+            pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                depends_on=depends_on,
+                protect=keep,
+                retain_on_delete=keep,
+            ),
+        )
+
+
+def _secret_field(node: Any, values: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[Any]:
+    """A manifest field with its tokens replaced by secret values, kept secret."""
+    resolved = pulumi.Output.all(**values).apply(lambda v: substitute(node, v))
+    return pulumi.Output.secret(resolved)
