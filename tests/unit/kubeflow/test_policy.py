@@ -1,0 +1,148 @@
+"""Policy: default credentials, secret tokens, privileged pods."""
+
+from __future__ import annotations
+
+import base64
+from pathlib import Path
+from typing import Any
+
+import bcrypt
+import pytest
+
+from infra.kubeflow.objects import Finding, ObjectKey, secret_token
+from infra.kubeflow.policy import check_policy
+from tests.unit.kubeflow.fixtures_graph import deployment, obj
+from tests.unit.kubeflow.rendered import render_example
+
+Manifest = dict[str, Any]
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+def secret(name: str, ns: str, **fields: Any) -> Manifest:
+    return obj("Secret", name, ns, **fields)
+
+
+def rules_by_object(findings: list[Finding]) -> set[tuple[str, str]]:
+    return {(f.rule, f"{f.key.namespace}/{f.key.name}" if f.key else "") for f in findings}
+
+
+def cleaned() -> list[Manifest]:
+    """A small plan as the transforms leave it: tokens in Secrets, nothing privileged."""
+    return [
+        secret("dex-passwords", "auth", stringData={"DEX_USER_PASSWORD": secret_token("dex-hash")}),
+        secret("oauth2-proxy", "oauth2-proxy", data={"cookie-secret": b64(secret_token("cookie"))}),
+        secret("mysql-secret", "kubeflow", data={"password": secret_token("mysql")}),
+        secret("empty", "kubeflow"),
+        deployment("web", "kubeflow", spec={"containers": [{"name": "web", "image": "w:1"}]}),
+        obj("ConfigMap", "settings", "kubeflow", data={"password_hint": "see the vault"}),
+    ]
+
+
+def test_cleaned_plan_has_no_finding() -> None:
+    assert check_policy(cleaned()) == []
+
+
+def test_real_render_finds_every_known_default(kubeflow_manifests: Path) -> None:
+    findings = check_policy(render_example(kubeflow_manifests))
+    defaults = {
+        f"{f.key.namespace}/{f.key.name}"
+        for f in findings
+        if f.rule == "policy.default-credential" and f.key
+    }
+    assert defaults == {
+        "auth/dex-passwords",
+        "auth/dex-oidc-client",
+        "kubeflow/mlpipeline-minio-artifact",
+        "kubeflow/katib-mysql-secrets",
+        "kubeflow/mysql-secret",
+        "oauth2-proxy/oauth2-proxy-h675gf55ht",
+    }
+    messages = " ".join(f.message for f in findings)
+    for what in ("Dex default", "minio", "cookie secret", "Katib", "empty MySQL"):
+        assert what in messages, what
+    assert all(f.severity == "error" for f in findings)
+    assert ("policy.privileged", "kube-system/istio-cni-node") in rules_by_object(findings)
+    allowed = check_policy(
+        render_example(kubeflow_manifests), allow_privileged=["kube-system/istio-cni-node"]
+    )
+    assert not [f for f in allowed if f.rule == "policy.privileged"]
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["12341234", "user:12341234", "minio123", "7d16fee92f8d11b8940b081b3f8b8acb"],
+)
+def test_default_credentials_anywhere(value: str) -> None:
+    config = obj("ConfigMap", "cfg", "kubeflow", data={"config.yaml": f"password: {value}"})
+    findings = check_policy([config])
+    assert [f.rule for f in findings] == ["policy.default-credential"]
+    assert "data.config.yaml" in findings[0].message
+
+
+def test_rehashed_default_password_is_found() -> None:
+    hashed = bcrypt.hashpw(b"12341234", bcrypt.gensalt(rounds=4)).decode()
+    other = bcrypt.hashpw(b"not-the-default", bcrypt.gensalt(rounds=4)).decode()
+    config = obj("ConfigMap", "dex", "auth", data={"config.yaml": f"hash: {hashed}"})
+    fine = obj("ConfigMap", "dex2", "auth", data={"config.yaml": f"hash: {other}"})
+    assert [f.rule for f in check_policy([config, fine])] == ["policy.default-credential"]
+
+
+def test_secret_values_must_be_tokens() -> None:
+    bad = [
+        secret("a", "n", stringData={"k": "plain"}),
+        secret("b", "n", data={"k": b64("plain")}),
+        secret("c", "n", stringData={"k": f"prefix-{secret_token('x')}"}),
+        secret("d", "n", data={"k": "not base64!"}),
+    ]
+    findings = check_policy(bad)
+    assert [f.rule for f in findings] == ["policy.secret-not-token"] * 4
+    assert [f.key.name for f in findings if f.key] == ["a", "b", "c", "d"]
+
+
+def test_token_outside_a_secret_is_a_warning() -> None:
+    config = obj("ConfigMap", "cfg", "n", data={"url": f"mysql://root:{secret_token('db')}@db"})
+    (finding,) = check_policy([config])
+    assert (finding.rule, finding.severity) == ("policy.token-outside-secret", "warning")
+    assert finding.key == ObjectKey("", "ConfigMap", "n", "cfg")
+
+
+@pytest.mark.parametrize(
+    ("pod_spec", "what"),
+    [
+        ({"containers": [{"name": "c", "securityContext": {"privileged": True}}]}, "privileged"),
+        (
+            {
+                "initContainers": [
+                    {"name": "i", "securityContext": {"capabilities": {"add": ["SYS_ADMIN"]}}}
+                ]
+            },
+            "SYS_ADMIN",
+        ),
+        ({"hostNetwork": True, "containers": [{"name": "c"}]}, "hostNetwork"),
+        ({"hostPID": True, "containers": [{"name": "c"}]}, "hostPID"),
+    ],
+)
+def test_privileged_pods(pod_spec: Manifest, what: str) -> None:
+    workload = deployment("agent", "ops", spec=pod_spec)
+    (finding,) = check_policy([workload])
+    assert finding.rule == "policy.privileged" and what in finding.message
+    assert check_policy([workload], allow_privileged=["ops/agent"]) == []
+    assert len(check_policy([workload], allow_privileged=["other/agent"])) == 1
+
+
+def test_unprivileged_security_context_is_fine() -> None:
+    spec = {
+        "containers": [
+            {
+                "name": "c",
+                "securityContext": {
+                    "privileged": False,
+                    "capabilities": {"add": ["NET_BIND_SERVICE"], "drop": ["ALL"]},
+                },
+            }
+        ]
+    }
+    assert check_policy([deployment("web", "apps", spec=spec)]) == []
