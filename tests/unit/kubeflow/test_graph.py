@@ -163,13 +163,16 @@ def test_version_match_policy() -> None:
     assert key(hook) in infer_edges(objects)[key(foo)]
 
 
-def sidecar_injector(**selectors: Manifest) -> Manifest:
+def sidecar_injector(
+    namespace_selector: Manifest | None = None, object_selector: Manifest | None = None
+) -> Manifest:
     return webhook_config(
         "istio-sidecar-injector",
         rules=[rule([""], ["pods"], operations=["CREATE"])],
         service_ref=("istio-system", "istiod"),
         mutating=True,
-        **selectors,
+        namespace_selector=namespace_selector,
+        object_selector=object_selector,
     )
 
 
@@ -382,7 +385,7 @@ def test_readiness_annotations_and_input_untouched() -> None:
     before = copy.deepcopy(objects)
     result = add_readiness_annotations(objects)
     assert objects == before
-    wait = [(m["metadata"].get("annotations") or {}).get("pulumi.com/waitFor") for m in result]
+    wait: list[str] = [(m["metadata"].get("annotations") or {}).get(WAIT_FOR, "") for m in result]
     assert wait[0] == "condition=Established"
     assert json.loads(wait[1]) == [
         "condition=Established",
@@ -390,7 +393,7 @@ def test_readiness_annotations_and_input_untouched() -> None:
     ]
     assert wait[2] == "condition=Ready"
     assert wait[3] == "jsonpath={.webhooks[*].clientConfig.caBundle}"
-    assert wait[4] is None and wait[6] is None
+    assert wait[4] == wait[6] == ""
     assert wait[5] == "jsonpath={.status}"
 
 
@@ -554,8 +557,8 @@ def test_real_critical_path_is_a_valid_longest_chain(objects: list[Manifest], ed
 
 def test_real_readiness_annotations(objects: list[Manifest]) -> None:
     annotated = add_readiness_annotations(objects)
-    wait = {
-        ObjectKey.of(m): (m["metadata"].get("annotations") or {}).get("pulumi.com/waitFor")
+    wait: dict[ObjectKey, str] = {
+        ObjectKey.of(m): (m["metadata"].get("annotations") or {}).get(WAIT_FOR, "")
         for m in annotated
     }
     crds = [k for k in wait if k.kind == "CustomResourceDefinition"]
