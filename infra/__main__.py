@@ -1,7 +1,8 @@
 """The kfstack Pulumi program: config in, components built, outputs out.
 
-The install plan is computed (and checked) before any resource is registered, so
-a bad manifests source, an unknown component or a policy failure deploys nothing.
+Everything that can fail on bad input (config, install plan and its policy gate,
+release record, compiled pipeline) is read and checked before the first resource
+is registered, so bad input deploys nothing.
 """
 
 from __future__ import annotations
@@ -10,17 +11,22 @@ import pulumi
 
 from infra.components.cluster import Cluster, ClusterArgs
 from infra.components.kubeflow import KubeflowPlatform, KubeflowPlatformArgs
+from infra.components.serving import ModelServing, ModelServingArgs
 from infra.config import kubeflow_settings, load_stack_config
-from infra.kubeflow.core import build_plan
 from infra.kubeflow import gate
+from infra.kubeflow.core import build_plan
+from infra.serving.inputs import load_serving_inputs
 
 config = load_stack_config()
 settings = config.settings
 plan = gate.require_clean(build_plan(kubeflow_settings(settings, base=config.project_dir)))
+serving_inputs = load_serving_inputs(settings, base=config.project_dir)
 
 cluster = Cluster(
     "cluster",
-    ClusterArgs(config=settings.cluster, name=settings.cluster_name, project_dir=config.project_dir),
+    ClusterArgs(
+        config=settings.cluster, name=settings.cluster_name, project_dir=config.project_dir
+    ),
 )
 platform = KubeflowPlatform(
     "kubeflow",
@@ -31,6 +37,20 @@ platform = KubeflowPlatform(
         protect_data=settings.kubeflow.protect_data,
     ),
 )
+if serving_inputs is not None:
+    serving = ModelServing(
+        "serving",
+        ModelServingArgs(
+            inputs=serving_inputs,
+            plan=plan,
+            platform=platform,
+            provider=cluster.provider,
+            kubeconfig=cluster.kubeconfig,
+        ),
+    )
+    pulumi.export("inferenceServiceUrl", serving.url)
+    pulumi.export("predictEndpoint", serving.predict_endpoint)
+    pulumi.export("registryIds", serving.registry_ids)
 
 pulumi.export("clusterName", cluster.facts.name)
 pulumi.export("clusterKind", cluster.facts.kind)

@@ -176,6 +176,10 @@ class ServingConfig(_Model):
 
     pipeline_package: str | None = None
     release_record: str | None = None
+    serving_release: str | None = Field(
+        default=None,
+        description="The release record now serving: a new release then gets a canary.",
+    )
     namespace: str | None = None
     storage: Literal["uri", "model-registry"] = "uri"
     runtime_version: str = "2.19.0"
@@ -192,6 +196,8 @@ class ServingConfig(_Model):
             raise ValueError("maxReplicas must be >= minReplicas")
         if self.pipeline_package is None and self.release_record is None:
             raise ValueError("set pipelinePackage and/or releaseRecord, or leave out 'serving'")
+        if self.serving_release is not None and self.release_record is None:
+            raise ValueError("servingRelease needs releaseRecord (the release to roll out)")
         return self
 
 
@@ -221,6 +227,27 @@ class StackSettings(_Model):
                 f"supported by Kubeflow {self.kubeflow.release}; allowed: {', '.join(supported)}"
             )
         return self
+
+    @model_validator(mode="after")
+    def _serving(self) -> Self:
+        serving = self.serving
+        if (
+            serving
+            and serving.pipeline_package
+            and self.kubeflow.pipeline_definitions != "kubernetes"
+        ):
+            raise ValueError(
+                "serving.pipelinePackage needs kubeflow.pipelineDefinitions: kubernetes "
+                "(pipelines as Kubernetes resources, so a pipeline change is a preview diff)"
+            )
+        return self
+
+    @property
+    def serving_namespace(self) -> str:
+        """The namespace of served models: configured, else the first user's profile."""
+        if self.serving and self.serving.namespace:
+            return self.serving.namespace
+        return self.kubeflow.users[0].resolved_profile()
 
     def missing_secrets(self) -> tuple[str, ...]:
         """Secret keys that must be set because the stack does not generate them."""

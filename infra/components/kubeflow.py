@@ -41,6 +41,7 @@ class KubernetesObject(pulumi.CustomResource):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {k: v for k, v in manifest.items() if k != "status"}
+        props["status"] = None  # an output: what the cluster reports (KServe's URL ...)
         token = type_token(str(manifest["apiVersion"]), str(manifest["kind"]))
         super().__init__(token, resource_name, props, opts)
 

@@ -134,7 +134,15 @@ def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
             "oidcProviderUrl": "https://oidc.eks.test/id/ABC",
         }
     if type_ == "random:index/randomPassword:RandomPassword":
-        return {"result": f"generated-{name}-{'x' * int(inputs['length'])}"[: int(inputs["length"])]}
+        length = int(inputs["length"])
+        return {"result": f"generated-{name}-{'x' * length}"[:length]}
+    if type_ == "pulumi-python:dynamic/kfstack:ModelRegistryEntry":
+        return {
+            "registered_model_id": "1",
+            "model_version_id": "2",
+            "model_artifact_id": "3",
+            "model_registry_uri": f"model-registry://{inputs['model_name']}/{inputs['version_name']}",
+        }
     if type_ == "gcp:container/cluster:Cluster":
         return {"endpoint": "203.0.113.10", "masterAuth": {"clusterCaCertificate": "Q0E="}}
     return {}

@@ -23,7 +23,11 @@ from tests.stack.harness import Recording, Registered, run_stack_file
 REPO = Path(__file__).resolve().parents[2]
 STACKS = REPO / "stacks"
 PLATFORM = "kfstack:kubeflow:KubeflowPlatform"
-DEFAULT_CREDENTIALS = ("12341234", "minio123", "$2y$12$4K/VkmDd1q1Orb3xAt82zu8gk7Ad6ReFR4LCP9UeYE90NLiN9Df72")
+DEFAULT_CREDENTIALS = (
+    "12341234",
+    "minio123",
+    "$2y$12$4K/VkmDd1q1Orb3xAt82zu8gk7Ad6ReFR4LCP9UeYE90NLiN9Df72",
+)
 
 
 @dataclass
@@ -33,8 +37,11 @@ class StackRun:
     plan: InstallPlan
 
     def objects(self) -> dict[str, Registered]:
-        return {r.name: r for r in self.recording.resources if r.type.startswith("kubernetes:")
-                and r.type != "pulumi:providers:kubernetes"}
+        return {
+            r.name: r
+            for r in self.recording.resources
+            if r.type.startswith("kubernetes:") and r.type != "pulumi:providers:kubernetes"
+        }
 
 
 def _source(manifests: Path) -> dict[str, object]:
@@ -43,8 +50,9 @@ def _source(manifests: Path) -> dict[str, object]:
 
 def _run(env: str, manifests: Path) -> StackRun:
     secrets = {f"kfstack:{k}": f"{env}-{k}-value" for k in SECRET_KEYS} if env == "prod" else None
-    recording = run_stack_file(STACKS / f"Pulumi.{env}.yaml", overrides=_source(manifests),
-                               secrets=secrets)
+    recording = run_stack_file(
+        STACKS / f"Pulumi.{env}.yaml", overrides=_source(manifests), secrets=secrets
+    )
     stack_settings = settings_from_stack_file(STACKS / f"Pulumi.{env}.yaml")
     raw = stack_settings.model_dump(by_alias=True)
     raw["kubeflow"]["source"] = {"path": str(manifests)}
@@ -132,10 +140,14 @@ def test_credentials_are_generated_or_taken_from_config(stack_run: StackRun) -> 
 @pytest.mark.parametrize(
     ("override", "message"),
     [
-        ({"kfstack:kubeflow": {"preset": None, "components": ["pipelines", "no-such-thing"]}},
-         "no-such-thing"),
-        ({"kfstack:kubeflow": {"source": {"path": "/nonexistent/kubeflow"}}},
-         "kfstack:kubeflow.source.path"),
+        (
+            {"kfstack:kubeflow": {"preset": None, "components": ["pipelines", "no-such-thing"]}},
+            "no-such-thing",
+        ),
+        (
+            {"kfstack:kubeflow": {"source": {"path": "/nonexistent/kubeflow"}}},
+            "kfstack:kubeflow.source.path",
+        ),
     ],
 )
 def test_bad_platform_input_registers_nothing(override: dict[str, object], message: str) -> None:

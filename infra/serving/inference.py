@@ -1,0 +1,111 @@
+"""The KServe InferenceService (v1beta1) that serves a model release.
+
+The tensorflow runtime defaults to the TF Serving 2.6.2 image, so `runtimeVersion`
+is always pinned; `storageUri` is the parent of the integer version directory, or
+`model-registry://<model>/<version>` through the registry's storage initializer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from infra.kubeflow.objects import Manifest
+from ml.release import ModelRelease
+
+API_VERSION = "serving.kserve.io/v1beta1"
+StorageMode = Literal["uri", "model-registry"]
+
+
+@dataclass(frozen=True)
+class ServingOptions:
+    """How the release is served (from `kfstack:serving`)."""
+
+    namespace: str
+    storage: StorageMode = "uri"
+    runtime_version: str = "2.19.0"
+    min_replicas: int = 1
+    max_replicas: int = 2
+    canary_traffic_percent: int = 10
+    cpu: str = "1"
+    memory: str = "2Gi"
+    service_account: str | None = None
+
+
+class ServingError(ValueError):
+    """The releases cannot be served as asked."""
+
+
+def storage_uri(release: ModelRelease, storage: StorageMode) -> str:
+    """Where KServe's storage initializer fetches the model from."""
+    return release.registry_uri if storage == "model-registry" else release.storage_uri
+
+
+def canary_percent(
+    release: ModelRelease, serving: ModelRelease | None, options: ServingOptions
+) -> int | None:
+    """The canary share for the new release, or None for a plain (100%) rollout.
+
+    Raises:
+        ServingError: the serving release is another model.
+    """
+    if serving is None or serving.version == release.version:
+        return None
+    if serving.name != release.name:
+        raise ServingError(
+            f"kfstack:serving.servingRelease is model {serving.name!r}, but the release "
+            f"to serve is {release.name!r}: a canary splits traffic between versions of "
+            "one model"
+        )
+    return options.canary_traffic_percent
+
+
+def inference_service(
+    release: ModelRelease,
+    options: ServingOptions,
+    *,
+    serving: ModelRelease | None = None,
+) -> Manifest:
+    """The InferenceService manifest for `release` (canary when replacing `serving`)."""
+    resources = {"cpu": options.cpu, "memory": options.memory}
+    predictor: dict[str, object] = {
+        "minReplicas": options.min_replicas,
+        "maxReplicas": options.max_replicas,
+        "model": {
+            "modelFormat": {"name": release.format.name, "version": release.format.version},
+            "runtimeVersion": options.runtime_version,
+            "storageUri": storage_uri(release, options.storage),
+            "resources": {"requests": resources, "limits": resources},
+        },
+    }
+    canary = canary_percent(release, serving, options)
+    if canary is not None:
+        predictor["canaryTrafficPercent"] = canary
+    if options.service_account:
+        predictor["serviceAccountName"] = options.service_account
+    labels = {
+        "app.kubernetes.io/name": release.name,
+        "app.kubernetes.io/version": _label_value(release.version),
+        "app.kubernetes.io/managed-by": "kfstack",
+    }
+    return {
+        "apiVersion": API_VERSION,
+        "kind": "InferenceService",
+        "metadata": {
+            "name": release.name,
+            "namespace": options.namespace,
+            "labels": labels,
+            "annotations": {"serving.kserve.io/deploymentMode": "Serverless"},
+        },
+        "spec": {"predictor": predictor},
+    }
+
+
+def predict_path(release: ModelRelease) -> str:
+    """The KServe v1 protocol predict path of the model."""
+    return f"/v1/models/{release.name}:predict"
+
+
+def _label_value(value: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "-" for c in value)[:63]
+    return cleaned.strip("-_.") or "unknown"

@@ -1,0 +1,63 @@
+"""Read the ml outputs that stack config names, before anything is registered (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.config_model import StackSettings
+from infra.serving.inference import ServingOptions
+from infra.serving.pipeline import PipelineObjects, pipeline_objects
+from ml.release import ModelRelease, load_release
+
+PIPELINE_NAMESPACE = "kubeflow"
+
+
+@dataclass(frozen=True)
+class ServingInputs:
+    """The release to serve, the one serving now, the pipeline, and how to serve."""
+
+    options: ServingOptions
+    release: ModelRelease | None = None
+    serving_release: ModelRelease | None = None
+    pipeline: PipelineObjects | None = None
+
+
+def _path(raw: str, base: Path) -> Path:
+    path = Path(raw).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+def load_serving_inputs(settings: StackSettings, *, base: Path) -> ServingInputs | None:
+    """Load what `kfstack:serving` names; None when the stack serves nothing.
+
+    Raises:
+        ReleaseError: a release record is missing, malformed or invalid (names the file).
+        PipelinePackageError: the compiled pipeline is missing or not a KFP v2 spec.
+    """
+    serving = settings.serving
+    if serving is None:
+        return None
+    options = ServingOptions(
+        namespace=settings.serving_namespace,
+        storage=serving.storage,
+        runtime_version=serving.runtime_version,
+        min_replicas=serving.min_replicas,
+        max_replicas=serving.max_replicas,
+        canary_traffic_percent=serving.canary_traffic_percent,
+        cpu=serving.cpu,
+        memory=serving.memory,
+        service_account=serving.service_account,
+    )
+    release = load_release(_path(serving.release_record, base)) if serving.release_record else None
+    current = (
+        load_release(_path(serving.serving_release, base)) if serving.serving_release else None
+    )
+    pipeline = (
+        pipeline_objects(_path(serving.pipeline_package, base), namespace=PIPELINE_NAMESPACE)
+        if serving.pipeline_package
+        else None
+    )
+    return ServingInputs(
+        options=options, release=release, serving_release=current, pipeline=pipeline
+    )
