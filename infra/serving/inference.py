@@ -57,6 +57,13 @@ def canary_percent(
             f"to serve is {release.name!r}: a canary splits traffic between versions of "
             "one model"
         )
+    if serving.storage_uri == release.storage_uri and options.storage == "uri":
+        raise ServingError(
+            f"releases {serving.version!r} and {release.version!r} share storage_uri "
+            f"{release.storage_uri!r}: TF Serving loads the highest version directory there "
+            "for both revisions, so a canary would not split between them; give each "
+            "release its own storage_uri"
+        )
     return options.canary_traffic_percent
 
 
