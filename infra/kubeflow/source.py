@@ -133,7 +133,7 @@ def source_digest(root: Path) -> str:
         if not base.is_dir():
             continue
         for file in _files(base):
-            digest.update(os.path.relpath(file, root.parent).encode())
+            digest.update(os.path.relpath(file, root).encode())
             digest.update(b"\0")
             digest.update(file.read_bytes())
             digest.update(b"\0")
