@@ -99,8 +99,7 @@ def _secret_values(secret: Manifest) -> Iterator[tuple[str, str, str]]:
             yield f"{field}.{name}", text, seen
 
 
-def _default_credentials(manifest: Manifest, key: ObjectKey) -> Iterator[Finding]:
-    text = json.dumps(manifest)
+def _default_credentials(manifest: Manifest, key: ObjectKey, text: str) -> Iterator[Finding]:
     suspect = any(d in text for d in DEFAULT_CREDENTIALS) or _BCRYPT_RE.search(text)
     strings = list(_strings(manifest)) if suspect else []
     if key.kind == "Secret" and not key.group:
@@ -115,7 +114,7 @@ def _default_credentials(manifest: Manifest, key: ObjectKey) -> Iterator[Finding
             yield Finding("policy.default-credential", "error", key, f"{path}: {what}")
 
 
-def _secret_tokens(manifest: Manifest, key: ObjectKey) -> Iterator[Finding]:
+def _secret_tokens(manifest: Manifest, key: ObjectKey, text: str) -> Iterator[Finding]:
     if key.kind == "Secret" and not key.group:
         for path, raw, seen in _secret_values(manifest):
             if not (SECRET_TOKEN_RE.fullmatch(raw) or SECRET_TOKEN_RE.fullmatch(seen)):
@@ -127,7 +126,7 @@ def _secret_tokens(manifest: Manifest, key: ObjectKey) -> Iterator[Finding]:
                     "and in Pulumi state in clear); it must come from a Pulumi secret",
                 )
         return
-    if SECRET_TOKEN_RE.search(json.dumps(manifest)) is None:
+    if SECRET_TOKEN_RE.search(text) is None:
         return
     for path, value in _strings(manifest):
         if SECRET_TOKEN_RE.search(value):
@@ -181,7 +180,9 @@ def check_policy(
     findings: list[Finding] = []
     for manifest in manifests:
         key = ObjectKey.of(manifest)
-        findings.extend(_default_credentials(manifest, key))
-        findings.extend(_secret_tokens(manifest, key))
+        # One JSON dump per object lets most objects skip the walk over every string.
+        text = json.dumps(manifest)
+        findings.extend(_default_credentials(manifest, key, text))
+        findings.extend(_secret_tokens(manifest, key, text))
         findings.extend(_privileged(manifest, key, allowed))
     return findings

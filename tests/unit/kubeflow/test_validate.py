@@ -96,3 +96,14 @@ def test_real_render_is_valid(kubeflow_manifests: Path, version: str) -> None:
     objects = render_example(kubeflow_manifests)
     findings = validate_objects(objects, kubernetes_version=version)
     assert [str(f) for f in findings] == []
+
+
+def test_crd_itself_is_validated() -> None:
+    definition = crd("example.io", "Foo", "foos")
+    definition["spec"]["scope"] = 5
+    definition["spec"]["versions"][0]["servd"] = True
+    found = errors([definition])
+    assert len(found) == 2
+    assert any("spec.scope" in e for e in found) and any(
+        "'servd' was unexpected" in e for e in found
+    )
