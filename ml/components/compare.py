@@ -1,0 +1,57 @@
+"""KFP component: the candidate's metrics vs the serving model's -> a decision and a chart.
+
+Returns `promote` (the value the pipeline's gate tests) and writes the output parameters
+`better` and `meets_threshold`, plus an HTML page with a bar chart of both models' metrics:
+the "before and after" view in the KFP UI. The rules are in `ml.components.core.comparison`.
+"""
+
+from typing import Optional
+
+from kfp import dsl
+from kfp.dsl import HTML, Input, Metrics, Output
+
+from ml.components.image import KFSTACK_IMAGE
+
+
+@dsl.component(base_image=KFSTACK_IMAGE, install_kfp_package=False)
+def compare(
+    candidate: Input[Metrics],
+    chart: Output[HTML],
+    better: dsl.OutputPath(bool),  # type: ignore[valid-type]
+    meets_threshold: dsl.OutputPath(bool),  # type: ignore[valid-type]
+    *,
+    serving_metrics: str = "",
+    metric: str = "loss",
+    threshold: Optional[float] = None,  # noqa: UP045 (kfp reads typing.Optional only)
+    direction: str = "auto",
+) -> bool:
+    """Compare the candidate with the serving model; draw both; return whether to promote.
+
+    Args:
+        candidate: The candidate's metrics (from `evaluate`).
+        chart: HTML page with the bar chart of both models' metrics and the decision.
+        better: Output: the candidate is at least as good as the serving model (or none serves).
+        meets_threshold: Output: the candidate's metric passes the threshold.
+        serving_metrics: JSON of the serving model's release record or metrics; "" if none.
+        metric: The metric the decision is made on.
+        threshold: Minimum (maximize) or maximum (minimize) value of the metric; None: no bound.
+        direction: "maximize", "minimize" or "auto" (loss, mae, rmse, mse are minimized).
+
+    Returns:
+        Whether the candidate meets the threshold and is not worse than the serving model.
+
+    """
+    from pathlib import Path
+
+    from ml.components.core.comparison import candidate_metrics, chart_html, decide, parse_serving
+
+    values = candidate_metrics(dict(candidate.metadata))
+    serving = parse_serving(serving_metrics)
+    decision = decide(values, serving, metric=metric, threshold=threshold, direction=direction)
+    print(decision.reason)
+    Path(chart.path).parent.mkdir(parents=True, exist_ok=True)
+    Path(chart.path).write_text(chart_html(values, serving, decision), encoding="utf-8")
+    Path(better).write_text(str(decision.better).lower(), encoding="utf-8")
+    Path(meets_threshold).write_text(str(decision.meets_threshold).lower(), encoding="utf-8")
+    chart.metadata.update({"promote": decision.promote, "reason": decision.reason})
+    return decision.promote

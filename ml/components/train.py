@@ -1,0 +1,62 @@
+"""KFP component: a built dataset -> a trained SavedModel in the TF Serving layout.
+
+The output Model is the export root: the SavedModel is in `<model.path>/<serving_version>/`
+(with `assets.extra/` holding schema.json, statistics.json and metrics.json), which is what
+KServe's `storageUri` names: the parent of the integer version directory.
+"""
+
+from kfp import dsl
+from kfp.dsl import Dataset, Input, Model, Output
+
+from ml.components.image import KFSTACK_IMAGE
+
+
+@dsl.component(base_image=KFSTACK_IMAGE, install_kfp_package=False)
+def train(
+    dataset: Input[Dataset],
+    model: Output[Model],
+    *,
+    epochs: int = 20,
+    batch_size: int = 256,
+    learning_rate: float = 0.001,
+    patience: int = 3,
+    seed: int = 0,
+    serving_version: int = 1,
+) -> None:
+    """Train on `dataset` and export the model to `<model.path>/<serving_version>/`.
+
+    Args:
+        dataset: A directory written by `ingest_validate`.
+        model: The export root (the parent of the version directory).
+        epochs: Maximum epochs (early stopping on the validation loss may end sooner).
+        batch_size: Rows per batch.
+        learning_rate: Adam learning rate.
+        patience: Epochs without a better validation loss before stopping.
+        seed: Seed of weights and shuffles.
+        serving_version: The integer TF Serving version directory.
+
+    """
+    from pathlib import Path
+
+    from ml.model import TrainConfig
+    from ml.model import train as train_model
+
+    config = TrainConfig(
+        epochs=epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        patience=patience,
+        seed=seed,
+    )
+    root = Path(model.path)
+    root.mkdir(parents=True, exist_ok=True)
+    result = train_model(Path(dataset.path), root, version=serving_version, config=config)
+    model.metadata.update(
+        {
+            "framework": "tensorflow",
+            "format_version": "2",
+            "serving_version": result.version,
+            "version": str(result.version),
+            "epochs_trained": len(result.history.get("loss", [])),
+        }
+    )
