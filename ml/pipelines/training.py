@@ -34,7 +34,7 @@ TASKS = {
     "train": "training",
     "evaluate": "evaluation",
     "compare": "comparison with the serving model",
-    "write-release": "release record (-> registration -> serving)",
+    "write-release": "release record → registration → serving",
 }
 GATE = "gate: promote candidate"
 

@@ -1,0 +1,7 @@
+"""KFP v2 pipelines built from `ml.components`, compiled to IR YAML or run with `kfp.local`.
+
+``ml.pipelines.training``   the training pipeline and `compile_pipeline`
+``ml.pipelines.local``      `run_local`: the whole pipeline on a laptop, results in one directory
+``ml.pipelines.dag``        a picture (SVG, Mermaid) of a compiled pipeline's DAG
+``ml.pipelines.cli``        `kfstack pipeline compile | run-local | dag`
+"""
