@@ -25,6 +25,7 @@ from infra.kubeflow.graph import install_waves as compute_waves
 from infra.kubeflow.objects import InstallPlan, PlannedObject, SecretSpec
 from infra.kubeflow.policy import check_policy
 from infra.kubeflow.render import Rendered, read_cache, render_components, write_cache
+from infra.kubeflow.scope import strip_cluster_namespaces
 from infra.kubeflow.settings import KubeflowSettings
 from infra.kubeflow.source import resolve_source, source_digest
 from infra.kubeflow.validate import validate_objects
@@ -113,7 +114,7 @@ def final_objects(
     settings: KubeflowSettings,
 ) -> tuple[tuple[PlannedObject, ...], tuple[SecretSpec, ...]]:
     """Return the transformed objects (sorted by key) and the secrets they need."""
-    objects = transform.planned_objects(rendered_objects, components)
+    objects = strip_cluster_namespaces(transform.planned_objects(rendered_objects, components))
     objects, secrets = credentials.replace_credentials(objects, settings.users)
     names = {c.name for c in components}
     if "profiles" in names:

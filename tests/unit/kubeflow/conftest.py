@@ -13,6 +13,7 @@ import pytest
 from infra.kubeflow.core import build_plan
 from infra.kubeflow.objects import InstallPlan, ObjectKey
 from infra.kubeflow.render import parse_documents, pinned_kubectl
+from infra.kubeflow.scope import cluster_scoped_kinds, normalise_key
 from infra.kubeflow.settings import KubeflowSettings, ManifestSource
 
 # The example installs the m2m-dex-only oauth2-proxy overlay: the cluster kind "existing".
@@ -56,7 +57,10 @@ def full_plan(kubeflow_manifests: Path, tmp_path_factory: pytest.TempPathFactory
     plan = build_plan(settings, cache_dir=cache_dir)
     out, _ = example.communicate()
     assert example.returncode == 0
-    keys = frozenset(ObjectKey.of(m) for m in parse_documents(out))
+    # The cluster's view: cluster-scoped kinds never carry the namespace kustomize set.
+    manifests = parse_documents(out)
+    scoped = cluster_scoped_kinds(manifests)
+    keys = frozenset(normalise_key(ObjectKey.of(m), scoped) for m in manifests)
     return FullPlan(settings, cache_dir, plan, keys)
 
 
