@@ -91,6 +91,7 @@ def run_local(
     version: str | None = None,
     storage_uri: str | None = None,
     echo: bool = True,
+    cache_root: Path | None = None,
     **params: Any,
 ) -> LocalRun:
     """Run the whole training pipeline with kfp.local and copy its results into `out`.
@@ -104,6 +105,8 @@ def run_local(
         version: Release version name; default the UTC time (`20261128-140501`).
         storage_uri: Storage URI in the release; default `pvc://kfstack-models/<name>/<version>`.
         echo: Print the tasks' logs (they are kept to report a failure either way).
+        cache_root: Reuse the outputs of tasks run before with the same inputs (kfp.local's
+            cache, kept in this directory); None runs every task.
         **params: Other parameters of `training_pipeline` (epochs, metric, threshold ...).
 
     Raises:
@@ -130,16 +133,24 @@ def run_local(
         **params,
     }
     out.mkdir(parents=True, exist_ok=True)
-    outputs = _run(arguments, out / ROOT_DIR, echo=echo)
+    outputs = _run(arguments, out / ROOT_DIR, echo=echo, cache_root=cache_root)
     return _collect(outputs, out)
 
 
-def _run(arguments: dict[str, Any], root: Path, *, echo: bool) -> dict[str, Any]:
+def _run(
+    arguments: dict[str, Any], root: Path, *, echo: bool, cache_root: Path | None
+) -> dict[str, Any]:
     from kfp import local
 
     from ml.pipelines.training import training_pipeline
 
-    local.init(runner=local.SubprocessRunner(use_venv=False), pipeline_root=str(root))
+    local.init(
+        runner=local.SubprocessRunner(use_venv=False),
+        pipeline_root=str(root),
+        raise_on_error=True,
+        enable_caching=cache_root is not None,
+        cache_root=str(cache_root) if cache_root is not None else None,
+    )
     log = _Tee(sys.stdout if echo else None)
     try:
         with _quiet_kfp_warnings(), contextlib.redirect_stdout(log):
