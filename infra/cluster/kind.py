@@ -15,6 +15,7 @@ import yaml
 
 from infra.cluster.base import ClusterFacts, ClusterHandle, k8s_provider
 from infra.config_model import ClusterConfig
+from infra.kubeflow.gateway import KIND_GATEWAY_NODE_PORT
 
 # kindest/node images per Kubernetes minor (kind v0.30 release notes).
 NODE_IMAGES: dict[str, str] = {
@@ -24,7 +25,7 @@ NODE_IMAGES: dict[str, str] = {
     "1.35": "kindest/node:v1.35.0",
 }
 # The NodePort the platform gives the Istio ingress gateway on kind.
-GATEWAY_NODE_PORT = 30080
+GATEWAY_NODE_PORT = KIND_GATEWAY_NODE_PORT
 INOTIFY = {"fs.inotify.max_user_instances": 2280, "fs.inotify.max_user_watches": 1255360}
 
 _API_SERVER_PATCH = """\

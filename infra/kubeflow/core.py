@@ -20,6 +20,7 @@ import platformdirs
 
 from infra.kubeflow import catalogue, credentials, transform
 from infra.kubeflow.errors import PlanError
+from infra.kubeflow.gateway import expose_gateway
 from infra.kubeflow.graph import add_readiness_annotations, critical_path, infer_edges
 from infra.kubeflow.graph import install_waves as compute_waves
 from infra.kubeflow.objects import InstallPlan, PlannedObject, SecretSpec
@@ -123,6 +124,7 @@ def final_objects(
     if settings.registry_mirror:
         objects = transform.rewrite_images(objects, settings.registry_mirror)
     objects = transform.scale_requests(objects, settings.resource_scale)
+    objects = expose_gateway(objects, cluster_kind=settings.cluster_kind)
     annotated = add_readiness_annotations([o.manifest for o in objects])
     objects = tuple(
         o if m is o.manifest else replace(o, manifest=m)

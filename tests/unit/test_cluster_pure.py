@@ -74,3 +74,22 @@ def test_read_kubeconfig_errors(
 ) -> None:
     with pytest.raises(KubeconfigError, match=message):
         read_kubeconfig(value, context=context, base=tmp_path)
+
+
+def test_kind_gateway_is_a_node_port_matching_the_port_mapping() -> None:
+    from infra.kubeflow.gateway import GATEWAY, expose_gateway
+    from infra.kubeflow.objects import PlannedObject
+
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": GATEWAY.name, "namespace": GATEWAY.namespace},
+        "spec": {"type": "ClusterIP", "ports": [{"name": "http2", "port": 80}]},
+    }
+    objects = (PlannedObject(GATEWAY, service, "istio"),)
+    (kind,) = expose_gateway(objects, cluster_kind="kind")
+    assert kind.manifest["spec"]["type"] == "NodePort"
+    assert kind.manifest["spec"]["ports"][0]["nodePort"] == GATEWAY_NODE_PORT
+    assert service["spec"]["type"] == "ClusterIP"  # the input is not mutated
+    (gke,) = expose_gateway(objects, cluster_kind="gke")
+    assert gke.manifest is service
