@@ -8,6 +8,7 @@ from types import ModuleType
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,19 @@ class ClusterHandle:
     facts: ClusterFacts
     kubeconfig: pulumi.Output[str]
     endpoint: pulumi.Output[str]
+    dashboard_url: str | None = None
+
+
+PORT_FORWARD_HINT = (
+    "kubectl -n istio-system port-forward svc/istio-ingressgateway 8080:80, "
+    "then http://localhost:8080"
+)
+
+
+def server_of_kubeconfig(kubeconfig: str) -> str:
+    """The API server URL of a single-cluster kubeconfig (YAML or JSON)."""
+    document = yaml.safe_load(kubeconfig)
+    return str(document["clusters"][0]["cluster"]["server"])
 
 
 class MissingExtraError(ImportError):

@@ -10,9 +10,14 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import yaml
 
-from infra.cluster.base import ClusterFacts, ClusterHandle, import_extra, k8s_provider
+from infra.cluster.base import (
+    ClusterFacts,
+    ClusterHandle,
+    import_extra,
+    k8s_provider,
+    server_of_kubeconfig,
+)
 from infra.config_model import ClusterConfig
 
 VPC_CIDR = "10.42.0.0/16"
@@ -25,12 +30,6 @@ NODE_POLICIES = (
 )
 EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 EBS_CSI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:ebs-csi-controller-sa"
-
-
-def server_of_kubeconfig(kubeconfig: str) -> str:
-    """The API server URL of a single-cluster kubeconfig (YAML or JSON)."""
-    document = yaml.safe_load(kubeconfig)
-    return str(document["clusters"][0]["cluster"]["server"])
 
 
 def node_assume_role_policy() -> str:

@@ -13,7 +13,7 @@ import pulumi
 import pulumi_command as command
 import yaml
 
-from infra.cluster.base import ClusterFacts, ClusterHandle, k8s_provider
+from infra.cluster.base import ClusterFacts, ClusterHandle, k8s_provider, server_of_kubeconfig
 from infra.config_model import ClusterConfig
 from infra.kubeflow.gateway import KIND_GATEWAY_NODE_PORT
 
@@ -106,5 +106,10 @@ def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> 
         can_provision_load_balancers=False,
         can_provision_storage=True,  # kind ships local-path-provisioner as default class
     )
-    endpoint = pulumi.Output.from_input(f"https://127.0.0.1:{cluster.gateway_host_port}")
-    return ClusterHandle(provider=provider, facts=facts, kubeconfig=kubeconfig, endpoint=endpoint)
+    return ClusterHandle(
+        provider=provider,
+        facts=facts,
+        kubeconfig=kubeconfig,
+        endpoint=kubeconfig.apply(server_of_kubeconfig),
+        dashboard_url=f"http://localhost:{cluster.gateway_host_port}",
+    )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pulumi
 
-from infra.cluster.base import ClusterFacts, ClusterHandle
+from infra.cluster.base import PORT_FORWARD_HINT, ClusterFacts, ClusterHandle
 from infra.config_model import ClusterConfig
 
 
@@ -37,6 +37,7 @@ class Cluster(pulumi.ComponentResource):
         self.provider = self.handle.provider
         self.kubeconfig = self.handle.kubeconfig
         self.endpoint = self.handle.endpoint
+        self.dashboard_url = self.handle.dashboard_url or PORT_FORWARD_HINT
         self.register_outputs(
             {
                 "name": self.facts.name,
@@ -44,6 +45,7 @@ class Cluster(pulumi.ComponentResource):
                 "kubernetesVersion": self.facts.kubernetes_version,
                 "kubeconfig": self.kubeconfig,
                 "endpoint": self.endpoint,
+                "dashboardUrl": self.dashboard_url,
             }
         )
 

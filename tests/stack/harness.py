@@ -23,6 +23,8 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import resource_pb2
 
+from tests.conftest import KUBEFLOW_2603
+
 REPO = Path(__file__).resolve().parents[2]
 PROGRAM = REPO / "infra" / "__main__.py"
 SECRET_SIG = rpc._special_sig_key
@@ -257,6 +259,10 @@ def run_stack_file(
 ) -> Recording:
     """Run the program for a stack file, with config overrides (objects merged shallowly)."""
     config, secret_keys = stack_file_config(path)
+    # Tests never touch the network: the release comes from ../shared, not from git.
+    kubeflow = json.loads(config.get("kfstack:kubeflow", "{}"))
+    kubeflow["source"] = {"path": str(KUBEFLOW_2603)}
+    config["kfstack:kubeflow"] = json.dumps(kubeflow)
     for key, value in (overrides or {}).items():
         if isinstance(value, dict) and key in config:
             merged = {**json.loads(config[key]), **value}

@@ -17,6 +17,14 @@ from tests.stack.harness import FAKE_KUBECONFIG, Recording, run_program, run_sta
 STACKS = Path(__file__).resolve().parents[2] / "stacks"
 PROD_SECRETS = {f"kfstack:{key}": f"prod-{key}-value" for key in SECRET_KEYS}
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+# These tests are about the cluster: a one-component platform keeps each run short.
+SMALL_PLATFORM = {"preset": None, "components": ["cert-manager"]}
+
+
+def run_cluster_stack(path: Path, **kwargs: Any) -> Recording:
+    overrides = dict(kwargs.pop("overrides", {}))
+    overrides["kfstack:kubeflow"] = {**SMALL_PLATFORM, **overrides.get("kfstack:kubeflow", {})}
+    return run_stack_file(path, overrides=overrides, **kwargs)
 
 
 def _component(rec: Recording) -> Any:
@@ -31,7 +39,7 @@ def _assert_children_of_cluster(rec: Recording, types: set[str]) -> None:
 
 
 def test_dev_creates_a_kind_cluster_and_its_provider() -> None:
-    rec = run_stack_file(STACKS / "Pulumi.dev.yaml")
+    rec = run_cluster_stack(STACKS / "Pulumi.dev.yaml")
     created = rec.one("command:local:Command", "kind-cluster")
     kind_config = yaml.safe_load(created.inputs["environment"]["KIND_CONFIG"])
     assert created.inputs["environment"]["CLUSTER"] == "kfstack-dev"
@@ -48,7 +56,7 @@ def test_dev_creates_a_kind_cluster_and_its_provider() -> None:
 
 
 def test_staging_creates_gke_cluster_node_pool_and_kubeconfig() -> None:
-    rec = run_stack_file(STACKS / "Pulumi.staging.yaml")
+    rec = run_cluster_stack(STACKS / "Pulumi.staging.yaml")
     gke = rec.one("gcp:container/cluster:Cluster", "gke")
     assert gke.inputs["removeDefaultNodePool"] is True
     assert gke.inputs["location"] == "europe-west4-a"
@@ -69,7 +77,7 @@ def test_staging_creates_gke_cluster_node_pool_and_kubeconfig() -> None:
 
 
 def test_prod_creates_eks_vpc_nodes_ebs_csi_and_storage_class() -> None:
-    rec = run_stack_file(STACKS / "Pulumi.prod.yaml", secrets=PROD_SECRETS)
+    rec = run_cluster_stack(STACKS / "Pulumi.prod.yaml", secrets=PROD_SECRETS)
     assert len(rec.of_type("aws:ec2/subnet:Subnet")) == 2
     rec.one("aws:ec2/vpc:Vpc", "vpc")
     eks = rec.one("eks:index:Cluster", "eks")
@@ -100,7 +108,7 @@ def test_prod_creates_eks_vpc_nodes_ebs_csi_and_storage_class() -> None:
 def test_existing_cluster_uses_the_given_kubeconfig(tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(FAKE_KUBECONFIG)
-    rec = run_stack_file(
+    rec = run_cluster_stack(
         STACKS / "Pulumi.dev.yaml",
         overrides={
             "kfstack:cluster": {
@@ -150,7 +158,7 @@ def test_bad_config_registers_nothing(config: dict[str, Any], expected: str) -> 
 
 def test_prod_without_secrets_fails_before_registering() -> None:
     with pytest.raises(ConfigError) as caught:
-        run_stack_file(STACKS / "Pulumi.prod.yaml")
+        run_cluster_stack(STACKS / "Pulumi.prod.yaml")
     assert "kfstack:dexPassword: required secret" in str(caught.value)
 
 
@@ -166,5 +174,5 @@ def test_missing_cloud_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) ->
 
     monkeypatch.setattr(base.importlib, "import_module", without_eks)
     with pytest.raises(MissingExtraError) as caught:
-        run_stack_file(STACKS / "Pulumi.prod.yaml", secrets=PROD_SECRETS)
+        run_cluster_stack(STACKS / "Pulumi.prod.yaml", secrets=PROD_SECRETS)
     assert "uv sync --extra eks" in str(caught.value)

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from infra.cluster.eks import irsa_assume_role_policy, server_of_kubeconfig
+from infra.cluster.base import server_of_kubeconfig
+from infra.cluster.eks import irsa_assume_role_policy
 from infra.cluster.existing import KubeconfigError, read_kubeconfig, server_of
 from infra.cluster.gke import gke_kubeconfig
 from infra.cluster.kind import GATEWAY_NODE_PORT, NODE_IMAGES, kind_cluster_config
