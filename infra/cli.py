@@ -20,12 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
         "train and compile pipelines.",
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    from infra import plan
+    import infra.plan
+    import ml.cli
 
-    plan.register(subparsers)
-    from ml import cli as ml_cli
-
-    ml_cli.register(subparsers)
+    infra.plan.register(subparsers)
+    ml.cli.register(subparsers)
     return parser
 
 

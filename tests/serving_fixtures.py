@@ -19,7 +19,9 @@ PIPELINE_SPEC = {
 }
 
 
-def make_release(version: str = "1", *, storage: str = "s3://models/iris/r1", **extra: object) -> ModelRelease:
+def make_release(
+    version: str = "1", *, storage: str = "s3://models/iris/r1", **extra: object
+) -> ModelRelease:
     fields: dict[str, object] = {
         "name": "iris",
         "version": version,
@@ -43,6 +45,7 @@ def write_release_file(path: Path, release: ModelRelease) -> Path:
 
 
 def write_pipeline(path: Path, *, description: str = "CSV to served model") -> Path:
-    spec = {**PIPELINE_SPEC, "pipelineInfo": {**PIPELINE_SPEC["pipelineInfo"], "description": description}}  # type: ignore[dict-item]
+    info = {"name": "kfstack-training", "description": description}
+    spec = {**PIPELINE_SPEC, "pipelineInfo": info}
     path.write_text(yaml.safe_dump(spec, sort_keys=True))
     return path

@@ -67,7 +67,8 @@ def test_inference_service_validates_against_the_26_03_crd(kubeflow_manifests: P
     crd = next(
         d
         for d in documents
-        if d and d.get("kind") == "CustomResourceDefinition"
+        if d
+        and d.get("kind") == "CustomResourceDefinition"
         and d["metadata"]["name"] == "inferenceservices.serving.kserve.io"
     )
     serving = make_release("1", storage="s3://models/iris/r1")
