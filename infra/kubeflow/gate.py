@@ -23,8 +23,10 @@ def require_clean(plan: InstallPlan) -> InstallPlan:
         return plan
     shown = [str(finding) for finding in errors[:MAX_SHOWN]]
     more = len(errors) - len(shown)
-    hint = f"... and {more} more; run `kfstack plan` to see them all" if more else (
-        "run `kfstack plan` for the whole report"
+    hint = (
+        f"... and {more} more; run `kfstack plan` to see them all"
+        if more
+        else ("run `kfstack plan` for the whole report")
     )
     return_problems = [f"the install plan has {len(errors)} error finding(s):", *shown]
     raise PlanRejectedError(return_problems, hint=hint)

@@ -39,8 +39,12 @@ class ObjectKey:
         api_version = str(manifest.get("apiVersion", ""))
         group = api_version.rpartition("/")[0]
         meta = manifest.get("metadata") or {}
-        return cls(group, str(manifest.get("kind", "")), str(meta.get("namespace") or ""),
-                   str(meta.get("name", "")))
+        return cls(
+            group,
+            str(manifest.get("kind", "")),
+            str(meta.get("namespace") or ""),
+            str(meta.get("name", "")),
+        )
 
     def __str__(self) -> str:
         kind = f"{self.kind}.{self.group}" if self.group else self.kind
