@@ -130,24 +130,26 @@ def _label(spec: DatasetSpec, raw: RawTable) -> tuple[LabelSchema, pa.ChunkedArr
 def _infer_task(spec: DatasetSpec, column: pa.ChunkedArray) -> Task:
     if spec.classes is not None:
         return "classification"
-    import pandas as pd
-
-    values = pd.to_numeric(column.drop_null().to_pandas(), errors="coerce")
-    if values.isna().any():
+    numbers = _numbers(pc.unique(as_text(column).drop_null()).to_pylist())
+    if numbers is None:
         return "classification"
-    integral = bool((values == values.round()).all())
-    return (
-        "classification" if integral and values.nunique() <= MAX_INFERRED_CLASSES else "regression"
-    )
+    integral = all(v == round(v) for v in numbers)
+    return "classification" if integral and len(numbers) <= MAX_INFERRED_CLASSES else "regression"
+
+
+def _numbers(values: list[str]) -> list[float] | None:
+    """Return the values as floats, or None if one of them is not a number."""
+    try:
+        return [float(v) for v in values]
+    except ValueError:
+        return None
 
 
 def _infer_classes(text: pa.ChunkedArray) -> tuple[str, ...]:
-    import pandas as pd
-
     values = pc.unique(text.drop_null()).to_pylist()
-    numbers = pd.to_numeric(pd.Series(values, dtype=object), errors="coerce")
-    if len(values) and numbers.notna().all():
-        return tuple(v for _, v in sorted(zip(numbers.tolist(), values, strict=True)))
+    numbers = _numbers(values)
+    if values and numbers is not None:
+        return tuple(v for _, v in sorted(zip(numbers, values, strict=True)))
     return tuple(sorted(values))
 
 

@@ -128,8 +128,8 @@ def streaming_dataset(
 
     `path` may be a written split (header of keys) or any CSV with the source's header
     (header names); extra columns are skipped, missing cells get the schema's fill values
-    and rows whose label is missing or unknown are dropped. `rows` (the data lines, when
-    known) sets the number of batches Keras expects per epoch.
+    and rows whose label is missing or unknown are dropped. `rows` is for a written split:
+    its row count (the batches Keras expects per epoch), with those checks skipped.
     """
     import tensorflow as tf
 
@@ -148,16 +148,22 @@ def streaming_dataset(
         table = tf.lookup.StaticHashTable(init, default_value=-1)
 
     def decode(lines: tf.Tensor) -> tuple[dict[str, tf.Tensor], tf.Tensor]:
-        lines = tf.boolean_mask(lines, tf.strings.length(tf.strings.strip(lines)) > 0)
+        if rows is None:  # any CSV: skip blank lines
+            lines = tf.boolean_mask(lines, tf.strings.length(tf.strings.strip(lines)) > 0)
         fields = tf.io.decode_csv(
             lines, defaults, field_delim=schema.delimiter, select_cols=sorted(positions)
         )
         row = dict(zip(keys, fields, strict=True))
-        label = row.pop(schema.label.key)
-        keep = tf.math.is_finite(label) if table is None else table.lookup(label) >= 0
-        label = label if table is None else table.lookup(label)
-        features = {c.key: tf.boolean_mask(row[c.key], keep) for c in schema.features}
-        return features, tf.boolean_mask(label, keep)
+        label = (
+            row.pop(schema.label.key) if table is None else table.lookup(row.pop(schema.label.key))
+        )
+        features = {c.key: row[c.key] for c in schema.features}
+        if rows is not None:  # a written split: no blank lines, every label valid
+            return features, label
+        keep = tf.math.is_finite(label) if table is None else label >= 0
+        return {k: tf.boolean_mask(v, keep) for k, v in features.items()}, tf.boolean_mask(
+            label, keep
+        )
 
     ds = tf.data.TextLineDataset(str(path)).skip(1)
     if shuffle:
