@@ -7,6 +7,7 @@ Handlers import TensorFlow and pandas themselves, so `kfstack --help` stays fast
 from __future__ import annotations
 
 import argparse
+import importlib
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -57,9 +58,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     # --- `kfstack pipeline ...`: registered by ml/pipelines/cli.py when that module exists.
     if importlib.util.find_spec("ml.pipelines") and importlib.util.find_spec("ml.pipelines.cli"):
-        from ml.pipelines import cli as pipelines_cli  # type: ignore[import-not-found, unused-ignore]
-
-        pipelines_cli.register(subparsers)
+        importlib.import_module("ml.pipelines.cli").register(subparsers)
 
 
 def _guard(handler: Any) -> Any:
