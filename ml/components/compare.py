@@ -5,8 +5,6 @@ Returns `promote` (the value the pipeline's gate tests) and writes the output pa
 the "before and after" view in the KFP UI. The rules are in `ml.components.core.comparison`.
 """
 
-from typing import Optional
-
 from kfp import dsl
 from kfp.dsl import HTML, Input, Metrics, Output
 
@@ -22,7 +20,7 @@ def compare(
     *,
     serving_metrics: str = "",
     metric: str = "loss",
-    threshold: Optional[float] = None,  # noqa: UP045 (kfp reads typing.Optional only)
+    threshold: str = "",
     direction: str = "auto",
 ) -> bool:
     """Compare the candidate with the serving model; draw both; return whether to promote.
@@ -34,7 +32,7 @@ def compare(
         meets_threshold: Output: the candidate's metric passes the threshold.
         serving_metrics: JSON of the serving model's release record or metrics; "" if none.
         metric: The metric the decision is made on.
-        threshold: Minimum (maximize) or maximum (minimize) value of the metric; None: no bound.
+        threshold: Minimum (maximize) or maximum (minimize) of the metric, a number; "": none.
         direction: "maximize", "minimize" or "auto" (loss, mae, rmse, mse are minimized).
 
     Returns:
@@ -43,11 +41,18 @@ def compare(
     """
     from pathlib import Path
 
-    from ml.components.core.comparison import candidate_metrics, chart_html, decide, parse_serving
+    from ml.components.core.comparison import (
+        candidate_metrics,
+        chart_html,
+        decide,
+        parse_serving,
+        parse_threshold,
+    )
 
     values = candidate_metrics(dict(candidate.metadata))
     serving = parse_serving(serving_metrics)
-    decision = decide(values, serving, metric=metric, threshold=threshold, direction=direction)
+    bound = parse_threshold(threshold)
+    decision = decide(values, serving, metric=metric, threshold=bound, direction=direction)
     print(decision.reason)
     Path(chart.path).parent.mkdir(parents=True, exist_ok=True)
     Path(chart.path).write_text(chart_html(values, serving, decision), encoding="utf-8")

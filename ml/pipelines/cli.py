@@ -122,7 +122,7 @@ def _run_local(args: argparse.Namespace) -> int:
         "learning_rate": args.learning_rate,
         "seed": args.seed,
         "metric": args.metric,
-        "threshold": args.threshold,
+        "threshold": "" if args.threshold is None else repr(args.threshold),
         "direction": args.direction,
     }
     result = run_local(

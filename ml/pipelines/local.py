@@ -36,7 +36,8 @@ RELEASE_FILE = "release.json"
 LOCAL_STORAGE = "pvc://kfstack-models/{name}/{version}"
 
 _ERROR_LINE = re.compile(r"^\s*(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception): ")
-_TASK = re.compile(r"Task '([^']+)' finished with status FAILURE|failed: '([^']+)'")
+_TASK = re.compile(r"Inner task failed: '([^']+)'")
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class PipelineFailedError(RuntimeError):
@@ -130,11 +131,15 @@ def run_local(
         "version": version,
         "storage_uri": storage_uri or LOCAL_STORAGE.format(name=name, version=version),
         "serving_metrics": serving.model_dump_json() if serving is not None else "",
-        **params,
+        **{k: v for k, v in params.items() if v is not None},  # kfp: None is "not given"
     }
-    out.mkdir(parents=True, exist_ok=True)
-    outputs = _run(arguments, out / ROOT_DIR, echo=echo, cache_root=cache_root)
-    return _collect(outputs, out)
+    root = out / ROOT_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    earlier = set(root.iterdir())
+    outputs = _run(arguments, root, echo=echo, cache_root=cache_root)
+    # Cached tasks' outputs stay in the run that made them: find this run's own directory.
+    run_dir = max(set(root.iterdir()) - earlier, key=lambda p: p.stat().st_mtime)
+    return _collect(outputs, out, run_dir)
 
 
 def _run(
@@ -183,8 +188,9 @@ class _Tee(io.StringIO):
 
 def _failure(message: str, log: str) -> PipelineFailedError:
     """Name the failed task and its error, from kfp's message and the task's log."""
-    found = _TASK.findall(message) or _TASK.findall(log)
-    task = next((a or b for a, b in reversed(found)), "?") if found else "?"
+    message = _ANSI.sub("", message)
+    found = _TASK.search(message)
+    task = found.group(1) if found else "?"
     lines = log.splitlines()
     starts = [i for i, line in enumerate(lines) if _ERROR_LINE.match(line)]
     if not starts:
@@ -197,9 +203,8 @@ def _failure(message: str, log: str) -> PipelineFailedError:
     return PipelineFailedError(task, "\n".join(block))
 
 
-def _collect(outputs: dict[str, Any], out: Path) -> LocalRun:
+def _collect(outputs: dict[str, Any], out: Path, run_dir: Path) -> LocalRun:
     model_root = Path(outputs["model"].path)
-    run_dir = model_root.parent.parent
     model = out / MODEL_DIR
     shutil.rmtree(model, ignore_errors=True)
     shutil.copytree(model_root, model)

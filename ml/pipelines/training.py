@@ -12,7 +12,7 @@ Quick start::
 """
 
 from pathlib import Path
-from typing import NamedTuple, Optional
+from typing import NamedTuple
 
 from kfp import compiler, dsl
 from kfp.dsl import HTML, Metrics, Model
@@ -66,7 +66,7 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
     patience: int = 3,
     serving_version: int = 1,
     metric: str = "loss",
-    threshold: Optional[float] = None,  # noqa: UP045 (kfp reads typing.Optional only)
+    threshold: str = "",
     direction: str = "auto",
     serving_metrics: str = "",
     version: str = "",
@@ -88,7 +88,7 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
         patience: Early-stopping patience (epochs).
         serving_version: Integer TF Serving version directory of the model.
         metric: Metric the gate decides on (e.g. accuracy, auc, loss, rmse).
-        threshold: Bound the metric must pass to be released; None: no bound.
+        threshold: Bound the metric must pass to be released (a number); "": no bound.
         direction: "maximize", "minimize" or "auto" (by the metric's name).
         serving_metrics: JSON of the serving model's release record or metrics; "" if none.
         version: Registry version name of the release; "" uses the run id.
@@ -122,7 +122,7 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
         direction=direction,
     ).set_display_name(TASKS["compare"])
     with dsl.If(compared.outputs["Output"] == True, name=GATE):  # noqa: E712 (a kfp condition)
-        write_release(
+        release = write_release(
             model=trained.outputs["model"],
             metrics=evaluated.outputs["metrics"],
             dataset=data.outputs["dataset"],
@@ -133,6 +133,8 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
             run_id=dsl.PIPELINE_JOB_ID_PLACEHOLDER,
             run_name=dsl.PIPELINE_JOB_NAME_PLACEHOLDER,
         ).set_display_name(TASKS["write-release"])
+        # A release records the run that made it: never reuse one from the cache.
+        release.set_caching_options(enable_caching=False)
     return Outputs(
         model=trained.outputs["model"],
         metrics=evaluated.outputs["metrics"],

@@ -77,6 +77,26 @@ def parse_serving(text: str) -> Serving | None:
     return Serving(label=label, metrics={k: float(v) for k, v in data.items()})
 
 
+def parse_threshold(text: str) -> float | None:
+    """Read the threshold parameter: a number, or empty for no bound.
+
+    (A string because kfp.local cannot leave an optional float pipeline parameter out.)
+
+    Raises:
+        ValueError: not a finite number.
+
+    """
+    if not text.strip():
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"threshold must be a number or empty, not {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"threshold must be a finite number, not {text!r}")
+    return value
+
+
 def resolve_direction(metric: str, direction: str) -> str:
     """Return "maximize" or "minimize"; "auto" picks by the metric's name."""
     if direction == "auto":

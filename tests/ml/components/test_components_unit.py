@@ -12,7 +12,13 @@ import pytest
 from kfp import dsl
 
 from ml.components.compare import compare
-from ml.components.core.comparison import Serving, chart_html, decide, parse_serving
+from ml.components.core.comparison import (
+    Serving,
+    chart_html,
+    decide,
+    parse_serving,
+    parse_threshold,
+)
 from ml.components.core.evaluation import confusion_matrix, roc_curve
 from ml.components.core.ingest import dataset_spec
 from ml.components.core.model_dir import version_dir
@@ -156,7 +162,7 @@ def run_compare(tmp_path: Path, serving: str, **params: object) -> tuple[bool, d
 
 
 def test_compare_without_serving_model_promotes_above_threshold(tmp_path: Path) -> None:
-    promote, files = run_compare(tmp_path, "", metric="accuracy", threshold=0.8)
+    promote, files = run_compare(tmp_path, "", metric="accuracy", threshold="0.8")
     assert promote is True
     assert files["better"] == "true" and files["meets"] == "true"
     assert "data:image/png;base64,iVBOR" in files["chart"]
@@ -165,7 +171,7 @@ def test_compare_without_serving_model_promotes_above_threshold(tmp_path: Path) 
 
 def test_compare_keeps_a_better_serving_model(tmp_path: Path) -> None:
     serving = json.dumps({"name": "people", "version": "7", "metrics": {"accuracy": 0.95}})
-    promote, files = run_compare(tmp_path, serving, metric="accuracy", threshold=0.8)
+    promote, files = run_compare(tmp_path, serving, metric="accuracy", threshold="0.8")
     assert promote is False
     assert files["better"] == "false" and files["meets"] == "true"
     assert "serving people v7" in files["chart"]
@@ -173,7 +179,7 @@ def test_compare_keeps_a_better_serving_model(tmp_path: Path) -> None:
 
 
 def test_compare_below_threshold_is_not_promoted(tmp_path: Path) -> None:
-    promote, files = run_compare(tmp_path, '{"loss": 0.5}', metric="loss", threshold=0.2)
+    promote, files = run_compare(tmp_path, '{"loss": 0.5}', metric="loss", threshold="0.2")
     assert promote is False
     assert files["better"] == "true" and files["meets"] == "false"
 
@@ -193,6 +199,13 @@ def test_decide_directions_ties_and_errors() -> None:
         decide(CANDIDATE, None, metric="f1")
     with pytest.raises(ValueError, match="direction must be"):
         decide(CANDIDATE, None, metric="auc", direction="up")
+
+
+def test_parse_threshold() -> None:
+    assert parse_threshold("") is None and parse_threshold("0.25") == 0.25
+    for bad in ("high", "nan"):
+        with pytest.raises(ValueError, match="threshold must be"):
+            parse_threshold(bad)
 
 
 def test_parse_serving_errors() -> None:
