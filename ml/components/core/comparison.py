@@ -134,7 +134,9 @@ def decide(
         better = sign * (value - served) >= 0
         versus = f"serving {served:.4f}"
     bound = "" if threshold is None else f", threshold {threshold:.4f}"
-    verdict = "promote" if meets and better else "keep the serving model"
+    verdict = "promote" if meets and better else "do not release"
+    if verdict != "promote" and served is not None:
+        verdict = "keep the serving model"
     reason = f"{metric} ({direction}) candidate {value:.4f}{bound}, {versus}: {verdict}"
     return Decision(metric, direction, value, served, threshold, meets, better, reason)
 
