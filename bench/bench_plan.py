@@ -54,8 +54,10 @@ def main() -> None:
     child_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print(f"cold / render               {cold / render:7.2f}   (target <= 1.5)")
     print(f"warm / render               {warm / render:7.2f}   (target <= 0.25)")
-    print(f"peak RSS self / children    {self_kb / 1024:7.0f} MB / {child_kb / 1024:.0f} MB"
-          "   (target < 1024 MB each)")
+    print(
+        f"peak RSS self / children    {self_kb / 1024:7.0f} MB / {child_kb / 1024:.0f} MB"
+        "   (target < 1024 MB each)"
+    )
 
 
 if __name__ == "__main__":
