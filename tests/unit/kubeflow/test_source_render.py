@@ -11,8 +11,9 @@ import pytest
 
 from infra.kubeflow import render
 from infra.kubeflow.catalogue import Component, ReleasePaths
-from infra.kubeflow.core import build_plan
-from infra.kubeflow.errors import RenderError, SourceError
+from infra.kubeflow.core import build_plan, check_unique
+from infra.kubeflow.errors import PlanError, RenderError, SourceError
+from infra.kubeflow.objects import ObjectKey, PlannedObject
 from infra.kubeflow.render import pinned_kubectl, render_components
 from infra.kubeflow.settings import KubeflowSettings, ManifestSource
 from infra.kubeflow.source import resolve_source, source_digest
@@ -230,19 +231,15 @@ def by_name_suffix(by_name: dict[str, object]) -> str:
     return next(n for n in by_name if n.startswith("generated-")).removeprefix("generated-")
 
 
-def test_unowned_object_is_an_error(tiny_root: Path, tmp_path: Path) -> None:
-    components = (replace(TINY[0], owns=("apps/other",)), TINY[1])
-    with pytest.raises(
-        RenderError, match=r"ConfigMap ns1/one: no component owns apps/one/cm\.yaml"
-    ):
-        render_components(
-            tiny_root,
-            components,
-            KubeflowSettings(),
-            digest="d",
-            cache_dir=tmp_path,
-            use_cache=False,
-        )
+def test_two_components_rendering_one_object_is_an_error(tiny_root: Path, tmp_path: Path) -> None:
+    twice = (TINY[0], replace(TINY[0], name="one-again"))
+    rendered = render_components(
+        tiny_root, twice, KubeflowSettings(), digest="d", cache_dir=tmp_path, use_cache=False
+    )
+    assert [r.component for r in rendered] == ["one", "one-again"]
+    objects = [PlannedObject(ObjectKey.of(r.manifest), r.manifest, r.component) for r in rendered]
+    with pytest.raises(PlanError, match=r"ConfigMap ns1/one: 2 objects with this identity"):
+        check_unique(objects)
 
 
 def test_kustomize_error_carries_stderr(tiny_root: Path, tmp_path: Path) -> None:
@@ -252,7 +249,7 @@ def test_kustomize_error_carries_stderr(tiny_root: Path, tmp_path: Path) -> None
             tiny_root, TINY, KubeflowSettings(), digest="d", cache_dir=tmp_path, use_cache=False
         )
     message = str(info.value)
-    assert message.startswith("kubectl kustomize failed:")
+    assert message.startswith("kubectl kustomize failed:\none: ")
     assert "missing.yaml" in message
     assert "# Warning" not in message
 
