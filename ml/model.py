@@ -32,7 +32,15 @@ METRICS_FILE = "metrics.json"
 #: Categorical columns with a larger vocabulary get an embedding instead of a one-hot.
 ONE_HOT_LIMIT = 64
 
-__all__ = ["TrainConfig", "TrainResult", "build_model", "evaluate", "predict_rows", "train"]
+__all__ = [
+    "TrainConfig",
+    "TrainResult",
+    "build_model",
+    "evaluate",
+    "predict_columns",
+    "predict_rows",
+    "train",
+]
 
 
 @dataclass(frozen=True)
@@ -297,6 +305,16 @@ def _predict(signature: Any, features: dict[str, np.ndarray], batch: int = 8192)
     return np.concatenate(outputs) if outputs else np.empty((0,))
 
 
+def predict_columns(export_dir: Path, features: dict[str, np.ndarray]) -> np.ndarray:
+    """Call an exported model's `serving_default` signature on raw columns, in batches.
+
+    Returns:
+        Class probabilities (rows x classes) for classification, values for regression.
+
+    """
+    return _predict(_serving(Path(export_dir)), features)
+
+
 def evaluate(export_dir: Path, dataset_dir: Path, *, split: str = "test") -> dict[str, float]:
     """Evaluate an exported model on a split of a built dataset.
 
@@ -307,7 +325,7 @@ def evaluate(export_dir: Path, dataset_dir: Path, *, split: str = "test") -> dic
     """
     schema = read_schema(dataset_dir)
     features, label = read_split(dataset_dir, split)
-    output = _predict(_serving(Path(export_dir)), features)
+    output = predict_columns(export_dir, features)
     if schema.label.classes is None:
         return regression_metrics(label, output)
     return classification_metrics(label, output)
@@ -334,7 +352,7 @@ def predict_rows(export_dir: Path, rows: list[dict[str, Any]]) -> list[Any]:
             )
         else:
             columns[c.key] = np.array(["" if v is None else str(v) for v in values], dtype=object)
-    output = _predict(_serving(export_dir), columns)
+    output = predict_columns(export_dir, columns)
     classes = schema.label.classes
     if classes is None:
         return [float(v) for v in output]

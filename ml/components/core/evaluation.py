@@ -56,19 +56,6 @@ def roc_curve(positive: np.ndarray, score: np.ndarray) -> dict[str, list[float]]
     }
 
 
-def predict(export_dir: Path, features: dict[str, np.ndarray], batch: int = 8192) -> np.ndarray:
-    """Call the `serving_default` signature of a SavedModel on raw columns, in batches."""
-    import tensorflow as tf
-
-    signature = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
-    rows = len(next(iter(features.values())))
-    outputs = []
-    for start in range(0, rows, batch):
-        chunk = {k: tf.constant(v[start : start + batch]) for k, v in features.items()}
-        outputs.append(next(iter(signature(**chunk).values())).numpy())
-    return np.concatenate(outputs) if outputs else np.empty((0,))
-
-
 def evaluate_split(export_dir: Path, dataset_dir: Path, split: str = "test") -> Evaluation:
     """Evaluate a SavedModel on a split of a built dataset.
 
@@ -78,12 +65,13 @@ def evaluate_split(export_dir: Path, dataset_dir: Path, split: str = "test") -> 
     """
     from ml.data import read_schema, read_split
     from ml.metrics import classification_metrics, regression_metrics
+    from ml.model import predict_columns
 
     schema = read_schema(dataset_dir)
     features, label = read_split(dataset_dir, split)
     if len(label) == 0:
         raise ValueError(f"{dataset_dir}: split {split!r} has no rows to evaluate on")
-    output = predict(export_dir, features)
+    output = predict_columns(export_dir, features)
     classes = schema.label.classes
     if classes is None:
         return Evaluation(metrics=regression_metrics(label, output))
