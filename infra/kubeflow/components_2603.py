@@ -1,0 +1,358 @@
+"""The components of the Kubeflow 26.03 platform and its presets (data).
+
+Paths are relative to the release's manifests root (the folder holding `applications/`,
+`common/` and `example/`). `owns` lists the folders whose files belong to a component.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+
+from infra.kubeflow.component import Component, ReleasePaths
+from infra.kubeflow.objects import DeclaredEdge, ObjectMatch
+
+
+def _paths(
+    *default: str, namespace: str | None = None, **options: dict[str, tuple[str, ...]]
+) -> Mapping[str, ReleasePaths]:
+    """Return the release mapping for a component that exists only in 26.03."""
+    frozen = MappingProxyType({k: MappingProxyType(v) for k, v in options.items()})
+    return MappingProxyType({"26.03": ReleasePaths(tuple(default), frozen, namespace)})
+
+
+def _deploy(namespace: str, name: str) -> ObjectMatch:
+    return ObjectMatch(kind="Deployment", group="apps", namespace=namespace, name=name)
+
+
+def _after(dependent: ObjectMatch, dependency: ObjectMatch, reason: str) -> DeclaredEdge:
+    return DeclaredEdge(dependent=dependent, dependency=dependency, reason=reason)
+
+
+_PVC = ObjectMatch(kind="PersistentVolumeClaim", group="")
+_ISTIOD = _deploy("istio-system", "istiod")
+_KUBEFLOW_DEPLOYMENTS = ObjectMatch(kind="Deployment", group="apps", namespace="kubeflow")
+
+COMPONENTS: tuple[Component, ...] = (
+    Component(
+        "cert-manager",
+        "cert-manager: certificates for webhooks",
+        _paths("common/cert-manager/overlays/kubeflow"),
+        owns=("common/cert-manager",),
+    ),
+    Component(
+        "istio",
+        "Istio CRDs, namespace and control plane (oauth2-proxy overlay, GKE overlay on gke)",
+        _paths(
+            "common/istio/istio-crds/base",
+            "common/istio/istio-namespace/base",
+            "common/istio/istio-install/overlays/oauth2-proxy",
+            cluster_kind={
+                "gke": (
+                    "common/istio/istio-crds/base",
+                    "common/istio/istio-namespace/base",
+                    "common/istio/istio-install/overlays/gke",
+                )
+            },
+        ),
+        owns=(
+            "common/istio/istio-crds",
+            "common/istio/istio-namespace",
+            "common/istio/istio-install",
+        ),
+        edges=(
+            _after(
+                _deploy("istio-system", "istio-ingressgateway"),
+                _ISTIOD,
+                "the gateway's proxy config is injected by istiod",
+            ),
+            _after(
+                _KUBEFLOW_DEPLOYMENTS,
+                _ISTIOD,
+                "pods of the kubeflow namespace get their sidecar from istiod's webhook "
+                "(which matches Pods, not the Deployments inference sees)",
+            ),
+        ),
+    ),
+    Component(
+        "oauth2-proxy",
+        "OAuth2 proxy in front of the Istio gateway (M2M overlay per cluster kind)",
+        _paths(
+            "common/oauth2-proxy/overlays/m2m-dex-only",
+            cluster_kind={
+                "kind": ("common/oauth2-proxy/overlays/m2m-dex-and-kind",),
+                "eks": ("common/oauth2-proxy/overlays/m2m-dex-and-eks",),
+            },
+        ),
+        owns=("common/oauth2-proxy",),
+        needs=("istio", "dex"),
+        edges=(
+            _after(
+                _deploy("oauth2-proxy", "oauth2-proxy"),
+                _deploy("auth", "dex"),
+                "oauth2-proxy reads Dex's OIDC discovery document at start",
+            ),
+        ),
+    ),
+    Component(
+        "dex",
+        "Dex identity provider with static users",
+        _paths("common/dex/overlays/oauth2-proxy"),
+        owns=("common/dex",),
+        needs=("istio",),
+    ),
+    Component(
+        "knative-serving",
+        "Knative Serving (for KServe serverless) and the cluster-local gateway",
+        _paths(
+            "common/knative/knative-serving/overlays/gateways",
+            "common/istio/cluster-local-gateway/base",
+        ),
+        owns=("common/knative/knative-serving", "common/istio/cluster-local-gateway"),
+        needs=("istio",),
+        edges=(
+            _after(
+                _deploy("istio-system", "cluster-local-gateway"),
+                _ISTIOD,
+                "the gateway's proxy config is injected by istiod",
+            ),
+        ),
+    ),
+    Component(
+        "kubeflow-namespace",
+        "the kubeflow and kubeflow-system namespaces",
+        _paths("common/kubeflow-namespace/base"),
+        owns=("common/kubeflow-namespace",),
+    ),
+    Component(
+        "kubeflow-roles",
+        "the kubeflow-admin/edit/view cluster roles",
+        _paths("common/kubeflow-roles/base"),
+        owns=("common/kubeflow-roles",),
+    ),
+    Component(
+        "kubeflow-istio-resources",
+        "the kubeflow gateway and Istio cluster roles",
+        _paths("common/istio/kubeflow-istio-resources/base"),
+        owns=("common/istio/kubeflow-istio-resources",),
+        needs=("istio", "kubeflow-namespace"),
+    ),
+    Component(
+        "pipelines",
+        "Kubeflow Pipelines, multi-user, SeaweedFS object store, Argo Workflows",
+        _paths(
+            "applications/pipeline/overlays",
+            pipeline_definitions={
+                "kubernetes": (
+                    "applications/pipeline/upstream/env/cert-manager/"
+                    "platform-agnostic-multi-user-k8s-native",
+                )
+            },
+        ),
+        owns=("applications/pipeline", "../upstream/argo-workflows-v3.7.3"),
+        needs=(
+            "cert-manager",
+            "istio",
+            "kubeflow-namespace",
+            "kubeflow-roles",
+            "kubeflow-istio-resources",
+            "profiles",
+        ),
+        edges=tuple(
+            _after(
+                _deploy("kubeflow", app),
+                _deploy("kubeflow", store),
+                f"{app} connects to {store} at start and exits while it is down",
+            )
+            for app in ("ml-pipeline", "metadata-grpc-deployment")
+            for store in ("mysql", "seaweedfs")
+            if (app, store) != ("metadata-grpc-deployment", "seaweedfs")
+        ),
+        data=(
+            _PVC,
+            _deploy("kubeflow", "mysql"),
+            _deploy("kubeflow", "seaweedfs"),
+        ),
+    ),
+    Component(
+        "katib",
+        "Katib hyperparameter tuning",
+        _paths("applications/katib/upstream/installs/katib-with-kubeflow"),
+        owns=("applications/katib",),
+        needs=("cert-manager", "istio", "kubeflow-namespace", "kubeflow-roles"),
+        edges=(
+            _after(
+                _deploy("kubeflow", "katib-db-manager"),
+                _deploy("kubeflow", "katib-mysql"),
+                "katib-db-manager connects to its MySQL at start",
+            ),
+        ),
+        data=(_PVC, _deploy("kubeflow", "katib-mysql")),
+    ),
+    Component(
+        "central-dashboard",
+        "the Kubeflow central dashboard",
+        _paths("applications/centraldashboard/overlays/oauth2-proxy"),
+        owns=("applications/centraldashboard",),
+        needs=("profiles", "kubeflow-istio-resources", "kubeflow-roles", "oauth2-proxy"),
+    ),
+    Component(
+        "admission-webhook",
+        "the PodDefaults admission webhook",
+        _paths("applications/admission-webhook/upstream/overlays/cert-manager"),
+        owns=("applications/admission-webhook",),
+        needs=("cert-manager", "kubeflow-namespace"),
+    ),
+    Component(
+        "jupyter-web-app",
+        "the notebooks web app",
+        _paths("applications/jupyter/jupyter-web-app/upstream/overlays/istio"),
+        owns=("applications/jupyter/jupyter-web-app",),
+        needs=("notebook-controller", "kubeflow-istio-resources", "kubeflow-roles"),
+    ),
+    Component(
+        "notebook-controller",
+        "the Notebook controller",
+        _paths("applications/jupyter/notebook-controller/upstream/overlays/kubeflow"),
+        owns=("applications/jupyter/notebook-controller",),
+        needs=("kubeflow-namespace", "kubeflow-roles"),
+    ),
+    Component(
+        "profiles",
+        "profiles controller with KFAM and Pod Security Standards",
+        _paths("applications/profiles/pss"),
+        owns=("applications/profiles",),
+        needs=("kubeflow-namespace", "kubeflow-roles", "istio"),
+    ),
+    Component(
+        "pvcviewer",
+        "the PVC viewer controller",
+        _paths("applications/pvcviewer-controller/upstream/base"),
+        owns=("applications/pvcviewer-controller",),
+        needs=("cert-manager", "kubeflow-namespace"),
+    ),
+    Component(
+        "volumes-web-app",
+        "the volumes web app",
+        _paths("applications/volumes-web-app/upstream/overlays/istio"),
+        owns=("applications/volumes-web-app",),
+        needs=("kubeflow-istio-resources", "kubeflow-roles"),
+    ),
+    Component(
+        "tensorboard-controller",
+        "the Tensorboard controller",
+        _paths("applications/tensorboard/tensorboard-controller/upstream/overlays/kubeflow"),
+        owns=("applications/tensorboard/tensorboard-controller",),
+        needs=("kubeflow-namespace", "kubeflow-roles"),
+    ),
+    Component(
+        "tensorboards-web-app",
+        "the Tensorboards web app",
+        _paths("applications/tensorboard/tensorboards-web-app/upstream/overlays/istio"),
+        owns=("applications/tensorboard/tensorboards-web-app",),
+        needs=("tensorboard-controller", "kubeflow-istio-resources"),
+    ),
+    Component(
+        "trainer",
+        "Kubeflow Trainer (training operator v2) with JobSet",
+        _paths("applications/trainer/overlays"),
+        owns=(
+            "applications/trainer",
+            "../upstream/jobset-v0.10.1",
+            "../upstream/lws-v0.7.0",
+        ),
+        needs=("kubeflow-namespace", "kubeflow-roles"),
+    ),
+    Component(
+        "user-namespace",
+        "the default user's Profile",
+        _paths("common/user-namespace/base"),
+        owns=("common/user-namespace",),
+        needs=("profiles",),
+    ),
+    Component(
+        "kserve",
+        "KServe model serving (serverless mode, on Knative)",
+        _paths("applications/kserve/kserve"),
+        owns=("applications/kserve/kserve",),
+        needs=("cert-manager", "istio", "knative-serving", "kubeflow-namespace"),
+    ),
+    Component(
+        "models-web-app",
+        "the KServe models web app",
+        _paths("applications/kserve/models-web-app/overlays/kubeflow"),
+        owns=("applications/kserve/models-web-app",),
+        needs=("kserve", "kubeflow-istio-resources"),
+    ),
+    Component(
+        "spark-operator",
+        "the Spark operator",
+        _paths("applications/spark/spark-operator/overlays/kubeflow"),
+        owns=("applications/spark",),
+        needs=("kubeflow-namespace", "kubeflow-roles"),
+    ),
+    Component(
+        "model-registry",
+        "Model Registry with MySQL, its Istio routes, the KServe storage initializer and UI",
+        _paths(
+            "applications/model-registry/upstream/overlays/db",
+            "applications/model-registry/upstream/options/istio",
+            "applications/model-registry/upstream/options/csi",
+            "applications/model-registry/upstream/options/ui/overlays/istio",
+            namespace="kubeflow",
+        ),
+        owns=("applications/model-registry",),
+        needs=("kubeflow-namespace", "kubeflow-istio-resources", "istio", "kserve"),
+        edges=(
+            _after(
+                _deploy("kubeflow", "model-registry-deployment"),
+                _deploy("kubeflow", "model-registry-db"),
+                "the model registry server connects to its MySQL at start",
+            ),
+        ),
+        data=(_PVC, _deploy("kubeflow", "model-registry-db")),
+    ),
+)
+
+
+# `full` is exactly the component set of the release's example/kustomization.yaml.
+PRESETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        "full": (
+            "cert-manager",
+            "istio",
+            "oauth2-proxy",
+            "dex",
+            "knative-serving",
+            "kubeflow-namespace",
+            "kubeflow-roles",
+            "kubeflow-istio-resources",
+            "pipelines",
+            "katib",
+            "central-dashboard",
+            "admission-webhook",
+            "jupyter-web-app",
+            "notebook-controller",
+            "profiles",
+            "pvcviewer",
+            "volumes-web-app",
+            "tensorboard-controller",
+            "tensorboards-web-app",
+            "trainer",
+            "user-namespace",
+            "kserve",
+            "models-web-app",
+            "spark-operator",
+        ),
+        "ml-core": (
+            "cert-manager",
+            "istio",
+            "oauth2-proxy",
+            "dex",
+            "pipelines",
+            "kserve",
+            "model-registry",
+            "central-dashboard",
+        ),
+    }
+)
