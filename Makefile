@@ -1,13 +1,13 @@
 # kfstack: one command to test, one to bring up the dev stack.
-# `make test` creates .venv from uv.lock (installing uv first if needed), then runs
+# `make test` creates .venv from uv.lock (scripts/ensure-uv installs uv if needed), then runs
 # lint, format check, type check and the test suite. `.ci/run` calls exactly this.
 
 SHELL := /bin/bash
-UV := $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+UV = $(shell scripts/ensure-uv)
 STACK ?= dev
 BACKEND ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: help uv sync lint format typecheck pytest test check up preview plan destroy
+.PHONY: help sync lint format typecheck pytest test check up preview plan destroy
 
 help:
 	@echo "make test      install from uv.lock, lint, type check, run the tests"
@@ -15,11 +15,7 @@ help:
 	@echo "make preview   pulumi preview for STACK=$(STACK)"
 	@echo "make plan      kfstack plan for STACK=$(STACK) (no Pulumi, no cluster)"
 
-uv:
-	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || \
-		python3 -m pip install --quiet "uv>=0.9"
-
-sync: uv
+sync:
 	$(UV) sync --locked --all-extras
 
 lint: sync
