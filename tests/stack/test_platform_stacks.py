@@ -183,3 +183,24 @@ def test_key_type_token_for_core_group() -> None:
     assert type_token("v1", "Secret") == "kubernetes:core/v1:Secret"
     assert type_token("apps/v1", "Deployment") == "kubernetes:apps/v1:Deployment"
     assert ObjectKey("", "Secret", "a", "b").resource_name.startswith("secret:")
+
+
+def test_two_runs_register_identical_resources(kubeflow_manifests: Path) -> None:
+    """Determinism: the same inputs register the same resources with the same inputs."""
+
+    def snapshot() -> list[tuple[str, str, str, list[str], bool]]:
+        rec = run_stack_file(STACKS / "Pulumi.dev.yaml", overrides=_source(kubeflow_manifests))
+        return [
+            (
+                r.type,
+                r.name,
+                json.dumps(r.inputs, sort_keys=True, default=str),
+                sorted(r.dependencies),
+                r.protect,
+            )
+            for r in rec.resources
+        ]
+
+    first, second = snapshot(), snapshot()
+    assert len(first) > 500
+    assert sorted(first) == sorted(second)
