@@ -7,13 +7,13 @@ Handlers import TensorFlow and pandas themselves, so `kfstack --help` stays fast
 from __future__ import annotations
 
 import argparse
-import importlib
-import importlib.util
 from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+
+from ml.pipelines import cli as pipelines_cli
 
 #: Exit status for bad input (file, CSV content, options).
 BAD_INPUT = 2
@@ -56,9 +56,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     train.add_argument("--seed", type=int, default=0)
     train.set_defaults(handler=_guard(_train))
 
-    # --- `kfstack pipeline ...`: registered by ml/pipelines/cli.py when that module exists.
-    if importlib.util.find_spec("ml.pipelines") and importlib.util.find_spec("ml.pipelines.cli"):
-        importlib.import_module("ml.pipelines.cli").register(subparsers)
+    # `kfstack pipeline ...` (compile, run-local, dag) lives with the pipelines.
+    pipelines_cli.register(subparsers)
 
 
 def _guard(handler: Any) -> Any:
