@@ -20,6 +20,8 @@ TENSORFLOW_RUNTIME = ObjectMatch(kind="ClusterServingRuntime", name="kserve-tens
 REGISTRY_STORAGE = ObjectMatch(
     kind="ClusterStorageContainer", name="model-registry-storage-initializer"
 )
+# KServe's own storage initializer: s3://, gs://, pvc://, https:// URIs.
+DEFAULT_STORAGE = ObjectMatch(kind="ClusterStorageContainer", name="default")
 REGISTRY_SERVER = (
     ObjectMatch(kind="Deployment", name="model-registry-deployment"),
     ObjectMatch(kind="Service", name="model-registry-service"),
@@ -98,4 +100,6 @@ def _inference_service_needs(
     }
     if storage == "model-registry":
         declared.add(_find(plan, REGISTRY_STORAGE, needed_for="storage model-registry"))
+    else:
+        declared.add(_find(plan, DEFAULT_STORAGE, needed_for="storage uri"))
     return tuple(sorted(set(inferred) | declared))

@@ -115,8 +115,10 @@ def test_a_second_release_is_a_canary(kubeflow_manifests: Path, tmp_path: Path) 
         kubeflow_manifests,
         {"releaseRecord": str(new), "servingRelease": str(current), "canaryTrafficPercent": 20},
     )
-    predictor = rec.one(IS_TYPE).inputs["spec"]["predictor"]
+    served = rec.one(IS_TYPE)
+    predictor = served.inputs["spec"]["predictor"]
     assert predictor["canaryTrafficPercent"] == 20
+    assert "clusterstoragecontainer:serving.kserve.io:_:default" in _names_of(rec, served)
     assert predictor["model"]["storageUri"] == "s3://models/iris/r2"
     assert not rec.of_type("kubernetes:pipelines.kubeflow.org/v2beta1:PipelineVersion")
 
