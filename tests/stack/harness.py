@@ -227,9 +227,13 @@ def run_program(
     secret_keys: list[str] | None = None,
     preview: bool = False,
     invokes: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
+    recording: Recording | None = None,
 ) -> Recording:
-    """Run infra/__main__.py under mocks with `config`; return what it registered."""
-    recording = Recording()
+    """Run infra/__main__.py under mocks with `config`; return what it registered.
+
+    Pass `recording` to inspect what was registered when the program raises.
+    """
+    recording = recording if recording is not None else Recording()
     mocks = StackMocks(invokes or {})
     # Each run is a fresh deployment: a new root stack and a new event loop.
     pulumi_settings.ROOT.set(None)
@@ -256,6 +260,7 @@ def run_stack_file(
     *,
     overrides: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
+    recording: Recording | None = None,
 ) -> Recording:
     """Run the program for a stack file, with config overrides (objects merged shallowly)."""
     config, secret_keys = stack_file_config(path)
@@ -273,4 +278,4 @@ def run_stack_file(
         config[key] = value
         secret_keys.append(key)
     stack = path.name.removeprefix("Pulumi.").removesuffix(".yaml")
-    return run_program(stack, config, secret_keys=secret_keys)
+    return run_program(stack, config, secret_keys=secret_keys, recording=recording)

@@ -13,6 +13,7 @@ from infra.cluster.base import MissingExtraError
 from infra.config import ConfigError
 from infra.config_model import SECRET_KEYS
 from tests.stack.harness import FAKE_KUBECONFIG, Recording, run_program, run_stack_file
+from tests.unit.test_config import BAD_CONFIGS
 
 STACKS = Path(__file__).resolve().parents[2] / "stacks"
 PROD_SECRETS = {f"kfstack:{key}": f"prod-{key}-value" for key in SECRET_KEYS}
@@ -147,13 +148,13 @@ BAD_PROGRAM_CONFIGS = [
 
 @pytest.mark.parametrize(("config", "expected"), BAD_PROGRAM_CONFIGS)
 def test_bad_config_registers_nothing(config: dict[str, Any], expected: str) -> None:
-    recorded: list[Recording] = []
+    recording = Recording()
     # Objects reach the program as JSON strings, as the engine passes them.
     raw = {k: (json.dumps(v) if isinstance(v, dict) else v) for k, v in config.items()}
     with pytest.raises(ConfigError) as caught:
-        recorded.append(run_program("dev", raw))
+        run_program("dev", raw, recording=recording)
     assert expected in str(caught.value)
-    assert not recorded
+    assert recording.resources == []
 
 
 def test_prod_without_secrets_fails_before_registering() -> None:
@@ -176,3 +177,16 @@ def test_missing_cloud_extra_names_the_extra(monkeypatch: pytest.MonkeyPatch) ->
     with pytest.raises(MissingExtraError) as caught:
         run_cluster_stack(STACKS / "Pulumi.prod.yaml", secrets=PROD_SECRETS)
     assert "uv sync --extra eks" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("case", "raw", "expected"), BAD_CONFIGS, ids=[case for case, _, _ in BAD_CONFIGS]
+)
+def test_every_bad_config_case_registers_nothing(
+    case: str, raw: dict[str, Any], expected: str
+) -> None:
+    recording = Recording()
+    with pytest.raises(ConfigError) as caught:
+        run_program("dev", raw, recording=recording)
+    assert expected in str(caught.value), case
+    assert recording.resources == []

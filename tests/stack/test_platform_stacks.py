@@ -153,10 +153,10 @@ def test_credentials_are_generated_or_taken_from_config(stack_run: StackRun) -> 
     ],
 )
 def test_bad_platform_input_registers_nothing(override: dict[str, object], message: str) -> None:
-    recorded: list[Recording] = []
+    recording = Recording()
     with pytest.raises(ValueError, match=message):
-        recorded.append(run_stack_file(STACKS / "Pulumi.dev.yaml", overrides=override))
-    assert not recorded
+        run_stack_file(STACKS / "Pulumi.dev.yaml", overrides=override, recording=recording)
+    assert recording.resources == []
 
 
 def test_kustomize_error_registers_nothing(tmp_path: Path, kubeflow_manifests: Path) -> None:
@@ -173,10 +173,10 @@ def test_kustomize_error_registers_nothing(tmp_path: Path, kubeflow_manifests: P
     (broken / "common" / "dex" / "overlays" / "oauth2-proxy" / "kustomization.yaml").write_text(
         "resources:\n- does-not-exist.yaml\n"
     )
-    recorded: list[Recording] = []
+    recording = Recording()
     with pytest.raises(PlanError, match="does-not-exist"):
-        recorded.append(run_stack_file(STACKS / "Pulumi.dev.yaml", overrides=_source(broken)))
-    assert not recorded
+        run_stack_file(STACKS / "Pulumi.dev.yaml", overrides=_source(broken), recording=recording)
+    assert recording.resources == []
 
 
 def test_key_type_token_for_core_group() -> None:

@@ -18,7 +18,9 @@ IS_TYPE = "kubernetes:serving.kserve.io/v1beta1:InferenceService"
 ENTRY_TYPE = "pulumi-python:dynamic/kfstack:ModelRegistryEntry"
 
 
-def _staging(manifests: Path, serving: dict[str, Any]) -> Recording:
+def _staging(
+    manifests: Path, serving: dict[str, Any], *, recording: Recording | None = None
+) -> Recording:
     return run_stack_file(
         STACKS / "Pulumi.staging.yaml",
         overrides={
@@ -28,6 +30,7 @@ def _staging(manifests: Path, serving: dict[str, Any]) -> Recording:
             },
             "kfstack:serving": serving,
         },
+        recording=recording,
     )
 
 
@@ -137,16 +140,18 @@ def test_bad_release_record_registers_nothing(
     path = tmp_path / "release.json"
     if content is not None:
         path.write_text(content)
-    recorded: list[Recording] = []
+    recording = Recording()
     with pytest.raises(error, match=message):
-        recorded.append(_staging(kubeflow_manifests, {"releaseRecord": str(path)}))
-    assert not recorded
+        _staging(kubeflow_manifests, {"releaseRecord": str(path)}, recording=recording)
+    assert recording.resources == []
 
 
 def test_missing_pipeline_registers_nothing(kubeflow_manifests: Path, tmp_path: Path) -> None:
-    recorded: list[Recording] = []
+    recording = Recording()
     with pytest.raises(PipelinePackageError, match="compiled pipeline not found"):
-        recorded.append(
-            _staging(kubeflow_manifests, {"pipelinePackage": str(tmp_path / "none.yaml")})
+        _staging(
+            kubeflow_manifests,
+            {"pipelinePackage": str(tmp_path / "none.yaml")},
+            recording=recording,
         )
-    assert not recorded
+    assert recording.resources == []
