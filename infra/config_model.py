@@ -56,6 +56,11 @@ class ClusterConfig(_Model):
     gateway_host_port: int = Field(default=8080, ge=1, le=65535)
     can_provision_load_balancers: bool | None = None
     default_storage_class: str | None = None
+    adopt_existing: bool = Field(
+        default=False,
+        description="Adopt objects already in the cluster (a Kubeflow installed by hand) "
+        "instead of failing with AlreadyExists.",
+    )
 
     @field_validator("name")
     @classmethod

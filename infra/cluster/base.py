@@ -72,16 +72,19 @@ def k8s_provider(
     parent: pulumi.Resource,
     depends_on: list[pulumi.Resource] | None = None,
     context: str | None = None,
+    adopt_existing: bool = False,
 ) -> k8s.Provider:
     """The provider every Kubernetes resource of the stack uses.
 
     Server-side apply is the provider's default and is needed: five CRDs of the
-    release are over 256 KB (FACTS.md). Existing objects are adopted, not refused.
+    release are over 256 KB (FACTS.md). With `adopt_existing`, objects already in the
+    cluster are adopted (upsert) instead of failing with AlreadyExists.
     """
     return k8s.Provider(
         name,
         kubeconfig=kubeconfig,
         context=context,
         enable_server_side_apply=True,
+        upsert_existing_objects=adopt_existing,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on or []),
     )

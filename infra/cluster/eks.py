@@ -177,7 +177,13 @@ def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> 
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
         eks_cluster.kubeconfig_json.apply(lambda k: k if isinstance(k, str) else json.dumps(k))
     )
-    provider = k8s_provider("eks", kubeconfig=kubeconfig, parent=parent, depends_on=[node_group])
+    provider = k8s_provider(
+        "eks",
+        kubeconfig=kubeconfig,
+        parent=parent,
+        adopt_existing=cluster.adopt_existing,
+        depends_on=[node_group],
+    )
     k8s.storage.v1.StorageClass(
         "gp3",
         metadata={

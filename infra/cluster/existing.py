@@ -73,7 +73,11 @@ def provision(
     content = read_kubeconfig(cluster.kubeconfig or "", context=cluster.context, base=base)
     kubeconfig = pulumi.Output.secret(content)
     provider = k8s_provider(
-        "existing", kubeconfig=kubeconfig, parent=parent, context=cluster.context
+        "existing",
+        kubeconfig=kubeconfig,
+        parent=parent,
+        adopt_existing=cluster.adopt_existing,
+        context=cluster.context,
     )
     facts = ClusterFacts(
         kind="existing",

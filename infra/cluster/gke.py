@@ -92,7 +92,13 @@ def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> 
             )
         )
     )
-    provider = k8s_provider("gke", kubeconfig=kubeconfig, parent=parent, depends_on=[node_pool])
+    provider = k8s_provider(
+        "gke",
+        kubeconfig=kubeconfig,
+        parent=parent,
+        adopt_existing=cluster.adopt_existing,
+        depends_on=[node_pool],
+    )
     facts = ClusterFacts(
         kind="gke",
         name=name,

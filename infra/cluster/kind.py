@@ -98,7 +98,13 @@ def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> 
         ),
     )
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(created.stdout)
-    provider = k8s_provider("kind", kubeconfig=kubeconfig, parent=parent, depends_on=[created])
+    provider = k8s_provider(
+        "kind",
+        kubeconfig=kubeconfig,
+        parent=parent,
+        adopt_existing=cluster.adopt_existing,
+        depends_on=[created],
+    )
     facts = ClusterFacts(
         kind="kind",
         name=name,

@@ -117,12 +117,14 @@ def test_existing_cluster_uses_the_given_kubeconfig(tmp_path: Path) -> None:
                 "kubeconfig": str(kubeconfig),
                 "context": "c",
                 "gatewayHostPort": 8080,
+                "adoptExisting": True,
             }
         },
     )
     assert not rec.of_type("command:local:Command")
     provider = rec.one(K8S_PROVIDER, "existing")
     assert provider.inputs["context"] == "c"
+    assert provider.inputs["upsertExistingObjects"] == "true"  # adoptExisting
     assert provider.is_secret("kubeconfig")
     assert provider.inputs["kubeconfig"] == FAKE_KUBECONFIG
 
