@@ -54,8 +54,8 @@ class ClusterConfig(_Model):
     kubeconfig: str | None = None
     context: str | None = None
     gateway_host_port: int = Field(default=8080, ge=1, le=65535)
-    can_provision_load_balancers: bool | None = None
-    default_storage_class: str | None = None
+    can_provision_load_balancers: bool = False
+    can_provision_storage: bool = True
     adopt_existing: bool = Field(
         default=False,
         description="Adopt objects already in the cluster (a Kubeflow installed by hand) "

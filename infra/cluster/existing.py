@@ -83,8 +83,8 @@ def provision(
         kind="existing",
         name=name,
         kubernetes_version=cluster.kubernetes_version,
-        can_provision_load_balancers=bool(cluster.can_provision_load_balancers),
-        can_provision_storage=True,
+        can_provision_load_balancers=cluster.can_provision_load_balancers,
+        can_provision_storage=cluster.can_provision_storage,
     )
     endpoint = pulumi.Output.from_input(server_of(content, context=cluster.context))
     return ClusterHandle(provider=provider, facts=facts, kubeconfig=kubeconfig, endpoint=endpoint)
