@@ -197,6 +197,9 @@ def _layout(dag: Dag) -> tuple[dict[str, _Box], float, float]:
     }
     row_w = {r: sum(width[k] for k in ks) + _GAP_X * (len(ks) - 1) for r, ks in rows.items()}
     total_w = max(row_w.values(), default=0) + 4 * _PAD
+    # A group's label must fit on the canvas too (its dashed box grows to hold it).
+    labels_w = max((_label_width(label) for label in dag.groups.values()), default=0.0)
+    total_w = max(total_w, labels_w + 4 * _PAD)
     boxes = {}
     for r, keys in rows.items():
         x = (total_w - row_w[r]) / 2
@@ -242,13 +245,18 @@ def _group_svg(inside: list[_Box], label: str) -> list[str]:
     y0 = min(b.y for b in inside) - _PAD
     x1 = max(b.x + b.w for b in inside) + _PAD
     y1 = max(b.y + b.h for b in inside) + 2 * _PAD
-    x0 = min(x0, (x0 + x1) / 2 - _CHAR_W * len(label) / 2 - _PAD / 2)
+    center, half = (x0 + x1) / 2, max((x1 - x0) / 2, _label_width(label) / 2)
+    x0, x1 = center - half, center + half
     return [
         f'<rect x="{x0:.1f}" y="{y0:.1f}" width="{x1 - x0:.1f}" height="{y1 - y0:.1f}" rx="8" '
         'fill="#fff8e6" stroke="#c98b00" stroke-dasharray="6 4"/>',
         f'<text x="{x0 + 8:.1f}" y="{y1 - 9:.1f}" font-size="11" fill="#8a5d00">'
         f"{html.escape(label)}</text>",
     ]
+
+
+def _label_width(label: str) -> float:
+    return _CHAR_W * len(label) + _PAD
 
 
 def _node_svg(box: _Box, node: Node) -> list[str]:
