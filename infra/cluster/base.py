@@ -39,10 +39,19 @@ PORT_FORWARD_HINT = (
 )
 
 
-def server_of_kubeconfig(kubeconfig: str) -> str:
-    """The API server URL of a single-cluster kubeconfig (YAML or JSON)."""
+def server_of_kubeconfig(kubeconfig: str, *, context: str | None = None) -> str:
+    """The API server URL of a kubeconfig's context (YAML or JSON).
+
+    `context` defaults to the current-context; a kubeconfig with neither names its
+    only cluster.
+    """
     document = yaml.safe_load(kubeconfig)
-    return str(document["clusters"][0]["cluster"]["server"])
+    wanted = context or document.get("current-context")
+    contexts = {c.get("name"): c.get("context") or {} for c in document.get("contexts") or []}
+    clusters = {c.get("name"): c.get("cluster") or {} for c in document["clusters"]}
+    cluster_name = contexts.get(wanted, {}).get("cluster")
+    cluster = clusters.get(cluster_name) or document["clusters"][0]["cluster"]
+    return str(cluster.get("server", ""))
 
 
 class MissingExtraError(ImportError):

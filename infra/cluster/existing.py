@@ -11,7 +11,7 @@ from pathlib import Path
 import pulumi
 import yaml
 
-from infra.cluster.base import ClusterFacts, ClusterHandle, k8s_provider
+from infra.cluster.base import ClusterFacts, ClusterHandle, k8s_provider, server_of_kubeconfig
 from infra.config_model import ClusterConfig
 
 
@@ -57,15 +57,6 @@ def read_kubeconfig(value: str, *, context: str | None, base: Path) -> str:
     return content
 
 
-def server_of(content: str, *, context: str | None) -> str:
-    """The API server URL of the kubeconfig's (current) context."""
-    document = yaml.safe_load(content)
-    wanted = context or document.get("current-context")
-    ctx = next(c["context"] for c in document["contexts"] if c.get("name") == wanted)
-    cluster = next(c["cluster"] for c in document["clusters"] if c.get("name") == ctx["cluster"])
-    return str(cluster.get("server", ""))
-
-
 def provision(
     cluster: ClusterConfig, *, name: str, parent: pulumi.Resource, base: Path
 ) -> ClusterHandle:
@@ -86,5 +77,5 @@ def provision(
         can_provision_load_balancers=cluster.can_provision_load_balancers,
         can_provision_storage=cluster.can_provision_storage,
     )
-    endpoint = pulumi.Output.from_input(server_of(content, context=cluster.context))
+    endpoint = pulumi.Output.from_input(server_of_kubeconfig(content, context=cluster.context))
     return ClusterHandle(provider=provider, facts=facts, kubeconfig=kubeconfig, endpoint=endpoint)

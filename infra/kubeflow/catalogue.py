@@ -25,7 +25,6 @@ __all__ = [
     "check_release",
     "close_needs",
     "declared_edges",
-    "owner_of",
     "requested_names",
     "select_components",
 ]
@@ -90,24 +89,6 @@ def select_components(settings: KubeflowSettings) -> tuple[Component, ...]:
     """Return the closed, ordered component set of `settings` (release checked)."""
     check_release(settings.release)
     return close_needs(requested_names(settings))
-
-
-def owner_of(origin: str, components: Sequence[Component]) -> Component | None:
-    """Return the component owning the manifests file `origin` (longest owning prefix).
-
-    Args:
-        origin: a path relative to the manifests root, normalised (`../upstream/...` allowed).
-        components: the candidates (the selected set).
-
-    """
-    best: tuple[int, Component] | None = None
-    for component in components:
-        for prefix in component.owns:
-            if (origin == prefix or origin.startswith(prefix + "/")) and (
-                best is None or len(prefix) > best[0]
-            ):
-                best = (len(prefix), component)
-    return best[1] if best else None
 
 
 def declared_edges(components: Sequence[Component]) -> tuple[DeclaredEdge, ...]:

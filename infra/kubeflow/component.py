@@ -49,7 +49,6 @@ class Component:
         name: catalogue name (what stack config and `kfstack plan` use).
         description: one line for people.
         releases: release -> its kustomize paths.
-        owns: folders (relative to the manifests root) whose objects belong to it.
         needs: components that must be installed with it.
         edges: orderings inference cannot see (webhooks of pods, databases before apps).
         data: objects that hold data (protected and retained when the stack says so).
@@ -59,7 +58,6 @@ class Component:
     name: str
     description: str
     releases: Mapping[str, ReleasePaths]
-    owns: tuple[str, ...]
     needs: tuple[str, ...] = ()
     edges: tuple[DeclaredEdge, ...] = ()
     data: tuple[ObjectMatch, ...] = ()

@@ -1,7 +1,7 @@
 """The components of the Kubeflow 26.03 platform and its presets (data).
 
 Paths are relative to the release's manifests root (the folder holding `applications/`,
-`common/` and `example/`). `owns` lists the folders whose files belong to a component.
+`common/` and `example/`).
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ COMPONENTS: tuple[Component, ...] = (
         "cert-manager",
         "cert-manager: certificates for webhooks",
         _paths("common/cert-manager/overlays/kubeflow"),
-        owns=("common/cert-manager",),
     ),
     Component(
         "istio",
@@ -54,11 +53,6 @@ COMPONENTS: tuple[Component, ...] = (
                     "common/istio/istio-install/overlays/gke",
                 )
             },
-        ),
-        owns=(
-            "common/istio/istio-crds",
-            "common/istio/istio-namespace",
-            "common/istio/istio-install",
         ),
         edges=(
             _after(
@@ -84,7 +78,6 @@ COMPONENTS: tuple[Component, ...] = (
                 "eks": ("common/oauth2-proxy/overlays/m2m-dex-and-eks",),
             },
         ),
-        owns=("common/oauth2-proxy",),
         needs=("istio", "dex"),
         edges=(
             _after(
@@ -98,7 +91,6 @@ COMPONENTS: tuple[Component, ...] = (
         "dex",
         "Dex identity provider with static users",
         _paths("common/dex/overlays/oauth2-proxy"),
-        owns=("common/dex",),
         needs=("istio",),
     ),
     Component(
@@ -108,7 +100,6 @@ COMPONENTS: tuple[Component, ...] = (
             "common/knative/knative-serving/overlays/gateways",
             "common/istio/cluster-local-gateway/base",
         ),
-        owns=("common/knative/knative-serving", "common/istio/cluster-local-gateway"),
         needs=("istio",),
         edges=(
             _after(
@@ -122,19 +113,16 @@ COMPONENTS: tuple[Component, ...] = (
         "kubeflow-namespace",
         "the kubeflow and kubeflow-system namespaces",
         _paths("common/kubeflow-namespace/base"),
-        owns=("common/kubeflow-namespace",),
     ),
     Component(
         "kubeflow-roles",
         "the kubeflow-admin/edit/view cluster roles",
         _paths("common/kubeflow-roles/base"),
-        owns=("common/kubeflow-roles",),
     ),
     Component(
         "kubeflow-istio-resources",
         "the kubeflow gateway and Istio cluster roles",
         _paths("common/istio/kubeflow-istio-resources/base"),
-        owns=("common/istio/kubeflow-istio-resources",),
         needs=("istio", "kubeflow-namespace"),
     ),
     Component(
@@ -149,7 +137,6 @@ COMPONENTS: tuple[Component, ...] = (
                 )
             },
         ),
-        owns=("applications/pipeline", "../upstream/argo-workflows-v3.7.3"),
         needs=(
             "cert-manager",
             "istio",
@@ -178,7 +165,6 @@ COMPONENTS: tuple[Component, ...] = (
         "katib",
         "Katib hyperparameter tuning",
         _paths("applications/katib/upstream/installs/katib-with-kubeflow"),
-        owns=("applications/katib",),
         needs=("cert-manager", "istio", "kubeflow-namespace", "kubeflow-roles"),
         edges=(
             _after(
@@ -193,102 +179,84 @@ COMPONENTS: tuple[Component, ...] = (
         "central-dashboard",
         "the Kubeflow central dashboard",
         _paths("applications/centraldashboard/overlays/oauth2-proxy"),
-        owns=("applications/centraldashboard",),
         needs=("profiles", "kubeflow-istio-resources", "kubeflow-roles", "oauth2-proxy"),
     ),
     Component(
         "admission-webhook",
         "the PodDefaults admission webhook",
         _paths("applications/admission-webhook/upstream/overlays/cert-manager"),
-        owns=("applications/admission-webhook",),
         needs=("cert-manager", "kubeflow-namespace"),
     ),
     Component(
         "jupyter-web-app",
         "the notebooks web app",
         _paths("applications/jupyter/jupyter-web-app/upstream/overlays/istio"),
-        owns=("applications/jupyter/jupyter-web-app",),
         needs=("notebook-controller", "kubeflow-istio-resources", "kubeflow-roles"),
     ),
     Component(
         "notebook-controller",
         "the Notebook controller",
         _paths("applications/jupyter/notebook-controller/upstream/overlays/kubeflow"),
-        owns=("applications/jupyter/notebook-controller",),
         needs=("kubeflow-namespace", "kubeflow-roles"),
     ),
     Component(
         "profiles",
         "profiles controller with KFAM and Pod Security Standards",
         _paths("applications/profiles/pss"),
-        owns=("applications/profiles",),
         needs=("kubeflow-namespace", "kubeflow-roles", "istio"),
     ),
     Component(
         "pvcviewer",
         "the PVC viewer controller",
         _paths("applications/pvcviewer-controller/upstream/base"),
-        owns=("applications/pvcviewer-controller",),
         needs=("cert-manager", "kubeflow-namespace"),
     ),
     Component(
         "volumes-web-app",
         "the volumes web app",
         _paths("applications/volumes-web-app/upstream/overlays/istio"),
-        owns=("applications/volumes-web-app",),
         needs=("kubeflow-istio-resources", "kubeflow-roles"),
     ),
     Component(
         "tensorboard-controller",
         "the Tensorboard controller",
         _paths("applications/tensorboard/tensorboard-controller/upstream/overlays/kubeflow"),
-        owns=("applications/tensorboard/tensorboard-controller",),
         needs=("kubeflow-namespace", "kubeflow-roles"),
     ),
     Component(
         "tensorboards-web-app",
         "the Tensorboards web app",
         _paths("applications/tensorboard/tensorboards-web-app/upstream/overlays/istio"),
-        owns=("applications/tensorboard/tensorboards-web-app",),
         needs=("tensorboard-controller", "kubeflow-istio-resources"),
     ),
     Component(
         "trainer",
         "Kubeflow Trainer (training operator v2) with JobSet",
         _paths("applications/trainer/overlays"),
-        owns=(
-            "applications/trainer",
-            "../upstream/jobset-v0.10.1",
-            "../upstream/lws-v0.7.0",
-        ),
         needs=("kubeflow-namespace", "kubeflow-roles"),
     ),
     Component(
         "user-namespace",
         "the default user's Profile",
         _paths("common/user-namespace/base"),
-        owns=("common/user-namespace",),
         needs=("profiles",),
     ),
     Component(
         "kserve",
         "KServe model serving (serverless mode, on Knative)",
         _paths("applications/kserve/kserve"),
-        owns=("applications/kserve/kserve",),
         needs=("cert-manager", "istio", "knative-serving", "kubeflow-namespace"),
     ),
     Component(
         "models-web-app",
         "the KServe models web app",
         _paths("applications/kserve/models-web-app/overlays/kubeflow"),
-        owns=("applications/kserve/models-web-app",),
         needs=("kserve", "kubeflow-istio-resources"),
     ),
     Component(
         "spark-operator",
         "the Spark operator",
         _paths("applications/spark/spark-operator/overlays/kubeflow"),
-        owns=("applications/spark",),
         needs=("kubeflow-namespace", "kubeflow-roles"),
     ),
     Component(
@@ -301,7 +269,6 @@ COMPONENTS: tuple[Component, ...] = (
             "applications/model-registry/upstream/options/ui/overlays/istio",
             namespace="kubeflow",
         ),
-        owns=("applications/model-registry",),
         needs=("kubeflow-namespace", "kubeflow-istio-resources", "istio", "kserve"),
         edges=(
             _after(

@@ -28,5 +28,5 @@ def require_clean(plan: InstallPlan) -> InstallPlan:
         if more
         else ("run `kfstack plan` for the whole report")
     )
-    return_problems = [f"the install plan has {len(errors)} error finding(s):", *shown]
-    raise PlanRejectedError(return_problems, hint=hint)
+    problems = [f"the install plan has {len(errors)} error finding(s):", *shown]
+    raise PlanRejectedError(problems, hint=hint)

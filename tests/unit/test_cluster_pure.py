@@ -10,7 +10,7 @@ import yaml
 
 from infra.cluster.base import server_of_kubeconfig
 from infra.cluster.eks import irsa_assume_role_policy
-from infra.cluster.existing import KubeconfigError, read_kubeconfig, server_of
+from infra.cluster.existing import KubeconfigError, read_kubeconfig
 from infra.cluster.gke import gke_kubeconfig
 from infra.cluster.kind import GATEWAY_NODE_PORT, NODE_IMAGES, kind_cluster_config
 from infra.config_model import SUPPORTED_KUBERNETES, ClusterConfig
@@ -58,7 +58,7 @@ def test_read_kubeconfig_from_path_and_content(tmp_path: Path) -> None:
     path.write_text(FAKE_KUBECONFIG)
     assert read_kubeconfig("config", context=None, base=tmp_path) == FAKE_KUBECONFIG
     assert read_kubeconfig(FAKE_KUBECONFIG, context="c", base=tmp_path) == FAKE_KUBECONFIG
-    assert server_of(FAKE_KUBECONFIG, context=None) == "https://127.0.0.1:6443"
+    assert server_of_kubeconfig(FAKE_KUBECONFIG, context=None) == "https://127.0.0.1:6443"
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from infra.kubeflow import catalogue
-from infra.kubeflow.catalogue import CATALOGUE, PRESETS, close_needs, owner_of, select_components
+from infra.kubeflow.catalogue import CATALOGUE, PRESETS, close_needs, select_components
 from infra.kubeflow.errors import CatalogueError
 from infra.kubeflow.settings import KubeflowSettings
 
@@ -125,17 +125,6 @@ def test_model_registry_options_and_namespace() -> None:
     assert {p.rsplit("/", 1)[-1] for p in paths} >= {"db", "istio", "csi"}
     assert any("options/ui" in p for p in paths)
     assert component.release_paths("26.03").namespace == "kubeflow"
-
-
-def test_owner_of_takes_the_longest_prefix() -> None:
-    components = close_needs(PRESETS["full"])
-    assert owner_of("common/istio/cluster-local-gateway/base/x.yaml", components).name == (  # type: ignore[union-attr]
-        "knative-serving"
-    )
-    assert owner_of("common/istio/istio-install/base/x.yaml", components).name == "istio"  # type: ignore[union-attr]
-    assert owner_of("../upstream/argo-workflows-v3.7.3/a.yaml", components).name == "pipelines"  # type: ignore[union-attr]
-    assert owner_of("common/istio-other/x.yaml", components) is None
-    assert owner_of("applications/model-registry/x.yaml", components) is None  # not selected
 
 
 def test_declared_edges_and_data() -> None:

@@ -55,20 +55,17 @@ def tiny_root(tmp_path: Path) -> Path:
     return root
 
 
-def _component(
-    name: str, *paths: str, owns: tuple[str, ...], namespace: str | None = None
-) -> Component:
+def _component(name: str, *paths: str, namespace: str | None = None) -> Component:
     return Component(
         name,
         name,
         MappingProxyType({"26.03": ReleasePaths(paths, namespace=namespace)}),
-        owns=owns,
     )
 
 
 TINY = (
-    _component("one", "apps/one", owns=("apps/one",)),
-    _component("two", "apps/two/base", owns=("apps/two",), namespace="ns2"),
+    _component("one", "apps/one"),
+    _component("two", "apps/two/base", namespace="ns2"),
 )
 
 
