@@ -19,7 +19,14 @@ from ml.options import (
     dataset_spec,
     train_config,
 )
-from ml.output import EpochProgress, console, metrics_line, quiet_tensorflow, short
+from ml.output import (
+    EpochProgress,
+    console,
+    error_text,
+    metrics_line,
+    quiet_tensorflow,
+    short,
+)
 from ml.pipelines import cli as pipelines_cli
 
 #: Exit status for bad input (file, CSV content, options).
@@ -85,19 +92,11 @@ def _guard(handler: Any) -> Any:
             err_out.print(f"error: training failed: {err}")
             return FAILED
         except (FileNotFoundError, FileExistsError, IsADirectoryError, ValueError) as err:
-            err_out.print(f"error: {_short(err)}")
+            err_out.print(f"error: {error_text(err)}")
             return BAD_INPUT
         return status
 
     return run
-
-
-def _short(err: Exception) -> str:
-    from pydantic import ValidationError
-
-    if isinstance(err, ValidationError):
-        return "; ".join(e["msg"].removeprefix("Value error, ") for e in err.errors())
-    return str(err)
 
 
 def _inspect(args: argparse.Namespace) -> int:

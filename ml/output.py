@@ -102,3 +102,12 @@ class EpochProgress:
                 yield self
             finally:
                 self._progress = None
+
+
+def error_text(err: Exception) -> str:
+    """An exception as one short message: pydantic's validation errors without their noise."""
+    from pydantic import ValidationError
+
+    if isinstance(err, ValidationError):
+        return "; ".join(e["msg"].removeprefix("Value error, ") for e in err.errors())
+    return str(err)

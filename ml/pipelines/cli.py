@@ -88,7 +88,9 @@ def _guard(handler: Handler) -> Handler:
             _error(str(err))
             return BAD_INPUT if err.task == INPUT_TASK else FAILED
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError) as err:
-            _error(str(err))
+            from ml.output import error_text
+
+            _error(error_text(err))
             return BAD_INPUT
 
     return run
