@@ -66,11 +66,12 @@ def test_exported_model_predicts_raw_columns(promoted: LocalRun) -> None:
 
     serving = tf.saved_model.load(str(promoted.model / "1")).signatures["serving_default"]
     out = serving(
-        age=tf.constant([70.0, 20.0, np.nan], tf.float32),
-        income_k=tf.constant([120.0, 10.0, 50.0], tf.float32),
+        age=tf.constant([70.0, 20.0, np.nan], tf.float64),
+        income_k=tf.constant([120.0, 10.0, 50.0], tf.float64),
         city=tf.constant(["paris", "lyon", ""]),
     )
-    proba = next(iter(out.values())).numpy()
+    proba = out["probabilities"].numpy()
+    assert [v.decode() for v in out["label"].numpy()[:2]] == ["yes", "no"]
     assert proba.shape == (3, 2)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
     assert proba[0, 1] > 0.5 > proba[1, 1]  # classes ["no", "yes"]: old and rich -> yes
