@@ -67,8 +67,6 @@ def test_reloaded_savedmodel_matches_keras_model(trained: TrainResult) -> None:
     as_float64 = {
         k: tf.cast(v, tf.float64) if v.dtype == tf.float32 else v for k, v in inputs.items()
     }
-        k: tf.cast(v, tf.float64) if v.dtype == tf.float32 else v for k, v in inputs.items()
-    }
     outputs = serving(**as_float64)
     assert set(outputs) == {"label", "probabilities", "classes"}
     saved_out = outputs["probabilities"].numpy()
