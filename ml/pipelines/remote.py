@@ -180,7 +180,7 @@ def _api_message(host: str, what: str, exc: Any) -> str:
 
 
 def _display_filter(name: str) -> str:
-    predicate = {"operation": "EQUALS", "key": "display_name", "stringValue": name}
+    predicate = {"operation": "EQUALS", "key": "display_name", "string_value": name}
     return json.dumps({"predicates": [predicate]})
 
 
