@@ -21,6 +21,8 @@ sync:
 lint: sync
 	$(UV) run ruff check infra ml tests bench
 	$(UV) run ruff format --check infra ml tests bench
+	$(UV) run hadolint Dockerfile
+	$(UV) run zizmor --offline --quiet .github/workflows/image.yml
 
 format: sync
 	$(UV) run ruff format infra ml tests bench
