@@ -22,7 +22,7 @@ from tests.engine.harness import (
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    engine_items = [item for item in items if "engine" in item.keywords]
+    engine_items = [item for item in items if item.get_closest_marker("engine") is not None]
     if not engine_items:
         return
     reason: str | None
