@@ -221,3 +221,15 @@ def engine_stack_config(
 def secret_values() -> dict[str, str]:
     """A value for every secret key (the cookie secret must be 32 bytes)."""
     return {key: f"engine-{key}-0123456789abcdef"[:32].ljust(32, "x") for key in SECRET_KEYS}
+
+
+def changed_names(preview_json: str) -> set[str]:
+    """The resource names of the Kubernetes objects a `preview --json` would change."""
+    steps = json.loads(preview_json).get("steps", [])
+    names = set()
+    for step in steps:
+        urn = step["urn"]
+        kind = urn.split("::")[2].split("$")[-1]  # the last type of the parent chain
+        if step["op"] != "same" and kind.startswith("kubernetes:"):
+            names.add(urn.split("::")[-1])
+    return names

@@ -22,6 +22,7 @@ from tests.engine.harness import (
     REPO,
     ControlPlane,
     PulumiProject,
+    changed_names,
     check,
     engine_stack_config,
     secret_values,
@@ -34,18 +35,6 @@ STACK = "engine"
 USER = "user@example.com"
 SECOND_USER = "second@example.com"
 SYSTEM_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
-
-
-def _changed_names(preview_json: str) -> set[str]:
-    """The resource names of the Kubernetes objects a `preview --json` would change."""
-    steps = json.loads(preview_json).get("steps", [])
-    names = set()
-    for step in steps:
-        urn = step["urn"]
-        kind = urn.split("::")[2]
-        if step["op"] != "same" and kind.startswith("kubernetes:") and "providers" not in kind:
-            names.add(urn.split("::")[-1])
-    return names
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +105,7 @@ def test_adding_a_user_previews_exactly_the_objects_it_changes(
             k.resource_name for k in old.keys() - {o.key for o in after.objects}
         }
         result = check(stack.pulumi("preview", "--json", "-s", STACK), "preview --json")
-        assert _changed_names(result.stdout) == expected
+        assert changed_names(result.stdout) == expected
         assert expected  # a new Profile at least
     finally:
         stack.write_stack(STACK, engine_stack_config(plane, kubeflow_manifests, users=[USER]))
