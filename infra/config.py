@@ -181,6 +181,7 @@ def kubeflow_settings(settings: StackSettings, *, base: Path) -> KubeflowSetting
         allow_privileged=kf.allow_privileged,
         protect_data=kf.protect_data,
         resource_scale=kf.resource_scale,
+        test_mode=kf.test_mode,
     )
 
 

@@ -52,6 +52,8 @@ class KubeflowSettings:
         allow_privileged: "namespace/name" of workloads allowed privileged containers.
         protect_data: stateful objects are protected from deletion and retained (prod).
         resource_scale: multiplier on container resource requests (dev < 1).
+        test_mode: "kwok" for a control plane whose pods never run (the engine tier):
+            webhooks fail open, stated in the plan (see `testmode.py`); None otherwise.
     """
 
     release: str = "26.03"
@@ -66,3 +68,4 @@ class KubeflowSettings:
     allow_privileged: tuple[str, ...] = ()
     protect_data: bool = False
     resource_scale: float = 1.0
+    test_mode: str | None = None
