@@ -179,6 +179,7 @@ def kubeflow_settings(settings: StackSettings, *, base: Path) -> KubeflowSetting
         users=tuple(UserProfile(u.email, u.resolved_profile()) for u in kf.users),
         registry_mirror=kf.registry_mirror,
         allow_privileged=kf.allow_privileged,
+        pod_security=kf.pod_security,
         protect_data=kf.protect_data,
         resource_scale=kf.resource_scale,
     )

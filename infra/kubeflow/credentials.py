@@ -134,6 +134,15 @@ SECRET_FIELDS: tuple[SecretField, ...] = (
     ),
 )
 
+
+def secret_homes() -> dict[str, frozenset[str]]:
+    """Return secret name -> the namespaces whose Secrets may hold its token."""
+    homes: dict[str, set[str]] = {}
+    for f in SECRET_FIELDS:
+        homes.setdefault(f.secret, set()).add(f.namespace)
+    return {name: frozenset(spaces) for name, spaces in homes.items()}
+
+
 # Keys of release Secrets that hold no secret (an OIDC client id, a database user name):
 # their value moves into the pods that read it, and out of the Secret, so that a Secret
 # holds secret tokens only.
