@@ -47,6 +47,7 @@ class Registered:
     protect: bool
     retain_on_delete: bool
     additional_secret_outputs: list[str]
+    aliases: list[str] = field(default_factory=list)  # alias URNs or alias spec types
 
     def is_secret(self, *path: str) -> bool:
         """Whether the raw input at `path` was sent as a Pulumi secret."""
@@ -120,6 +121,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=request.protect,
                     retain_on_delete=request.retainOnDelete,
                     additional_secret_outputs=list(request.additionalSecretOutputs),
+                    aliases=[
+                        a.spec.type if a.HasField("spec") else a.urn for a in request.aliasSpecs
+                    ]
+                    + list(request.aliases),
                 )
             )
         return response
