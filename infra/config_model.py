@@ -14,6 +14,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from infra.config_inputs import check_git_ref, check_git_url
 from infra.kubeflow.checks.pod_security import parse_allow_entry
 from infra.kubeflow.credentials import SECRETS as CREDENTIALS
 
@@ -105,6 +106,16 @@ class GitSource(_Model):
 
     url: str = "https://github.com/kubeflow/manifests.git"
     ref: str = Field(min_length=1, description="A tag or commit; never a branch.")
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_git_url(value)
+
+    @field_validator("ref")
+    @classmethod
+    def _ref(cls, value: str) -> str:
+        return check_git_ref(value)
 
 
 class SourceConfig(_Model):

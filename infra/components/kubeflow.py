@@ -147,10 +147,23 @@ class KubeflowPlatform(pulumi.ComponentResource):
             credentials[spec.config_key] = pulumi.Output.secret(given)
         return credentials
 
-    @staticmethod
-    def _derived(spec: SecretSpec, value: pulumi.Output[str]) -> pulumi.Output[str]:
+    def _derived(self, spec: SecretSpec, value: pulumi.Output[str]) -> pulumi.Output[str]:
         derive = DERIVED.get(spec.name)
-        return value.apply(derive) if derive else value
+        if derive is None:
+            return value
+        salt = self._installation_salt()
+        return pulumi.Output.secret(
+            pulumi.Output.all(value, salt).apply(lambda pair: derive(pair[0], pair[1]))
+        )
+
+    def _installation_salt(self) -> pulumi.Output[str]:
+        """Random bytes made once per stack and kept in state: the salt of derived hashes."""
+        if not hasattr(self, "_salt"):
+            generated = random.RandomBytes(
+                "installation-salt", length=32, opts=pulumi.ResourceOptions(parent=self)
+            )
+            self._salt: pulumi.Output[str] = pulumi.Output.secret(generated.base64)
+        return self._salt
 
     def _register(
         self,

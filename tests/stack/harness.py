@@ -132,8 +132,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 # Outputs a real provider would compute and later code reads, per resource type.
 def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    if type_ == "command:local:Command":
-        return {"stdout": FAKE_KUBECONFIG}
+    fixed = {
+        "command:local:Command": {"stdout": FAKE_KUBECONFIG},
+        "random:index/randomBytes:RandomBytes": {"base64": f"salt-of-{name}", "hex": "00" * 32},
+    }.get(type_)
+    if fixed is not None:
+        return fixed
     if type_ == "eks:index:Cluster":
         return {
             "kubeconfigJson": FAKE_KUBECONFIG,
