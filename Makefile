@@ -24,7 +24,7 @@ lint: sync
 	$(UV) run ruff check infra ml tests bench
 	$(UV) run ruff format --check infra ml tests bench
 	$(UV) run hadolint Dockerfile
-	$(UV) run zizmor --offline --quiet .github/workflows/image.yml
+	$(UV) run zizmor --offline .github/workflows
 
 format: sync
 	$(UV) run ruff format infra ml tests bench
@@ -42,22 +42,28 @@ test: lint typecheck pytest
 
 # The dev stack on a local file backend: no Pulumi Cloud account needed. The
 # passphrase protects the stack's secrets; set your own in PULUMI_CONFIG_PASSPHRASE.
+# The well-known default passphrase applies to the dev stack only: any other stack
+# needs PULUMI_CONFIG_PASSPHRASE set.
+PASSPHRASE = if [ -z "$${PULUMI_CONFIG_PASSPHRASE+set}" ]; then \
+	  if [ "$(STACK)" = dev ]; then export PULUMI_CONFIG_PASSPHRASE=kfstack-dev; \
+	  else echo "PULUMI_CONFIG_PASSPHRASE must be set for stack $(STACK)" >&2; exit 2; fi; \
+	fi
 up: sync
 	mkdir -p .pulumi-state
-	export PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-kfstack-dev}"; \
+	$(PASSPHRASE); \
 	pulumi login "$(BACKEND)" && \
 	(pulumi stack select $(STACK) 2>/dev/null || pulumi stack init $(STACK)) && \
 	pulumi up --yes --stack $(STACK)
 
 preview: sync
-	export PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-kfstack-dev}"; \
+	$(PASSPHRASE); \
 	pulumi login "$(BACKEND)" && pulumi preview --stack $(STACK) --diff
 
 plan: sync
 	$(UV) run kfstack plan -s $(STACK)
 
 destroy:
-	export PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-kfstack-dev}"; \
+	$(PASSPHRASE); \
 	pulumi login "$(BACKEND)" && pulumi destroy --yes --stack $(STACK)
 
 # The engine tier (see README "The engine tier"): the pulumi CLI, Python language host,

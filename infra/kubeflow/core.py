@@ -165,7 +165,11 @@ def assemble(
     path = critical_path(keys, edges)
     progress("check: policy and schemas")
     findings = [
-        *check_policy(manifests, allow_privileged=settings.allow_privileged),
+        *check_policy(
+            manifests,
+            allow_privileged=settings.allow_privileged,
+            pod_security=settings.pod_security,
+        ),
         *validate_objects(manifests, kubernetes_version=settings.kubernetes_version),
     ]
     findings.sort(key=lambda f: (f.severity, str(f.key or ""), f.rule, f.message))
