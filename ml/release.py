@@ -100,7 +100,9 @@ def normalise_storage_uri(uri: str) -> str:
             raise ValueError(f"{uri!r}: a local model is file:///absolute/path")
     elif parsed.scheme not in STORAGE_SCHEMES:
         allowed = ", ".join(f"{s}://" for s in STORAGE_SCHEMES)
-        raise ValueError(f"scheme of {uri!r} is not one of {allowed} (or file:// for a local model)")
+        raise ValueError(
+            f"scheme of {uri!r} is not one of {allowed} (or file:// for a local model)"
+        )
     elif "@" in parsed.netloc:
         raise ValueError("a storage_uri must not carry credentials (user:password@)")
     elif not parsed.hostname:
