@@ -22,6 +22,7 @@ from ml.options import (
     dataset_spec,
     train_config,
 )
+from ml.pipelines import remote_cli
 from ml.pipelines.params import add_gate_options, gate_options, pipeline_arguments
 
 #: Exit status for bad input (file, CSV content, options).
@@ -41,7 +42,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     comp = commands.add_parser("compile", help="compile the training pipeline to IR YAML")
     comp.add_argument("--out", type=Path, required=True, help="YAML file to write")
-    comp.add_argument("--image", help="component image (default: ml.components.KFSTACK_IMAGE)")
+    comp.add_argument(
+        "--image",
+        metavar="REF@sha256:DIGEST",
+        help="component image by digest (default: the one recorded for this version)",
+    )
     comp.set_defaults(handler=_guard(_compile))
 
     run = commands.add_parser(
@@ -62,7 +67,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     release.add_argument("--version", help="release version name (default: UTC time)")
     release.add_argument(
         "--storage-uri",
-        help="where the model will be served from (default: pvc://kfstack-models/NAME/VERSION)",
+        help="where the model will be served from (default: file://OUT/model)",
     )
     shown = run.add_mutually_exclusive_group()
     shown.add_argument("--verbose", action="store_true", help="print every task's logs")
@@ -74,6 +79,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     dag.add_argument("--out", type=Path, required=True, help=".svg, .mmd or .md file to write")
     dag.add_argument("--format", choices=["svg", "mermaid"], help="default: from --out's suffix")
     dag.set_defaults(handler=_guard(_dag))
+
+    remote_cli.register_run(commands)  # `pipeline run --host URL` (ml.pipelines.remote_cli)
 
 
 def _guard(handler: Handler) -> Handler:
@@ -101,11 +108,10 @@ def _error(message: str) -> None:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from ml.components import KFSTACK_IMAGE
-    from ml.pipelines.training import compile_pipeline
+    from ml.pipelines.image_lock import compile_by_digest
 
-    out = compile_pipeline(args.out, image=args.image or KFSTACK_IMAGE)
-    print(f"compiled pipeline to {out}")
+    out, image = compile_by_digest(args.out, args.image)
+    print(f"compiled pipeline to {out} (image {image})")
     return 0
 
 

@@ -11,10 +11,14 @@ import html
 import io
 import math
 
-from ml.components.core.comparison import BASELINE, Decision, Serving, model_metrics
+from ml.components.core.comparison import (
+    BASELINE,
+    NOT_CHARTED,
+    Decision,
+    Serving,
+    model_metrics,
+)
 
-#: Metrics left out of the chart (counts, not quality).
-NOT_CHARTED = frozenset({"rows"})
 _COLOURS = {"candidate": "#1f77b4", "serving": "#9e9e9e"}
 
 

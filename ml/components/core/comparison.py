@@ -22,6 +22,8 @@ from typing import Any
 
 #: Metrics where lower is better (direction "auto").
 LOWER_IS_BETTER = frozenset({"loss", "mae", "rmse", "mse"})
+#: Metrics left out of charts and drift reports (counts, not quality).
+NOT_CHARTED = frozenset({"rows"})
 #: Prefix of the trivial model's metrics in the candidate's metrics.
 BASELINE = "baseline_"
 
