@@ -163,7 +163,7 @@ def test_kubeconfig_token(tmp_path: Path) -> None:
     [
         (["--param", "epoch=3"], "unknown parameter 'epoch'"),
         (["--param", "epochs=many"], "epochs='many' is not a NUMBER_INTEGER"),
-        (["--param", "column_kinds=[1]"], "is not a STRUCT"),
+        (["--param", "dataset_spec=[1]"], "is not a STRUCT"),
         (["--param", "novalue"], "give KEY=VALUE"),
     ],
 )
