@@ -21,6 +21,7 @@ sync:
 lint: sync
 	$(UV) run ruff check infra ml tests bench
 	$(UV) run ruff format --check infra ml tests bench
+	$(UV) run hadolint Dockerfile
 	$(UV) run zizmor --offline .github/workflows
 
 format: sync

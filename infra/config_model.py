@@ -246,6 +246,12 @@ class StackSettings(_Model):
     serving: ServingConfig | None = None
     provided_secrets: frozenset[str] = frozenset()
 
+    @field_validator("serving", mode="before")
+    @classmethod
+    def _empty_serving_is_none(cls, value: object) -> object:
+        # Pulumi.yaml defaults `serving` to {} (the CLI requires a default): nothing served.
+        return None if value == {} else value
+
     @model_validator(mode="after")
     def _cross(self) -> Self:
         supported = SUPPORTED_KUBERNETES[self.kubeflow.release]

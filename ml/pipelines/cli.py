@@ -31,7 +31,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     comp = commands.add_parser("compile", help="compile the training pipeline to IR YAML")
     comp.add_argument("--out", type=Path, required=True, help="YAML file to write")
-    comp.add_argument("--image", help="component image (default: ml.components.KFSTACK_IMAGE)")
+    comp.add_argument(
+        "--image",
+        metavar="REF@sha256:DIGEST",
+        help="component image by digest (default: the one recorded for this version)",
+    )
     comp.set_defaults(handler=_guard(_compile))
 
     run = commands.add_parser(
@@ -90,11 +94,10 @@ def _error(message: str) -> None:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from ml.components import KFSTACK_IMAGE
-    from ml.pipelines.training import compile_pipeline
+    from ml.pipelines.image_lock import compile_by_digest
 
-    out = compile_pipeline(args.out, image=args.image or KFSTACK_IMAGE)
-    print(f"compiled pipeline to {out}")
+    out, image = compile_by_digest(args.out, args.image)
+    print(f"compiled pipeline to {out} (image {image})")
     return 0
 
 

@@ -122,9 +122,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     retain_on_delete=request.retainOnDelete,
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     aliases=[
-                        a.spec.type if a.HasField("spec") else a.urn for a in request.aliasSpecs
+                        a.spec.type if a.HasField("spec") else a.urn for a in request.aliases
                     ]
-                    + list(request.aliases),
+                    + list(request.aliasURNs),
                 )
             )
         return response
