@@ -7,13 +7,15 @@ UV = $(shell scripts/ensure-uv)
 STACK ?= dev
 BACKEND ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: help sync lint format typecheck pytest test check up preview plan destroy
+.PHONY: help sync lint format typecheck pytest test check up preview plan destroy engine engine-test
 
 help:
 	@echo "make test      install from uv.lock, lint, type check, run the tests"
 	@echo "make up        bring up the dev stack (local kind cluster, local file backend)"
 	@echo "make preview   pulumi preview for STACK=$(STACK)"
 	@echo "make plan      kfstack plan for STACK=$(STACK) (no Pulumi, no cluster)"
+	@echo "make engine    build the real engine once from Go modules (cached outside the repo)"
+	@echo "make engine-test  the engine tier: real pulumi up/preview/destroy on a local control plane"
 
 sync:
 	$(UV) sync --locked --all-extras
@@ -63,3 +65,12 @@ plan: sync
 destroy:
 	$(PASSPHRASE); \
 	pulumi login "$(BACKEND)" && pulumi destroy --yes --stack $(STACK)
+
+# The engine tier (see README "The engine tier"): the pulumi CLI, Python language host,
+# Kubernetes provider, kube-apiserver/controller-manager/scheduler, etcd and kwok, built from
+# Go modules into ${KFSTACK_ENGINE_CACHE:-~/.cache/kfstack/engine}; a second run takes seconds.
+engine:
+	scripts/engine-build
+
+engine-test: sync
+	$(UV) run pytest --engine tests/engine -v -s

@@ -53,6 +53,8 @@ if serving_inputs is not None:
     )
     pulumi.export("inferenceServiceUrl", serving.url)
     pulumi.export("predictEndpoint", serving.predict_endpoint)
+    pulumi.export("predictEndpointInternal", serving.predict_endpoint_internal)
+    pulumi.export("modelName", serving.model_name)
     pulumi.export("registryIds", serving.registry_ids)
 
 pulumi.export("clusterName", cluster.facts.name)

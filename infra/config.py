@@ -232,6 +232,7 @@ def kubeflow_settings(settings: StackSettings, *, base: Path) -> KubeflowSetting
         pod_security=kf.pod_security,
         protect_data=kf.protect_data,
         resource_scale=kf.resource_scale,
+        test_mode=kf.test_mode,
     )
 
 

@@ -179,6 +179,8 @@ class KubeflowConfig(_Model):
     protect_data: bool = False
     resource_scale: float = Field(default=1.0, gt=0.0, le=4.0)
     generate_secrets: bool = True
+    # The engine tier's fake-node control plane (kwok): webhooks fail open. Never in a real stack.
+    test_mode: Literal["kwok"] | None = None
 
     @model_validator(mode="after")
     def _selection(self) -> Self:

@@ -118,6 +118,8 @@ def print_plan(console: Console, plan: InstallPlan) -> None:
     """Print the plan: components, counts by kind, waves, stack objects, secrets, findings."""
     console.print(f"[bold]Kubeflow {plan.release}[/bold] source digest {plan.source_digest}")
     console.print(f"components ({len(plan.components)}): {', '.join(plan.components)}")
+    if "test_mode" in plan.meta:
+        console.print(f"[yellow]test mode {plan.meta['test_mode']}[/yellow]", highlight=False)
     kinds = Counter(o.key.kind for o in plan.objects)
     table = Table(title=f"{len(plan.objects)} objects by kind")
     table.add_column("kind")

@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "LOCAL_SCHEME",
     "SCHEMA_VERSION",
     "STORAGE_SCHEMES",
     "ColumnKind",
@@ -53,6 +54,9 @@ SCHEMA_VERSION: Final = "kfstack.release/v1"
 
 STORAGE_SCHEMES = ("s3", "gs", "pvc", "https")
 """URI schemes KServe's storage initializer can fetch a model from (https: e.g. Azure Blob)."""
+
+LOCAL_SCHEME: Final = "file"
+"""A model on this machine, not yet published (`kfstack release publish` uploads it)."""
 
 # A DNS-1035 label (starts with a letter), so the name is valid as a Model Registry name and as
 # a KServe InferenceService name. 45 characters leave room for the suffixes KServe and Knative
@@ -91,12 +95,17 @@ def normalise_storage_uri(uri: str) -> str:
     if _UNSAFE_URI.search(uri):
         raise ValueError(f"{uri!r} holds whitespace, control characters or a backslash")
     parsed = urlparse(uri)
-    if parsed.scheme not in STORAGE_SCHEMES:
+    if parsed.scheme == LOCAL_SCHEME:
+        if parsed.netloc or not parsed.path.startswith("/"):
+            raise ValueError(f"{uri!r}: a local model is file:///absolute/path")
+    elif parsed.scheme not in STORAGE_SCHEMES:
         allowed = ", ".join(f"{s}://" for s in STORAGE_SCHEMES)
-        raise ValueError(f"scheme of {uri!r} is not one of {allowed}")
-    if "@" in parsed.netloc:
+        raise ValueError(
+            f"scheme of {uri!r} is not one of {allowed} (or file:// for a local model)"
+        )
+    elif "@" in parsed.netloc:
         raise ValueError("a storage_uri must not carry credentials (user:password@)")
-    if not parsed.hostname:
+    elif not parsed.hostname:
         raise ValueError(f"{uri!r} has no bucket, host or claim name")
     if parsed.query or parsed.fragment or uri.endswith(("?", "#")):
         raise ValueError(f"{uri!r} must not have a query or fragment")
@@ -228,6 +237,11 @@ class ModelRelease(_Frozen):
         if dupes:
             raise ValueError(f"duplicate input column names: {', '.join(dupes)}")
         return columns
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the model is still only on this machine (a ``file://`` storage URI)."""
+        return urlparse(self.storage_uri).scheme == LOCAL_SCHEME
 
     @property
     def version_uri(self) -> str:

@@ -53,6 +53,8 @@ class KubeflowSettings:
         pod_security: Pod Security Standards level checked on every pod spec.
         protect_data: stateful objects are protected from deletion and retained (prod).
         resource_scale: multiplier on container resource requests (dev < 1).
+        test_mode: "kwok" for a control plane whose pods never run (the engine tier):
+            webhooks fail open, stated in the plan (see `testmode.py`); None otherwise.
     """
 
     release: str = "26.03"
@@ -68,3 +70,4 @@ class KubeflowSettings:
     pod_security: Literal["baseline", "restricted"] = "baseline"
     protect_data: bool = False
     resource_scale: float = 1.0
+    test_mode: str | None = None
