@@ -121,10 +121,8 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=request.protect,
                     retain_on_delete=request.retainOnDelete,
                     additional_secret_outputs=list(request.additionalSecretOutputs),
-                    aliases=[
-                        a.spec.type if a.HasField("spec") else a.urn for a in request.aliasSpecs
-                    ]
-                    + list(request.aliases),
+                    aliases=[a.spec.type if a.HasField("spec") else a.urn for a in request.aliases]
+                    + list(request.aliasURNs),
                 )
             )
         return response
