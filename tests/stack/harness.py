@@ -47,6 +47,7 @@ class Registered:
     protect: bool
     retain_on_delete: bool
     additional_secret_outputs: list[str]
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
 
     def is_secret(self, *path: str) -> bool:
         """Whether the raw input at `path` was sent as a Pulumi secret."""
@@ -120,9 +121,16 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=request.protect,
                     retain_on_delete=request.retainOnDelete,
                     additional_secret_outputs=list(request.additionalSecretOutputs),
+                    custom_timeouts=_timeouts(request),
                 )
             )
         return response
+
+
+def _timeouts(request: Any) -> dict[str, str]:
+    timeouts = request.customTimeouts
+    found = {"create": timeouts.create, "update": timeouts.update, "delete": timeouts.delete}
+    return {k: v for k, v in found.items() if v}
 
 
 # Outputs a real provider would compute and later code reads, per resource type.
