@@ -43,11 +43,23 @@ class ModelServingArgs:
     kubeconfig: pulumi.Output[str]
 
 
+def cluster_local_url(status: dict[str, Any] | None, fallback: str) -> str:
+    """The InferenceService's address inside the cluster (`status.address.url`), else `fallback`.
+
+    KServe sets `status.url` to the external host (the ingress domain) and `status.address.url`
+    to the cluster-local one (`http://<name>.<namespace>.svc.cluster.local`).
+    """
+    address = (status or {}).get("address") or {}
+    return str(address.get("url") or fallback) if isinstance(address, dict) else fallback
+
+
 class ModelServing(pulumi.ComponentResource):
     """Pipeline, registry entry and InferenceService of one model release."""
 
     url: pulumi.Output[str] | None
     predict_endpoint: pulumi.Output[str] | None
+    predict_endpoint_internal: pulumi.Output[str] | None
+    model_name: str | None
     registry_ids: pulumi.Output[dict[str, str]] | None
 
     def __init__(
@@ -85,6 +97,7 @@ class ModelServing(pulumi.ComponentResource):
             namespace=inputs.options.namespace,
         )
         self.url = self.predict_endpoint = self.registry_ids = None
+        self.predict_endpoint_internal = self.model_name = None
         self.pipeline_version: KubernetesObject | None = None
         if inputs.pipeline is not None:
             self._pipeline(args, needs.pipeline)
@@ -116,6 +129,11 @@ class ModelServing(pulumi.ComponentResource):
                 lambda status: str((status or {}).get("url") or internal)
             )
             self.predict_endpoint = self.url.apply(lambda url: url + predict_path(release))
+            # What `kfstack serve check` needs: the model name and the in-cluster predict URL.
+            self.model_name = release.name
+            self.predict_endpoint_internal = served.status.apply(  # type: ignore[attr-defined]
+                lambda status: cluster_local_url(status, internal) + predict_path(release)
+            )
             self.registry_ids = pulumi.Output.all(
                 entry.registered_model_id, entry.model_version_id, entry.model_artifact_id
             ).apply(
@@ -129,6 +147,8 @@ class ModelServing(pulumi.ComponentResource):
             {
                 "url": self.url,
                 "predictEndpoint": self.predict_endpoint,
+                "predictEndpointInternal": self.predict_endpoint_internal,
+                "modelName": self.model_name,
                 "registryIds": self.registry_ids,
             }
         )

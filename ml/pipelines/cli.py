@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ml.pipelines import remote_cli
+
 #: Exit status for bad input (file, CSV content, options).
 BAD_INPUT = 2
 #: Exit status when a pipeline task fails for another reason than its input.
@@ -31,7 +33,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     comp = commands.add_parser("compile", help="compile the training pipeline to IR YAML")
     comp.add_argument("--out", type=Path, required=True, help="YAML file to write")
-    comp.add_argument("--image", help="component image (default: ml.components.KFSTACK_IMAGE)")
+    comp.add_argument(
+        "--image",
+        metavar="REF@sha256:DIGEST",
+        help="component image by digest (default: the one recorded for this version)",
+    )
     comp.set_defaults(handler=_guard(_compile))
 
     run = commands.add_parser(
@@ -66,6 +72,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     dag.add_argument("--format", choices=["svg", "mermaid"], help="default: from --out's suffix")
     dag.set_defaults(handler=_guard(_dag))
 
+    remote_cli.register_run(commands)  # `pipeline run --host URL` (ml.pipelines.remote_cli)
+
 
 def _guard(handler: Handler) -> Handler:
     """Run `handler`; report bad input in one message (no traceback) and return 2."""
@@ -90,11 +98,10 @@ def _error(message: str) -> None:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from ml.components import KFSTACK_IMAGE
-    from ml.pipelines.training import compile_pipeline
+    from ml.pipelines.image_lock import compile_by_digest
 
-    out = compile_pipeline(args.out, image=args.image or KFSTACK_IMAGE)
-    print(f"compiled pipeline to {out}")
+    out, image = compile_by_digest(args.out, args.image)
+    print(f"compiled pipeline to {out} (image {image})")
     return 0
 
 
