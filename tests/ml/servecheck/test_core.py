@@ -178,6 +178,8 @@ def test_after_the_isolate_limit_whole_batches_count_as_rejected() -> None:
     endpoint = FakeEndpoint(dict.fromkeys(range(100), "schema mismatch"))
     outcome = predict_all(endpoint, 100, batch_size=10, isolate_limit=3)
     assert len(outcome.rejected) == 100 and not outcome.predictions
+    assert outcome.rejected[0] == "schema mismatch"
+    assert outcome.rejected[99] == "schema mismatch (a batch of 10 rows, not searched row by row)"
     assert outcome.requests < 40  # not one request per row
 
 
