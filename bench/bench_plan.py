@@ -36,7 +36,7 @@ def main() -> None:
         preset="full",
         cluster_kind="existing",
         source=ManifestSource(path=manifests),
-        allow_privileged=("kube-system/istio-cni-node",),
+        allow_privileged=("DaemonSet/kube-system/istio-cni-node",),
     )
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp)

@@ -25,7 +25,10 @@ serving_inputs = load_serving_inputs(settings, base=config.project_dir)
 cluster = Cluster(
     "cluster",
     ClusterArgs(
-        config=settings.cluster, name=settings.cluster_name, project_dir=config.project_dir
+        config=settings.cluster,
+        name=settings.cluster_name,
+        project_dir=config.project_dir,
+        retain_volumes=settings.kubeflow.protect_data,
     ),
 )
 platform = KubeflowPlatform(

@@ -14,6 +14,8 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from infra.config_inputs import check_git_ref, check_git_url
+from infra.kubeflow.checks.pod_security import parse_allow_entry
 from infra.kubeflow.credentials import SECRETS as CREDENTIALS
 
 # Kubernetes minor versions each Kubeflow release is tested with (its release notes);
@@ -105,6 +107,16 @@ class GitSource(_Model):
     url: str = "https://github.com/kubeflow/manifests.git"
     ref: str = Field(min_length=1, description="A tag or commit; never a branch.")
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_git_url(value)
+
+    @field_validator("ref")
+    @classmethod
+    def _ref(cls, value: str) -> str:
+        return check_git_ref(value)
+
 
 class SourceConfig(_Model):
     """`kfstack:kubeflow.source`: a local path (air-gapped, tests) or a pinned git ref."""
@@ -160,9 +172,15 @@ class KubeflowConfig(_Model):
     users: tuple[UserConfig, ...] = (UserConfig(email="user@example.com"),)
     registry_mirror: str | None = None
     allow_privileged: tuple[str, ...] = ()
+    pod_security: Literal["baseline", "restricted"] = Field(
+        default="baseline",
+        description="Pod Security Standards level every pod spec must meet (restricted: opt-in).",
+    )
     protect_data: bool = False
     resource_scale: float = Field(default=1.0, gt=0.0, le=4.0)
     generate_secrets: bool = True
+    # The engine tier's fake-node control plane (kwok): webhooks fail open. Never in a real stack.
+    test_mode: Literal["kwok"] | None = None
 
     @model_validator(mode="after")
     def _selection(self) -> Self:
@@ -174,6 +192,13 @@ class KubeflowConfig(_Model):
         if not self.users:
             raise ValueError("users needs at least one user (the first is the admin)")
         return self
+
+    @field_validator("allow_privileged")
+    @classmethod
+    def _allow_entries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            parse_allow_entry(entry)
+        return value
 
 
 class ServingConfig(_Model):

@@ -77,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         return EXIT_BAD_INPUT
     print_plan(out, plan)
+    print_protection(out, plan, protect_data=settings.protect_data)
     if args.out is not None:
         write_objects(plan, args.out)
         out.print(f"wrote {len(plan.objects)} objects to {args.out}")
@@ -117,6 +118,8 @@ def print_plan(console: Console, plan: InstallPlan) -> None:
     """Print the plan: components, counts by kind, waves, stack objects, secrets, findings."""
     console.print(f"[bold]Kubeflow {plan.release}[/bold] source digest {plan.source_digest}")
     console.print(f"components ({len(plan.components)}): {', '.join(plan.components)}")
+    if "test_mode" in plan.meta:
+        console.print(f"[yellow]test mode {plan.meta['test_mode']}[/yellow]", highlight=False)
     kinds = Counter(o.key.kind for o in plan.objects)
     table = Table(title=f"{len(plan.objects)} objects by kind")
     table.add_column("kind")
@@ -140,6 +143,17 @@ def print_plan(console: Console, plan: InstallPlan) -> None:
     for finding in plan.findings:
         style = "red" if finding.severity == "error" else "yellow"
         console.print(f"  [{style}]{finding}[/{style}]", highlight=False, markup=True)
+
+
+def print_protection(console: Console, plan: InstallPlan, *, protect_data: bool) -> None:
+    """Print what `protectData` protects and retains, and why (or that it is off)."""
+    from infra.kubeflow.protection import protected_objects
+
+    reasons = protected_objects(plan.objects)
+    state = "protected and retained" if protect_data else "NOT protected (protectData: false)"
+    console.print(f"data ({len(reasons)} objects, {state}):")
+    for key, why in sorted(reasons.items()):
+        console.print(f"  {key}: {why}", highlight=False)
 
 
 def object_file_name(key: ObjectKey) -> str:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from ml.pipelines import cli as pipelines_cli
+from ml.releases import cli as releases_cli
 from ml.servecheck import cli as servecheck_cli
 
 #: Exit status for bad input (file, CSV content, options).
@@ -59,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     # `kfstack pipeline ...` (compile, run-local, dag) lives with the pipelines.
     pipelines_cli.register(subparsers)
+    releases_cli.register(subparsers)  # `kfstack release fetch | publish`
     servecheck_cli.register(subparsers)  # `kfstack serve check`
 
 

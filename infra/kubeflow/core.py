@@ -29,6 +29,7 @@ from infra.kubeflow.render import Rendered, read_cache, render_components, write
 from infra.kubeflow.scope import strip_cluster_namespaces
 from infra.kubeflow.settings import KubeflowSettings
 from infra.kubeflow.source import resolve_source, source_digest
+from infra.kubeflow.testmode import apply_test_mode
 from infra.kubeflow.validate import validate_objects
 
 Progress = Callable[[str], None]
@@ -96,6 +97,7 @@ def build_plan(
         rendered_objects=rendered, components=components, settings=settings
     )
     plan = assemble(settings, components, objects, secrets, digest=digest, progress=say)
+    plan = apply_test_mode(plan, settings.test_mode)
     if use_cache:
         write_cache(plan_file, plan)
     return plan
@@ -163,7 +165,11 @@ def assemble(
     path = critical_path(keys, edges)
     progress("check: policy and schemas")
     findings = [
-        *check_policy(manifests, allow_privileged=settings.allow_privileged),
+        *check_policy(
+            manifests,
+            allow_privileged=settings.allow_privileged,
+            pod_security=settings.pod_security,
+        ),
         *validate_objects(manifests, kubernetes_version=settings.kubernetes_version),
     ]
     findings.sort(key=lambda f: (f.severity, str(f.key or ""), f.rule, f.message))

@@ -25,6 +25,7 @@ import yaml
 from infra.kubeflow.objects import Manifest, PlannedObject, SecretSpec, secret_token
 from infra.kubeflow.settings import UserProfile
 from infra.kubeflow.transform import POD_TEMPLATE_KINDS, workload_containers
+from infra.safe_yaml import MANIFESTS, load_one
 
 DEX_HASH_COST = 12
 _BCRYPT_ALPHABET = bytes.maketrans(
@@ -81,20 +82,26 @@ SECRETS: Mapping[str, SecretSpec] = MappingProxyType(
 )
 
 
-def dex_password_hash(password: str) -> str:
-    """Return the bcrypt hash Dex expects for `password`, the same for the same password.
+def dex_password_hash(password: str, installation_salt: str) -> str:
+    """Return the bcrypt hash Dex expects for `password`, stable within one installation.
 
-    The salt is derived from the password (HMAC-SHA256), so a second `pulumi up` computes
-    the identical hash and changes nothing; a different password gets a different salt.
+    The bcrypt salt is HMAC-SHA256(installation_salt, password): `installation_salt` is
+    random per stack and kept in its state, so a second `pulumi up` computes the identical
+    hash and changes nothing, while two installations with the same password get different
+    hashes (no precomputation across installations).
     """
-    digest = hmac.new(b"kfstack/dex-password-salt", password.encode(), hashlib.sha256).digest()
+    if not installation_salt:
+        raise ValueError("the Dex password hash needs the installation's salt")
+    key = installation_salt.encode()
+    digest = hmac.new(key, password.encode(), hashlib.sha256).digest()
     salt_b64 = base64.b64encode(digest[:16]).rstrip(b"=").translate(_BCRYPT_ALPHABET)
     salt = b"$2b$%02d$" % DEX_HASH_COST + salt_b64
     return bcrypt.hashpw(password.encode(), salt).decode()
 
 
-# Secret values derived from the value of another secret (the token holds the derived one).
-DERIVED: Mapping[str, Callable[[str], str]] = MappingProxyType(
+# Secret values derived from the value of another secret and the installation's salt
+# (the token holds the derived one).
+DERIVED: Mapping[str, Callable[[str, str], str]] = MappingProxyType(
     {"dex-user-password-hash": dex_password_hash}
 )
 
@@ -133,6 +140,15 @@ SECRET_FIELDS: tuple[SecretField, ...] = (
         "model-registry-db-password",
     ),
 )
+
+
+def secret_homes() -> dict[str, frozenset[str]]:
+    """Return secret name -> the namespaces whose Secrets may hold its token."""
+    homes: dict[str, set[str]] = {}
+    for f in SECRET_FIELDS:
+        homes.setdefault(f.secret, set()).add(f.namespace)
+    return {name: frozenset(spaces) for name, spaces in homes.items()}
+
 
 # Keys of release Secrets that hold no secret (an OIDC client id, a database user name):
 # their value moves into the pods that read it, and out of the Secret, so that a Secret
@@ -325,7 +341,7 @@ def _configmap(manifest: Manifest, users: Sequence[UserProfile]) -> Manifest:
 
 def dex_config(config_yaml: str, users: Sequence[UserProfile]) -> str:
     """Return Dex's config with one static user per entry of `users` (same password hash)."""
-    config = yaml.safe_load(config_yaml)
+    config = load_one(config_yaml, source="ConfigMap auth/dex config.yaml", limits=MANIFESTS)
     config["staticPasswords"] = [
         {
             "email": user.email,

@@ -8,7 +8,7 @@ from pathlib import Path
 from infra.config_model import StackSettings
 from infra.serving.inference import ServingOptions
 from infra.serving.pipeline import PipelineObjects, pipeline_objects
-from ml.release import ModelRelease, load_release
+from ml.release import ModelRelease, ReleaseError, load_release
 
 PIPELINE_NAMESPACE = "kubeflow"
 
@@ -26,6 +26,17 @@ class ServingInputs:
 def _path(raw: str, base: Path) -> Path:
     path = Path(raw).expanduser()
     return path if path.is_absolute() else base / path
+
+
+def _servable(path: Path) -> ModelRelease:
+    """The release at `path`, refused while its model is only on the machine that trained it."""
+    release = load_release(path)
+    if release.is_local:
+        raise ReleaseError(
+            f"{path}: the model is only on this machine ({release.storage_uri}): upload it "
+            "with `kfstack release publish`, which rewrites the record's storage_uri to s3://"
+        )
+    return release
 
 
 def load_serving_inputs(settings: StackSettings, *, base: Path) -> ServingInputs | None:
@@ -49,7 +60,7 @@ def load_serving_inputs(settings: StackSettings, *, base: Path) -> ServingInputs
         memory=serving.memory,
         service_account=serving.service_account,
     )
-    release = load_release(_path(serving.release_record, base)) if serving.release_record else None
+    release = _servable(_path(serving.release_record, base)) if serving.release_record else None
     current = (
         load_release(_path(serving.serving_release, base)) if serving.serving_release else None
     )

@@ -15,9 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from infra.kubeflow.objects import Manifest
+from infra.safe_yaml import UnsafeDocumentError, load_all
 
 API_VERSION = "pipelines.kubeflow.org/v2beta1"
 
@@ -53,9 +52,9 @@ def read_package(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
             "make it with `kfstack pipeline compile --out FILE`"
         )
     try:
-        documents = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
-    except yaml.YAMLError as exc:
-        raise PipelinePackageError(f"{path}: not valid YAML: {exc}") from None
+        documents = [d for d in load_all(path.read_bytes(), source=str(path)) if d]
+    except UnsafeDocumentError as exc:
+        raise PipelinePackageError(str(exc)) from None
     if not documents or not isinstance(documents[0], dict):
         raise PipelinePackageError(f"{path}: empty, or not a mapping")
     spec = documents[0]

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ml.pipelines import remote_cli
+
 #: Exit status for bad input (file, CSV content, options).
 BAD_INPUT = 2
 #: Exit status when a pipeline task fails for another reason than its input.
@@ -69,6 +71,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     dag.add_argument("--out", type=Path, required=True, help=".svg, .mmd or .md file to write")
     dag.add_argument("--format", choices=["svg", "mermaid"], help="default: from --out's suffix")
     dag.set_defaults(handler=_guard(_dag))
+
+    remote_cli.register_run(commands)  # `pipeline run --host URL` (ml.pipelines.remote_cli)
 
 
 def _guard(handler: Handler) -> Handler:

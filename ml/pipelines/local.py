@@ -31,9 +31,8 @@ MODEL_DIR = "model"
 METRICS_FILE = "metrics.json"
 CHART_FILE = "comparison.html"
 RELEASE_FILE = "release.json"
-#: Storage URI written into a local run's release record unless one is given: the claim
-#: the model directory is meant to be copied to before `pulumi up` serves it.
-LOCAL_STORAGE = "pvc://kfstack-models/{name}/{version}"
+# Unless a storage URI is given, a local run's release record names the model where it is,
+# `file://<out>/model`: `kfstack release publish` uploads it and rewrites the URI to s3://.
 
 _ERROR_LINE = re.compile(r"^\s*(?:[A-Za-z_][\w.]*\.)?[A-Z]\w*(?:Error|Exception): ")
 _TASK = re.compile(r"Inner task failed: '([^']+)'")
@@ -104,7 +103,8 @@ def run_local(
         model_name: Model name in the release; default from the CSV's file name.
         serving_release: Release record of the model now serving, to compare with.
         version: Release version name; default the UTC time (`20261128-140501`).
-        storage_uri: Storage URI in the release; default `pvc://kfstack-models/<name>/<version>`.
+        storage_uri: Storage URI in the release; default the local model, `file://<out>/model`
+            (`kfstack release publish` uploads it and rewrites the URI).
         echo: Print the tasks' logs (they are kept to report a failure either way).
         cache_root: Reuse the outputs of tasks run before with the same inputs (kfp.local's
             cache, kept in this directory); None runs every task.
@@ -129,7 +129,7 @@ def run_local(
         "label": label,
         "model_name": name,
         "version": version,
-        "storage_uri": storage_uri or LOCAL_STORAGE.format(name=name, version=version),
+        "storage_uri": storage_uri or (out / MODEL_DIR).as_uri(),
         "serving_metrics": serving.model_dump_json() if serving is not None else "",
         **{k: v for k, v in params.items() if v is not None},  # kfp: None is "not given"
     }

@@ -47,6 +47,7 @@ class Registered:
     protect: bool
     retain_on_delete: bool
     additional_secret_outputs: list[str]
+    aliases: list[str] = field(default_factory=list)  # alias URNs or alias spec types
 
     def is_secret(self, *path: str) -> bool:
         """Whether the raw input at `path` was sent as a Pulumi secret."""
@@ -120,6 +121,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=request.protect,
                     retain_on_delete=request.retainOnDelete,
                     additional_secret_outputs=list(request.additionalSecretOutputs),
+                    aliases=[
+                        a.spec.type if a.HasField("spec") else a.urn for a in request.aliasSpecs
+                    ]
+                    + list(request.aliases),
                 )
             )
         return response
@@ -127,8 +132,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
 # Outputs a real provider would compute and later code reads, per resource type.
 def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    if type_ == "command:local:Command":
-        return {"stdout": FAKE_KUBECONFIG}
+    fixed = {
+        "command:local:Command": {"stdout": FAKE_KUBECONFIG},
+        "random:index/randomBytes:RandomBytes": {"base64": f"salt-of-{name}", "hex": "00" * 32},
+    }.get(type_)
+    if fixed is not None:
+        return fixed
     if type_ == "eks:index:Cluster":
         return {
             "kubeconfigJson": FAKE_KUBECONFIG,

@@ -54,7 +54,7 @@ def test_run_leaves_model_metrics_chart_and_release(promoted: LocalRun) -> None:
     release = load_release(promoted.release)
     assert release.name == "people-data"
     assert release.serving_version == 1
-    assert release.storage_uri.startswith("pvc://kfstack-models/people-data/")
+    assert release.storage_uri == promoted.model.as_uri() and release.is_local
     assert release.metrics["accuracy"] == pytest.approx(metrics["accuracy"])
     assert [c.name for c in release.input_schema] == ["age", "income_k", "city"]
     assert release.pipeline_run is not None
