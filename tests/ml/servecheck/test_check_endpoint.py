@@ -270,3 +270,18 @@ def test_a_holdout_without_an_input_is_bad_input_and_sends_nothing(
     assert status == 2
     assert "the model's input 'city' is not in the header" in capsys.readouterr().err
     assert server.requests == []
+
+
+def test_class_order_from_the_dataset_schema_or_the_classes_flag(
+    kfstack: Kfstack, served: Served, server: StubServer, tmp_path: Path
+) -> None:
+    schema = served.dataset / "schema.json"
+    status, report = check(kfstack, served, server.predict_url, tmp_path, "--schema", str(schema))
+    assert status == 0 and report is not None
+    assert report["targets"][0]["classes"] == ["no", "yes"]
+    # the wrong output order is a different model as far as the metrics can tell
+    status, report = check(
+        kfstack, served, server.predict_url, tmp_path / "swapped", "--classes", "yes", "no"
+    )
+    assert status == 1 and report is not None
+    assert {"accuracy", "auc"} <= set(report["targets"][0]["drifted"])
