@@ -16,7 +16,7 @@ import yaml
 from pydantic import ValidationError
 
 from infra.config_model import SECRET_KEYS, StackSettings
-from infra.kubeflow.settings import KubeflowSettings, ManifestSource, UserProfile
+from infra.kubeflow import KubeflowSettings, ManifestSource, UserProfile
 
 PROJECT = "kfstack"
 OBJECT_KEYS = ("cluster", "kubeflow", "serving")

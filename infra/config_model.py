@@ -14,7 +14,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from infra.kubeflow.credentials import SECRETS as CREDENTIALS
+from infra.kubeflow import SECRETS as CREDENTIALS
 
 # Kubernetes minor versions each Kubeflow release is tested with (its release notes);
 # the plan validates objects against the schema of the chosen one.

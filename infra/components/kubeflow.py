@@ -16,9 +16,15 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from infra.kubeflow.credentials import DERIVED
-from infra.kubeflow.objects import InstallPlan, ObjectKey, PlannedObject, SecretSpec
-from infra.kubeflow.tokens import substitute, tokens_in
+from infra.kubeflow import (
+    DERIVED_SECRETS,
+    InstallPlan,
+    ObjectKey,
+    PlannedObject,
+    SecretSpec,
+    substitute,
+    tokens_in,
+)
 
 
 def type_token(api_version: str, kind: str) -> str:
@@ -115,7 +121,7 @@ class KubeflowPlatform(pulumi.ComponentResource):
 
     @staticmethod
     def _derived(spec: SecretSpec, value: pulumi.Output[str]) -> pulumi.Output[str]:
-        derive = DERIVED.get(spec.name)
+        derive = DERIVED_SECRETS.get(spec.name)
         return value.apply(derive) if derive else value
 
     def _register(

@@ -15,7 +15,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.components.kubeflow import KubeflowPlatform, KubernetesObject
-from infra.kubeflow.objects import InstallPlan, ObjectKey
+from infra.kubeflow import InstallPlan, ObjectKey
 from infra.registry.provider import (
     ModelRegistryEntry,
     ModelRegistryEntryArgs,

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from infra.kubeflow.objects import Manifest
+from infra.kubeflow import Manifest
 
 API_VERSION = "pipelines.kubeflow.org/v2beta1"
 

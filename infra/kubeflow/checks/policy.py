@@ -30,7 +30,7 @@ from typing import Any
 import bcrypt
 
 from infra.kubeflow.objects import SECRET_TOKEN_RE, Finding, Manifest, ObjectKey
-from infra.kubeflow.workloads import containers, pod_template
+from infra.kubeflow.pods import containers, pod_template
 
 __all__ = ["DEFAULT_CREDENTIALS", "check_policy"]
 

@@ -1,0 +1,1 @@
+"""Checks on the final objects: schema validation and policy."""
