@@ -141,7 +141,25 @@ def _load_spec(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(spec, dict) or "pipelineInfo" not in spec:
         raise ValueError(f"{path}: not a compiled KFP pipeline (no pipelineInfo)")
+    _check_by_digest(spec, path)
     return spec
+
+
+def _check_by_digest(spec: dict[str, Any], path: Path) -> None:
+    """Refuse a spec whose executors name an image by tag: the cluster would pull a guess."""
+    from ml.pipelines.image_lock import ImageError, check_digest_ref, executor_images
+
+    tagged = []
+    for name, image in sorted(executor_images(spec).items()):
+        try:
+            check_digest_ref(image)
+        except ImageError:
+            tagged.append(f"{name} ({image})")
+    if tagged:
+        raise ValueError(
+            f"{path}: executors not on an image by digest: {', '.join(tagged)}; compile with "
+            "kfstack pipeline compile --image REF@sha256:<digest>"
+        )
 
 
 def _show(run: Any, seen: dict[str, str]) -> None:

@@ -5,6 +5,11 @@ v1 (`POST /v1/models/<name>:predict`, what KServe's tensorflow runtime speaks) t
 row. v2 (`POST /v2/models/<name>/infer`, the Open Inference Protocol) takes one tensor per
 input (`{"inputs": [{"name", "shape", "datatype", "data"}]}`) and answers the same way with
 `"outputs"`. Nothing here does I/O.
+
+TF Serving (`tensorflow_serving/util/json_tensor.cc`) parses requests with rapidjson's
+`kParseNanAndInfFlag`, so a missing number is sent as `NaN`, and prints each float32 output
+as text that reads back as the same float32: predictions are kept as float32, so metrics
+computed on them are the ones the offline evaluation computed.
 """
 
 from __future__ import annotations

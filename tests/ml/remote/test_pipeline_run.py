@@ -245,3 +245,16 @@ def test_the_double_checks_against_the_models() -> None:
             ]
         )
     ]
+
+
+def test_a_spec_on_a_tag_is_refused(
+    kfstack: Main, kfp: KfpDouble, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ml.pipelines.training import compile_pipeline
+
+    spec = compile_pipeline(tmp_path / "tagged.yaml")  # the components' default tag
+    assert kfstack(run_args(kfp.url, spec)) == 2
+    err = capsys.readouterr().err
+    assert "executors not on an image by digest: exec-compare (ghcr.io/kfstack/ml:0.1.0)" in err
+    assert "--image REF@sha256:<digest>" in err
+    assert kfp.requests == []
