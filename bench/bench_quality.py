@@ -14,7 +14,8 @@ loaders as headers), vega_datasets (cars). Each is written as a plain CSV and, p
   RandomForest (500 trees), fitted on train + validation, are scored on the same test rows.
 
 The table reports the mean over seeds; the check is kfstack >= best baseline - 1 point and
-training (build + train + export) under 60 s per run.
+training (build + train + export) under 60 s of CPU time per run (the process's CPU time,
+all threads: wall time on a shared machine measures the other tenants too; both shown).
 """
 
 from __future__ import annotations
@@ -181,7 +182,7 @@ def report(results: dict[str, dict[str, float]]) -> None:
     for name, r in results.items():
         best = max(r["logreg"], r["forest"])
         gap = r["kfstack"] - best
-        ok = gap >= -TOLERANCE and r["max seconds"] < TIME_LIMIT
+        ok = gap >= -TOLERANCE and r["max cpu seconds"] < TIME_LIMIT
         print(
             f"{name:<14} {r['test rows']:>5.0f} {r['kfstack']:>8.3f} {r['logreg']:>7.3f} "
             f"{r['forest']:>7.3f} {gap:>+6.3f} {r['max seconds']:>6.1f} "
