@@ -297,3 +297,15 @@ def test_following_gives_up_after_too_many_failures(
     assert kfstack(run_args(kfp.url, spec_file)) == 1
     err = capsys.readouterr().err
     assert "follow run run-" in err and "it may still be running" in err and "HTTP 503" in err
+
+
+def test_a_profile_namespace_reaches_the_pipeline_and_the_experiment(
+    kfstack: Main, kfp: KfpDouble, spec_file: Path
+) -> None:
+    kfp.script = [run_state("SUCCEEDED", DONE)]
+    assert kfstack(run_args(kfp.url, spec_file, "--namespace", "team-a")) == 0
+    (pipeline,) = kfp.calls("POST", r"/apis/v2beta1/pipelines")
+    (experiment,) = kfp.calls("POST", r"/apis/v2beta1/experiments")
+    assert pipeline is not None and pipeline["namespace"] == "team-a"
+    assert experiment is not None and experiment["namespace"] == "team-a"
+    assert kfp.problems == []
