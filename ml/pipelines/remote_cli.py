@@ -117,7 +117,8 @@ def _parameters(args: argparse.Namespace) -> dict[str, Any]:
         if not sep or not key:
             raise ValueError(f"--param {item!r}: give KEY=VALUE")
         given[key.strip()] = value
-    given.update({"csv_uri": args.csv_uri, "label": args.label, "model_name": args.name})
+    given.update({"csv_uri": args.csv_uri, "model_name": args.name})
+    given.setdefault("dataset_spec", {"label": args.label})  # ml.schema.DatasetSpec as JSON
     if args.serving_release is not None:
         from ml.release import load_release
 
