@@ -98,6 +98,28 @@ class CheckResult:
         return out
 
     @property
+    def notes(self) -> list[str]:
+        """What a reader should know that does not fail the check."""
+        out = []
+        offline = self.release.metrics.get("rows")
+        if offline is not None and int(offline) != self.holdout.rows:
+            out.append(
+                f"the holdout has {self.holdout.rows} rows, the offline evaluation had "
+                f"{int(offline)}: not the same split, so metrics may differ without skew"
+            )
+        task = self.release.labels.get("kfstack.io/task")
+        for r in self.results:
+            if task and r.score is not None and r.score.task != task:
+                out.append(f"{r.target.name}: the release is {task}, the answers {r.score.task}")
+            if r.target.headers:
+                out.append(
+                    f"{r.target.name}: reached with a tag header, which routes only where "
+                    "Knative's tag-header-based-routing is on and the tag exists; "
+                    "--canary-url is unambiguous"
+                )
+        return out
+
+    @property
     def passed(self) -> bool:
         """Whether every target reproduced the offline metrics."""
         return not self.failures
