@@ -219,6 +219,12 @@ class ServingConfig(_Model):
     cpu: str = "1"
     memory: str = "2Gi"
     service_account: str | None = None
+    ready_timeout: str = Field(
+        default="15m",
+        pattern=r"^[1-9][0-9]*(s|m|h)$",
+        description="How long `pulumi up` waits for the InferenceService to be Ready "
+        "(e.g. 900s, 15m, 1h) before it fails.",
+    )
 
     @model_validator(mode="after")
     def _replicas(self) -> Self:

@@ -159,6 +159,10 @@ def _pick(names: Sequence[str], output: str | None) -> str:
         if output not in names:
             raise ProtocolError(f"the response has no output {output!r}; it has {sorted(names)}")
         return output
+    # kfstack's serving signature (ml.serving): label, probabilities, classes / value
+    numeric = [n for n in ("probabilities", "value") if n in names]
+    if len(names) != 1 and numeric:
+        return numeric[0]
     if len(names) != 1:
         raise ProtocolError(f"the model has outputs {sorted(names)}: choose one with --output")
     return names[0]

@@ -210,7 +210,7 @@ def engine_stack_config(
             "preset": "ml-core",
             "pipelineDefinitions": "kubernetes",
             "users": [{"email": email} for email in users],
-            "allowPrivileged": ["kube-system/istio-cni-node"],
+            "allowPrivileged": ["DaemonSet/kube-system/istio-cni-node"],
             "protectData": protect_data,
             "generateSecrets": False,
             "testMode": "kwok",

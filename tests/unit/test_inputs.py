@@ -254,7 +254,8 @@ def test_storage_uris_are_normalised(uri: str, normal: str) -> None:
         ("https://user@host/x", "credentials"),
         ("s3:///x", "no bucket"),
         ("s3://b/x?versionId=1", "query"),
-        ("file:///etc/passwd", "is not one of"),
+        ("ftp://host/etc/passwd", "is not one of"),
+        ("file://host/etc/passwd", "local model is file:///absolute/path"),
     ],
 )
 def test_unsafe_storage_uris_are_refused(uri: str, why: str) -> None:
