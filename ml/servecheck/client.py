@@ -148,7 +148,8 @@ class HttpSender:
             raise EndpointError(url, _status_message(status, response), status)
         try:
             decoded: Any = response.json()
-            return Accepted(parse_response(self.protocol, decoded, len(rows), output=self.output))
+            answer = parse_response(self.protocol, decoded, len(rows), output=self.output)
+            return Accepted(answer.values, answer.classes)
         except ValueError as err:  # not JSON, or a ProtocolError
             detail = str(err) if isinstance(err, ProtocolError) else "the body is not JSON"
             message = f"not a {self.protocol} predict response: {detail}"

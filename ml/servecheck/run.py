@@ -111,6 +111,12 @@ class CheckResult:
         for r in self.results:
             if task and r.score is not None and r.score.task != task:
                 out.append(f"{r.target.name}: the release is {task}, the answers {r.score.task}")
+            given = self.request.classes
+            if given and r.outcome.classes and tuple(given) != r.outcome.classes:
+                out.append(
+                    f"{r.target.name}: the model names its classes {list(r.outcome.classes)}; "
+                    f"used those, not --classes {list(given)}"
+                )
             if r.target.headers:
                 out.append(
                     f"{r.target.name}: reached with a tag header, which routes only where "
@@ -158,7 +164,7 @@ def run_check(request: CheckRequest, *, progress: Progress | None = None) -> Che
     holdout = read_holdout(
         request.csv, release.input_schema, label=label, delimiter=request.delimiter
     )
-    classes = request.classes or (schema.label.classes if schema is not None else None)
+    known = request.classes or (schema.label.classes if schema is not None else None)
     results = []
     for target in targets:
         sender = HttpSender(
@@ -179,6 +185,8 @@ def run_check(request: CheckRequest, *, progress: Progress | None = None) -> Che
         measured = None
         checks: list[MetricCheck] = []
         if outcome.predictions:
+            # the model's own class names (kfstack's `classes` output) come first
+            classes = outcome.classes or known
             measured = score(holdout.label[outcome.accepted], outcome.stacked(), classes)
             checks = compare(release.metrics, measured.metrics, request.tolerances)
         results.append(TargetResult(target, outcome, measured, checks))

@@ -274,9 +274,18 @@ def test_a_holdout_without_an_input_is_bad_input_and_sends_nothing(
     assert server.requests == []
 
 
-def test_class_order_from_the_dataset_schema_or_the_classes_flag(
+def test_class_order_from_the_model_then_the_schema_or_the_classes_flag(
     kfstack: Kfstack, served: Served, server: StubServer, tmp_path: Path
 ) -> None:
+    # the model names its classes (kfstack's `classes` output): a wrong --classes is noted
+    status, report = check(
+        kfstack, served, server.predict_url, tmp_path / "named", "--classes", "yes", "no"
+    )
+    assert status == 0 and report is not None
+    assert report["targets"][0]["classes"] == ["no", "yes"]
+    assert any("the model names its classes ['no', 'yes']" in n for n in report["notes"])
+    # a model answering with probabilities only: the order comes from the flags
+    server.default.outputs = ("probabilities",)
     schema = served.dataset / "schema.json"
     status, report = check(kfstack, served, server.predict_url, tmp_path, "--schema", str(schema))
     assert status == 0 and report is not None
