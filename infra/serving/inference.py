@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from infra.kubeflow.objects import Manifest
+from infra.kubeflow import Manifest
 from ml.release import ModelRelease
 
 API_VERSION = "serving.kserve.io/v1beta1"
