@@ -330,6 +330,10 @@ def test_raw_headers_are_matched_by_their_sanitized_key(tmp_path: Path) -> None:
     assert np.isnan(holdout.features["age"][1])
     assert holdout.features["city"].tolist() == ["Paris", ""]
     assert holdout.label.tolist() == ["yes", "no"]
+    # a built split has keys as header: the label's header name still finds its column
+    split = tmp_path / "split.csv"
+    split.write_text("age,income_k,city,income_class\n30,50.5,Paris,high\n")
+    assert read_holdout(split, INPUTS, label="income class").label_column == "income_class"
 
 
 def test_holdout_problems_are_listed_with_lines(tmp_path: Path) -> None:
