@@ -115,6 +115,7 @@ class HttpSender:
         headers: Mapping[str, str],
         timeout: float,
         output: str | None = None,
+        dtypes: Mapping[str, str] | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.target = target
@@ -123,12 +124,13 @@ class HttpSender:
         self.headers = {"Content-Type": "application/json", **headers, **target.headers}
         self.timeout = timeout
         self.output = output
+        self.dtypes = dtypes
         self.session = session or requests.Session()
 
     def __call__(self, rows: Sequence[int]) -> Reply:
         """POST the rows; Accepted or Refused, or raise EndpointError."""
         url = self.target.url
-        body = encode(request_body(self.protocol, self.features, rows))
+        body = encode(request_body(self.protocol, self.features, rows, dtypes=self.dtypes))
         try:
             response = self.session.post(
                 url, data=body, headers=self.headers, timeout=self.timeout, allow_redirects=False

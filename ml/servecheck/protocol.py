@@ -103,10 +103,34 @@ def _cell(value: Any) -> float | str:
     return float(value)
 
 
+#: Open Inference Protocol datatypes of the release record's input dtypes.
+V2_DATATYPES = {
+    "float32": "FP32",
+    "float64": "FP64",
+    "int32": "INT32",
+    "int64": "INT64",
+    "string": "BYTES",
+    "bool": "BOOL",
+}
+
+
 def request_body(
-    protocol: Protocol, features: Mapping[str, np.ndarray], rows: Sequence[int]
+    protocol: Protocol,
+    features: Mapping[str, np.ndarray],
+    rows: Sequence[int],
+    *,
+    dtypes: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The JSON body asking for predictions of `rows` (numbers as JSON numbers, NaN as NaN)."""
+    """The JSON body asking for predictions of `rows` (numbers as JSON numbers, NaN as NaN).
+
+    Args:
+        protocol: "v1" or "v2".
+        features: The holdout's columns by input name.
+        rows: The row indices to send.
+        dtypes: Input name -> the release record's dtype (v2 `datatype`); by default FP32
+            for numbers and BYTES for text.
+
+    """
     index = np.asarray(rows, dtype=np.int64)
     if protocol == "v1":
         columns = {k: [_cell(v) for v in values[index]] for k, values in features.items()}
@@ -115,12 +139,12 @@ def request_body(
         return {"instances": instances}
     inputs = []
     for name, values in features.items():
-        text = values.dtype.kind in "OUS"
+        default = "BYTES" if values.dtype.kind in "OUS" else "FP32"
         inputs.append(
             {
                 "name": name,
                 "shape": [len(index)],
-                "datatype": "BYTES" if text else "FP32",
+                "datatype": V2_DATATYPES.get((dtypes or {}).get(name, ""), default),
                 "data": [_cell(v) for v in values[index]],
             }
         )

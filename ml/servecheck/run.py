@@ -174,6 +174,7 @@ def run_check(request: CheckRequest, *, progress: Progress | None = None) -> Che
             headers={**request.headers, **request.auth.headers()},
             timeout=request.timeout,
             output=request.output,
+            dtypes={c.name: c.dtype for c in release.input_schema},
         )
         advance = progress(target.name, holdout.rows) if progress is not None else None
         try:

@@ -138,11 +138,12 @@ def _answer(
     match = v1 or _V2.match(path)
     if match is None or match.group("model") != server.model:
         return 404, {"error": f"Model not found: {path}"}
+    wrong = None if v1 else _wrong_datatypes(model, body["inputs"])
     instances = body["instances"] if v1 else _rows_of(body["inputs"])
     if behaviour.skew is not None:
         instances = [behaviour.skew(dict(row)) for row in instances]
     reasons = [behaviour.reject(row) for row in instances] if behaviour.reject else []
-    refused = next((why for why in reasons if why), None)
+    refused = wrong or next((why for why in reasons if why), None)
     if refused:
         return 400, {"error": refused}
     try:
@@ -161,6 +162,20 @@ def _answer(
             "predictions": [{k: _plain(v[i]) for k, v in shown.items()} for i in range(rows)]
         }
     return 200, {"outputs": [_tensor(k, v) for k, v in shown.items()]}
+
+
+def _wrong_datatypes(model: _Model, inputs: list[dict[str, Any]]) -> str | None:
+    """A strict v2 server: each input's datatype must be the signature's."""
+    expected = {
+        k: {"float64": "FP64", "float32": "FP32"}.get(d.name, "BYTES")
+        for k, d in model.kinds.items()
+    }
+    for i in inputs:
+        if expected.get(i["name"]) != i["datatype"]:
+            return (
+                f"input {i['name']!r}: datatype {i['datatype']}, expected {expected.get(i['name'])}"
+            )
+    return None
 
 
 def _rows_of(inputs: list[dict[str, Any]]) -> list[Instance]:

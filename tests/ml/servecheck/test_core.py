@@ -91,6 +91,11 @@ def test_v2_body_is_one_tensor_per_input() -> None:
     ]
 
 
+def test_v2_datatypes_follow_the_release_dtypes() -> None:
+    body = request_body("v2", FEATURES, [0], dtypes={"age": "float64", "city": "string"})
+    assert [i["datatype"] for i in body["inputs"]] == ["FP64", "BYTES"]
+
+
 def test_v1_predictions_keep_float32_and_single_outputs_flatten() -> None:
     probs = parse_response("v1", {"predictions": [[0.25, 0.75], [0.5, 0.5]]}, 2).values
     assert probs.dtype == np.float32 and probs.shape == (2, 2)
