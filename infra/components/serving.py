@@ -31,6 +31,8 @@ from infra.serving.access import ServingAccess, serving_access
 from infra.serving.dependencies import namespaced_needs, serving_dependencies
 from infra.serving.inference import inference_service, predict_path
 from infra.serving.inputs import ServingInputs
+from infra.serving.rollout import DIGEST_ANNOTATION
+from infra.serving.rollout_provider import InferenceServiceRollout
 
 
 @dataclass(frozen=True)
@@ -126,6 +128,18 @@ class ModelServing(pulumi.ComponentResource):
                         create=inputs.options.ready_timeout,
                         update=inputs.options.ready_timeout,
                     ),
+                ),
+            )
+            # Beside it (same dependencies): fails `up` with KServe's reason, not at the timeout.
+            InferenceServiceRollout(
+                "inference-service-rollout",
+                manifest=manifest,
+                digest=manifest["metadata"]["annotations"][DIGEST_ANNOTATION],
+                timeout=inputs.options.ready_timeout,
+                kubeconfig=args.kubeconfig,
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[entry, *around, *self._on(args, needs.inference_service)],
                 ),
             )
             internal = f"http://{release.name}.{inputs.options.namespace}.svc.cluster.local"

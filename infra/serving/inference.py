@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infra.kubeflow.objects import Manifest
+from infra.serving.rollout import DIGEST_ANNOTATION, spec_digest
 from ml.release import ModelRelease
 
 API_VERSION = "serving.kserve.io/v1beta1"
@@ -106,7 +107,7 @@ def inference_service(
         "app.kubernetes.io/version": _label_value(release.version),
         "app.kubernetes.io/managed-by": "kfstack",
     }
-    return {
+    manifest: Manifest = {
         "apiVersion": API_VERSION,
         "kind": "InferenceService",
         "metadata": {
@@ -117,6 +118,9 @@ def inference_service(
         },
         "spec": {"predictor": predictor},
     }
+    # Lets the rollout check tell this spec's status from the previous one's.
+    manifest["metadata"]["annotations"][DIGEST_ANNOTATION] = spec_digest(manifest)
+    return manifest
 
 
 def predict_path(release: ModelRelease) -> str:

@@ -276,3 +276,21 @@ def test_ready_timeout_comes_from_config(kubeflow_manifests: Path, tmp_path: Pat
     served = rec.one(IS_TYPE)
     assert served.custom_timeouts == {"create": "40m", "update": "40m"}
     assert served.inputs["spec"]["predictor"]["serviceAccountName"] == "mine"
+
+
+ROLLOUT = "pulumi-python:dynamic/kfstack:InferenceServiceRollout"
+
+
+def test_a_failed_rollout_is_reported_by_a_check_beside_the_inference_service(
+    first_release: tuple[Recording, Path],
+) -> None:
+    rec, _ = first_release
+    served, check = rec.one(IS_TYPE), rec.one(ROLLOUT)
+    annotations = served.inputs["metadata"]["annotations"]
+    assert check.inputs["digest"] == annotations["kfstack.io/spec-digest"]
+    assert (check.inputs["namespace"], check.inputs["name"]) == ("data-science", "iris")
+    assert check.inputs["timeout"] == "15m"
+    assert check.is_secret("kubeconfig")
+    # it starts with the InferenceService (same dependencies), not after its own wait
+    assert served.urn not in check.dependencies
+    assert set(check.dependencies) == set(served.dependencies)
