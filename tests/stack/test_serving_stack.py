@@ -294,3 +294,21 @@ def test_a_failed_rollout_is_reported_by_a_check_beside_the_inference_service(
     # it starts with the InferenceService (same dependencies), not after its own wait
     assert served.urn not in check.dependencies
     assert set(check.dependencies) == set(served.dependencies)
+
+
+def test_the_registry_entry_can_reach_the_registry_through_the_proxy(
+    first_release: tuple[Recording, Path],
+) -> None:
+    rec, _ = first_release
+    policies = [
+        r
+        for r in rec.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if r.inputs["metadata"]["name"] == "model-registry-apiserver-proxy"
+    ]
+    assert len(policies) == 1
+    opened = policies[0]
+    assert opened.parent == rec.one(SERVING, "serving").urn
+    assert opened.inputs["spec"]["podSelector"] == {
+        "matchLabels": {"component": "model-registry-server"}
+    }
+    assert opened.urn in rec.one(ENTRY_TYPE, "model-registry-entry").dependencies

@@ -172,3 +172,14 @@ def test_the_provider_reads_the_inference_service_through_the_api_server(api_ser
     assert created.id == "ds/iris"
     diff = rollout_provider.RolloutProvider().diff("ds/iris", props, {**props, "digest": "new"})
     assert diff.changes
+
+
+def test_ready_timeout_is_checked_with_the_stack_config() -> None:
+    from infra.config import ConfigError, parse_settings
+
+    raw = {"kfstack:serving": json.dumps({"releaseRecord": "r.json", "readyTimeout": "soon"})}
+    with pytest.raises(ConfigError, match=r"kfstack:serving\.readyTimeout"):
+        parse_settings(raw, stack="dev", require_secrets=False)
+    raw = {"kfstack:serving": json.dumps({"releaseRecord": "r.json", "readyTimeout": "40m"})}
+    settings = parse_settings(raw, stack="dev", require_secrets=False)
+    assert settings.serving is not None and settings.serving.ready_timeout == "40m"
