@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from infra.config_model import SECRET_KEYS, StackSettings
-from infra.kubeflow.settings import KubeflowSettings, ManifestSource, UserProfile
+from infra.kubeflow import KubeflowSettings, ManifestSource, UserProfile
 from infra.safe_yaml import UnsafeDocumentError, check_depth, load_json, load_one
 
 PROJECT = "kfstack"

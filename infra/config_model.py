@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from infra.config_inputs import check_git_ref, check_git_url
-from infra.kubeflow.checks.pod_security import parse_allow_entry
-from infra.kubeflow.credentials import SECRETS as CREDENTIALS
+from infra.kubeflow import SECRETS as CREDENTIALS
+from infra.kubeflow import parse_allow_entry
 
 # Kubernetes minor versions each Kubeflow release is tested with (its release notes);
 # the plan validates objects against the schema of the chosen one.

@@ -21,8 +21,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from infra.kubeflow.objects import InstallPlan, ObjectKey
-from infra.kubeflow.settings import KubeflowSettings, ManifestSource
+from infra.kubeflow import InstallPlan, KubeflowSettings, ManifestSource, ObjectKey
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -52,9 +51,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run `kfstack plan` for parsed `args`; return the exit status."""
-    from infra.kubeflow.core import build_plan
-    from infra.kubeflow.errors import PlanError
-    from infra.kubeflow.graph import CycleError
+    from infra.kubeflow import CycleError, PlanError, build_plan
 
     out = Console()
     err = Console(stderr=True)

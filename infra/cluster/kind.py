@@ -15,7 +15,7 @@ import yaml
 
 from infra.cluster.base import ClusterFacts, ClusterHandle, k8s_provider, server_of_kubeconfig
 from infra.config_model import ClusterConfig
-from infra.kubeflow.gateway import KIND_GATEWAY_NODE_PORT
+from infra.kubeflow import KIND_GATEWAY_NODE_PORT
 
 # kindest/node images per Kubernetes minor, pinned by digest as the kind release notes
 # list them (v0.30.0: 1.32-1.34; v0.31.0: 1.35): a tag can be re-pushed, a digest cannot.

@@ -18,9 +18,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.components.kubeflow import KubeflowPlatform, KubernetesObject
-from infra.kubeflow.credentials import SECRETS
-from infra.kubeflow.objects import InstallPlan, Manifest, ObjectKey
-from infra.kubeflow.tokens import substitute, tokens_in
+from infra.kubeflow import SECRETS, InstallPlan, Manifest, ObjectKey, substitute, tokens_in
 from infra.registry.provider import (
     ModelRegistryEntry,
     ModelRegistryEntryArgs,

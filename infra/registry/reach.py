@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from infra.kubeflow.objects import InstallPlan, Manifest
+from infra.kubeflow import InstallPlan, Manifest
 
 SERVICE = ("kubeflow", "model-registry-service")
 POLICY_NAME = "model-registry-apiserver-proxy"

@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from infra.kubeflow.graph import infer_edges
-from infra.kubeflow.objects import InstallPlan, Manifest, ObjectKey, ObjectMatch
+from infra.kubeflow import InstallPlan, Manifest, ObjectKey, ObjectMatch, infer_edges
 from infra.serving.inference import ServingError, StorageMode
 
 KSERVE_CONTROLLER = ObjectMatch(kind="Deployment", name="kserve-controller-manager")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from infra.kubeflow.objects import Manifest
+from infra.kubeflow import Manifest
 from infra.serving.rollout import DIGEST_ANNOTATION, spec_digest
 from ml.release import ModelRelease
 

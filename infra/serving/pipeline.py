@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infra.kubeflow.objects import Manifest
+from infra.kubeflow import Manifest
 from infra.safe_yaml import UnsafeDocumentError, load_all
 
 API_VERSION = "pipelines.kubeflow.org/v2beta1"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
+from infra.kubeflow.checks.schema import validate_objects
 from infra.kubeflow.objects import ObjectKey
-from infra.kubeflow.validate import validate_objects
 from infra.serving.pipeline import PipelinePackageError
 from ml.release import ReleaseError
 from tests.serving_fixtures import make_release, write_pipeline, write_release_file

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import yaml
 
+from infra.kubeflow.checks.schema import validate_objects
 from infra.kubeflow.objects import InstallPlan, Manifest, ObjectKey, PlannedObject
-from infra.kubeflow.validate import validate_objects
 from infra.registry.reach import apiserver_proxy_policy
 
 RELEASE_POLICY = "common/kubeflow-namespace/base/kubeflow/model-registry.yaml"

@@ -7,8 +7,8 @@ from typing import Any
 
 import yaml
 
+from infra.kubeflow.checks.schema import validate_objects
 from infra.kubeflow.objects import InstallPlan, Manifest, ObjectKey, PlannedObject, secret_token
-from infra.kubeflow.validate import validate_objects
 from infra.serving.access import inference_paths, predict_policy, serving_access
 from infra.serving.inference import ServingOptions, inference_service
 from infra.serving.storage import ObjectStore, object_store

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from infra.kubeflow.checks.schema import validate_objects
 from infra.kubeflow.objects import ObjectKey
-from infra.kubeflow.validate import validate_objects
 from infra.serving.inference import ServingError, ServingOptions, inference_service
 from infra.serving.pipeline import PipelinePackageError, pipeline_objects
 from infra.serving.rollout import spec_digest
