@@ -129,17 +129,18 @@ class ModelServing(pulumi.ComponentResource):
                 ),
             )
             # Beside it (same dependencies): fails `up` with KServe's reason, not at the timeout.
-            InferenceServiceRollout(
-                "inference-service-rollout",
-                manifest=manifest,
-                digest=manifest["metadata"]["annotations"][DIGEST_ANNOTATION],
-                timeout=inputs.options.ready_timeout,
-                kubeconfig=args.kubeconfig,
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    depends_on=[entry, *around, *self._on(args, needs.inference_service)],
-                ),
-            )
+            if inputs.options.await_ready:
+                InferenceServiceRollout(
+                    "inference-service-rollout",
+                    manifest=manifest,
+                    digest=manifest["metadata"]["annotations"][DIGEST_ANNOTATION],
+                    timeout=inputs.options.ready_timeout,
+                    kubeconfig=args.kubeconfig,
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        depends_on=[entry, *around, *self._on(args, needs.inference_service)],
+                    ),
+                )
             internal = f"http://{release.name}.{inputs.options.namespace}.svc.cluster.local"
             self.url = served.status.apply(  # type: ignore[attr-defined]
                 lambda status: str((status or {}).get("url") or internal)

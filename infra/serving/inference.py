@@ -36,6 +36,9 @@ class ServingOptions:
     memory: str = "2Gi"
     service_account: str | None = None
     ready_timeout: str = "15m"
+    # False only in test mode `kwok` (the engine tier): no KServe controller runs there,
+    # so nothing would ever become Ready.
+    await_ready: bool = True
 
 
 class ServingError(ValueError):
@@ -114,7 +117,10 @@ def inference_service(
             "name": release.name,
             "namespace": options.namespace,
             "labels": labels,
-            "annotations": {"serving.kserve.io/deploymentMode": "Serverless", **WAIT_FOR},
+            "annotations": {
+                "serving.kserve.io/deploymentMode": "Serverless",
+                **(WAIT_FOR if options.await_ready else {}),
+            },
         },
         "spec": {"predictor": predictor},
     }

@@ -10,10 +10,14 @@ module restates those rules and checks our annotation and KServe's statuses agai
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
+from infra.config import parse_settings
 from infra.serving.inference import WAIT_FOR, ServingOptions, inference_service
-from tests.serving_fixtures import make_release
+from infra.serving.inputs import load_serving_inputs
+from tests.serving_fixtures import make_release, write_release_file
 
 
 def _parse(expression: str) -> tuple[str, str]:
@@ -61,3 +65,19 @@ def test_kserve_statuses_against_the_provider_rule() -> None:
     assert not _satisfied(_isvc("False"), kind, status)  # keeps waiting until the timeout
     assert not _satisfied(_isvc("True", generation=3, observed=2), kind, status)  # stale
     assert not _satisfied({"metadata": {}, "status": {}}, kind, status)
+
+
+def test_no_wait_in_the_kwok_test_mode(tmp_path: Path) -> None:
+    """The engine tier runs no KServe controller: nothing would ever be Ready there."""
+    manifest = inference_service(make_release(), ServingOptions(namespace="ns", await_ready=False))
+    assert "pulumi.com/waitFor" not in manifest["metadata"]["annotations"]
+    record = write_release_file(tmp_path / "r.json", make_release())
+    for mode, waits in ((None, True), ("kwok", False)):
+        kubeflow: dict[str, Any] = {"testMode": mode} if mode else {}
+        raw = {
+            "kfstack:kubeflow": json.dumps(kubeflow),
+            "kfstack:serving": json.dumps({"releaseRecord": str(record)}),
+        }
+        settings = parse_settings(raw, stack="dev", require_secrets=False)
+        inputs = load_serving_inputs(settings, base=tmp_path)
+        assert inputs is not None and inputs.options.await_ready is waits
