@@ -21,6 +21,9 @@ from infra.kubeflow.objects import InstallPlan, ObjectKey, PlannedObject, Secret
 from infra.kubeflow.protection import protected_objects
 from infra.kubeflow.tokens import substitute, tokens_in
 
+# The config key of the installation salt (optional, see infra/config_model.py).
+INSTALLATION_SALT_KEY = "installationSalt"
+
 
 def type_token(api_version: str, kind: str) -> str:
     """The pulumi-kubernetes type token of a kind: `v1` is the `core/v1` group."""
@@ -105,6 +108,7 @@ class KubeflowPlatform(pulumi.ComponentResource):
         self, name: str, args: KubeflowPlatformArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("kfstack:kubeflow:KubeflowPlatform", name, {}, opts)
+        self._provided_salt = args.secrets.get(INSTALLATION_SALT_KEY)
         self.credentials = self._credentials(args.plan.secrets, args.secrets)
         values = {
             spec.name: self._derived(spec, self.credentials[spec.config_key])
@@ -157,7 +161,9 @@ class KubeflowPlatform(pulumi.ComponentResource):
         )
 
     def _installation_salt(self) -> pulumi.Output[str]:
-        """Random bytes made once per stack and kept in state: the salt of derived hashes."""
+        """The salt of derived hashes: from stack config, else random bytes kept in state."""
+        if not hasattr(self, "_salt") and self._provided_salt is not None:
+            self._salt = pulumi.Output.secret(self._provided_salt)
         if not hasattr(self, "_salt"):
             generated = random.RandomBytes(
                 "installation-salt", length=32, opts=pulumi.ResourceOptions(parent=self)

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 ENGINE_BUILD = REPO / "scripts" / "engine-build"
 ENGINE_CLUSTER = REPO / "scripts" / "engine-cluster"
 PASSPHRASE = "kfstack-engine-tier"
-# The secret config keys of Pulumi.yaml: every one is provided, so no generator is needed.
+# The secret config keys: every one is provided, so no generator (random provider) is needed.
 SECRET_KEYS = (
     "dexPassword",
     "oauth2ProxyClientSecret",
@@ -34,6 +34,7 @@ SECRET_KEYS = (
     "pipelinesDbPassword",
     "katibDbPassword",
     "modelRegistryDbPassword",
+    "installationSalt",  # optional: without it the stack needs the random provider
 )
 
 

@@ -121,10 +121,12 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=request.protect,
                     retain_on_delete=request.retainOnDelete,
                     additional_secret_outputs=list(request.additionalSecretOutputs),
+                    # `aliases` holds Alias messages (a spec or a URN), `aliasURNs` plain
+                    # URNs; `aliasSpecs` is only the SDK's flag that it sends specs.
                     aliases=[
-                        a.spec.type if a.HasField("spec") else a.urn for a in request.aliasSpecs
+                        a.spec.type if a.HasField("spec") else a.urn for a in request.aliases
                     ]
-                    + list(request.aliases),
+                    + list(request.aliasURNs),
                 )
             )
         return response
