@@ -162,13 +162,15 @@ class KubeflowPlatform(pulumi.ComponentResource):
 
     def _installation_salt(self) -> pulumi.Output[str]:
         """The salt of derived hashes: from stack config, else random bytes kept in state."""
-        if not hasattr(self, "_salt") and self._provided_salt is not None:
-            self._salt = pulumi.Output.secret(self._provided_salt)
         if not hasattr(self, "_salt"):
-            generated = random.RandomBytes(
-                "installation-salt", length=32, opts=pulumi.ResourceOptions(parent=self)
-            )
-            self._salt: pulumi.Output[str] = pulumi.Output.secret(generated.base64)
+            salt: pulumi.Output[str]
+            if self._provided_salt is not None:
+                salt = self._provided_salt
+            else:
+                salt = random.RandomBytes(
+                    "installation-salt", length=32, opts=pulumi.ResourceOptions(parent=self)
+                ).base64
+            self._salt: pulumi.Output[str] = pulumi.Output.secret(salt)
         return self._salt
 
     def _register(

@@ -123,9 +123,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     additional_secret_outputs=list(request.additionalSecretOutputs),
                     # `aliases` holds Alias messages (a spec or a URN), `aliasURNs` plain
                     # URNs; `aliasSpecs` is only the SDK's flag that it sends specs.
-                    aliases=[
-                        a.spec.type if a.HasField("spec") else a.urn for a in request.aliases
-                    ]
+                    aliases=[a.spec.type if a.HasField("spec") else a.urn for a in request.aliases]
                     + list(request.aliasURNs),
                 )
             )
