@@ -30,8 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from infra.config import kubeflow_settings_from_stack_file  # noqa: E402
+from infra.kubeflow import DERIVED_SECRETS  # noqa: E402
 from infra.kubeflow.core import build_plan  # noqa: E402
-from infra.kubeflow.credentials import DERIVED  # noqa: E402
 from infra.kubeflow.tokens import substitute  # noqa: E402
 from tests.conftest import KUBEFLOW_2603  # noqa: E402
 from tests.engine.fakes import fake_cert_manager  # noqa: E402
@@ -56,9 +56,9 @@ def rendered_objects(stack_file: Path) -> str:
     provided = secret_values()
     values = {}
     for spec in plan.secrets:
-        derive = DERIVED.get(spec.name)
+        derive = DERIVED_SECRETS.get(spec.name)
         value = provided[spec.config_key]
-        values[spec.name] = derive(value) if derive else value
+        values[spec.name] = derive(value, provided["installationSalt"]) if derive else value
     manifests = [substitute(dict(o.manifest), values) for o in plan.objects]
     return yaml.safe_dump_all(manifests, sort_keys=True)
 

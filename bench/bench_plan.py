@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from infra.kubeflow.core import build_plan
-from infra.kubeflow.render import pinned_kubectl
+from infra.kubeflow.render.kustomize import pinned_kubectl
 from infra.kubeflow.settings import KubeflowSettings, ManifestSource
 
 REPO = Path(__file__).resolve().parents[1]

@@ -13,13 +13,12 @@ from infra.components.cluster import Cluster, ClusterArgs
 from infra.components.kubeflow import KubeflowPlatform, KubeflowPlatformArgs
 from infra.components.serving import ModelServing, ModelServingArgs
 from infra.config import kubeflow_settings, load_stack_config
-from infra.kubeflow import gate
-from infra.kubeflow.core import build_plan
+from infra.kubeflow import build_plan, require_clean
 from infra.serving.inputs import load_serving_inputs
 
 config = load_stack_config()
 settings = config.settings
-plan = gate.require_clean(build_plan(kubeflow_settings(settings, base=config.project_dir)))
+plan = require_clean(build_plan(kubeflow_settings(settings, base=config.project_dir)))
 serving_inputs = load_serving_inputs(settings, base=config.project_dir)
 
 cluster = Cluster(

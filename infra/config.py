@@ -15,7 +15,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from infra.config_model import OPTIONAL_SECRET_KEYS, SECRET_KEYS, StackSettings
-from infra.kubeflow.settings import KubeflowSettings, ManifestSource, UserProfile
+from infra.kubeflow import KubeflowSettings, ManifestSource, UserProfile
 from infra.safe_yaml import UnsafeDocumentError, check_depth, load_json, load_one
 
 PROJECT = "kfstack"
@@ -274,11 +274,38 @@ def load_stack_config() -> StackConfig:
     import pulumi
 
     settings = parse_settings(_engine_config(), stack=pulumi.get_stack())
+    _require_encrypted(settings)
     project_dir = project_dir_of(Path.cwd())
     _check_files(settings, base=project_dir)
     config = pulumi.Config(PROJECT)
     secrets = {key: config.require_secret(key) for key in sorted(settings.provided_secrets)}
     return StackConfig(settings=settings, project_dir=project_dir, secrets=secrets)
+
+
+def _require_encrypted(settings: StackSettings) -> None:
+    """Every secret key the engine passed must have been set as a secret (encrypted).
+
+    Pulumi.yaml does not declare the secret keys (the CLI would then demand them of every
+    stack), so the CLI lets `kfstack:dexPassword: hunter2` through in plain text: refuse it.
+    """
+    from pulumi.runtime import config as runtime_config
+
+    declared = set(runtime_config.get_config_secret_keys_env())
+    plain = [
+        key
+        for key in sorted(settings.provided_secrets)
+        if not runtime_config.is_config_secret(f"{PROJECT}:{key}")
+        and f"{PROJECT}:{key}" not in declared
+    ]
+    if plain:
+        raise ConfigError(
+            settings.stack,
+            [
+                f"{PROJECT}:{key}: a secret must be encrypted in the stack file; set it with "
+                f"`pulumi config set --secret {PROJECT}:{key} ...`"
+                for key in plain
+            ],
+        )
 
 
 def _check_files(settings: StackSettings, *, base: Path) -> None:

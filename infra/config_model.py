@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from infra.config_inputs import check_git_ref, check_git_url
-from infra.kubeflow.checks.pod_security import parse_allow_entry
-from infra.kubeflow.credentials import SECRETS as CREDENTIALS
+from infra.kubeflow import SECRETS as CREDENTIALS
+from infra.kubeflow import parse_allow_entry
 
 # Kubernetes minor versions each Kubeflow release is tested with (its release notes);
 # the plan validates objects against the schema of the chosen one.
@@ -219,6 +219,12 @@ class ServingConfig(_Model):
     cpu: str = "1"
     memory: str = "2Gi"
     service_account: str | None = None
+    ready_timeout: str = Field(
+        default="15m",
+        pattern=r"^[1-9][0-9]*(s|m|h)$",
+        description="How long `pulumi up` waits for the InferenceService to be Ready "
+        "(e.g. 900s, 15m, 1h) before it fails.",
+    )
 
     @model_validator(mode="after")
     def _replicas(self) -> Self:

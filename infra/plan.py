@@ -21,8 +21,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from infra.kubeflow.objects import InstallPlan, ObjectKey
-from infra.kubeflow.settings import KubeflowSettings, ManifestSource
+from infra.kubeflow import InstallPlan, KubeflowSettings, ManifestSource, ObjectKey
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -52,9 +51,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run `kfstack plan` for parsed `args`; return the exit status."""
-    from infra.kubeflow.core import build_plan
-    from infra.kubeflow.errors import PlanError
-    from infra.kubeflow.graph import CycleError
+    from infra.kubeflow import CycleError, PlanError, build_plan
 
     out = Console()
     err = Console(stderr=True)
@@ -147,13 +144,17 @@ def print_plan(console: Console, plan: InstallPlan) -> None:
 
 def print_protection(console: Console, plan: InstallPlan, *, protect_data: bool) -> None:
     """Print what `protectData` protects and retains, and why (or that it is off)."""
-    from infra.kubeflow.protection import protected_objects
-
-    reasons = protected_objects(plan.objects)
+    reasons = _protected(plan)
     state = "protected and retained" if protect_data else "NOT protected (protectData: false)"
     console.print(f"data ({len(reasons)} objects, {state}):")
     for key, why in sorted(reasons.items()):
         console.print(f"  {key}: {why}", highlight=False)
+
+
+def _protected(plan: InstallPlan) -> dict[ObjectKey, str]:
+    from infra.kubeflow.protection import protected_objects
+
+    return protected_objects(plan.objects)
 
 
 def object_file_name(key: ObjectKey) -> str:
@@ -191,6 +192,7 @@ def write_objects(plan: InstallPlan, out: Path) -> None:
         "critical_path": [str(k) for k in plan.critical_path],
         "secrets": [vars(s) for s in plan.secrets],
         "findings": [str(f) for f in plan.findings],
+        "data": {str(k): why for k, why in sorted(_protected(plan).items())},
     }
     (out / "plan.json").write_text(json.dumps(summary, indent=2) + "\n")
 

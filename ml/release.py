@@ -100,7 +100,9 @@ def normalise_storage_uri(uri: str) -> str:
             raise ValueError(f"{uri!r}: a local model is file:///absolute/path")
     elif parsed.scheme not in STORAGE_SCHEMES:
         allowed = ", ".join(f"{s}://" for s in STORAGE_SCHEMES)
-        raise ValueError(f"scheme of {uri!r} is not one of {allowed} (or file:// for a local model)")
+        raise ValueError(
+            f"scheme of {uri!r} is not one of {allowed} (or file:// for a local model)"
+        )
     elif "@" in parsed.netloc:
         raise ValueError("a storage_uri must not carry credentials (user:password@)")
     elif not parsed.hostname:
@@ -177,7 +179,13 @@ class ModelRelease(_Frozen):
         created_at: When the release was made (timezone-aware).
         description: Free text, shown in the registry.
         labels: Kubernetes-label-compatible key/value pairs.
+        label: The label column the model predicts (header name), if known.
+        task: ``classification`` or ``regression``, if known.
+        classes: The class names in the order of the ``probabilities`` output
+            (classification), if known.
 
+    Records written before ``label``, ``task`` and ``classes`` existed still load: the three
+    are optional.
     """
 
     schema_version: Literal["kfstack.release/v1"] = SCHEMA_VERSION
@@ -192,6 +200,9 @@ class ModelRelease(_Frozen):
     created_at: AwareDatetime
     description: str = ""
     labels: dict[str, str] = {}
+    label: str | None = None
+    task: Literal["classification", "regression"] | None = None
+    classes: tuple[str, ...] | None = None
 
     @field_validator("storage_uri")
     @classmethod
@@ -213,6 +224,14 @@ class ModelRelease(_Frozen):
         if bad:
             raise ValueError(f"metrics must be finite numbers: {', '.join(bad)}")
         return metrics
+
+    @model_validator(mode="after")
+    def _classes_match_task(self) -> ModelRelease:
+        if self.classes is not None and self.task == "regression":
+            raise ValueError("classes are only allowed with task classification")
+        if self.classes is not None and len(set(self.classes)) != len(self.classes):
+            raise ValueError(f"classes must be distinct: {list(self.classes)}")
+        return self
 
     @field_validator("labels")
     @classmethod

@@ -15,7 +15,7 @@ import yaml
 
 from infra.cluster.base import ClusterFacts, ClusterHandle, k8s_provider, server_of_kubeconfig
 from infra.config_model import ClusterConfig
-from infra.kubeflow.gateway import KIND_GATEWAY_NODE_PORT
+from infra.kubeflow import KIND_GATEWAY_NODE_PORT
 
 # kindest/node images per Kubernetes minor (kind v0.30 release notes).
 NODE_IMAGES: dict[str, str] = {

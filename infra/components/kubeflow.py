@@ -16,10 +16,16 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_random as random
 
-from infra.kubeflow.credentials import DERIVED
-from infra.kubeflow.objects import InstallPlan, ObjectKey, PlannedObject, SecretSpec
-from infra.kubeflow.protection import protected_objects
-from infra.kubeflow.tokens import substitute, tokens_in
+from infra.kubeflow import (
+    DERIVED_SECRETS,
+    InstallPlan,
+    ObjectKey,
+    PlannedObject,
+    SecretSpec,
+    protected_objects,
+    substitute,
+    tokens_in,
+)
 
 # The config key of the installation salt (optional, see infra/config_model.py).
 INSTALLATION_SALT_KEY = "installationSalt"
@@ -152,7 +158,7 @@ class KubeflowPlatform(pulumi.ComponentResource):
         return credentials
 
     def _derived(self, spec: SecretSpec, value: pulumi.Output[str]) -> pulumi.Output[str]:
-        derive = DERIVED.get(spec.name)
+        derive = DERIVED_SECRETS.get(spec.name)
         if derive is None:
             return value
         salt = self._installation_salt()

@@ -3,12 +3,14 @@
 Registers the compiled pipeline (Pipeline + PipelineVersion), the model version in
 the Model Registry (through the API server's service proxy, with the stack's own
 cluster credentials) and the KServe InferenceService that serves it, each waiting
-for the platform objects it needs.
+for the platform objects it needs. Around the InferenceService: the object store's
+keys and the ServiceAccount that carries them, and the AuthorizationPolicy that lets
+the namespace's callers reach the predictor; `pulumi up` waits until it is Ready.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,13 +18,14 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.components.kubeflow import KubeflowPlatform, KubernetesObject
-from infra.kubeflow.objects import InstallPlan, ObjectKey
+from infra.kubeflow import SECRETS, InstallPlan, Manifest, ObjectKey, substitute, tokens_in
 from infra.registry.provider import (
     ModelRegistryEntry,
     ModelRegistryEntryArgs,
     RegistryConnectionArgs,
 )
-from infra.serving.dependencies import serving_dependencies
+from infra.serving.access import ServingAccess, serving_access
+from infra.serving.dependencies import namespaced_needs, serving_dependencies
 from infra.serving.inference import inference_service, predict_path
 from infra.serving.inputs import ServingInputs
 
@@ -63,8 +66,23 @@ class ModelServing(pulumi.ComponentResource):
         super().__init__("kfstack:serving:ModelServing", name, {}, opts)
         inputs = args.inputs
         release = inputs.release
+        access = (
+            serving_access(
+                args.plan,
+                model=release.name,
+                namespace=inputs.options.namespace,
+                owners=inputs.owners,
+            )
+            if release
+            else None
+        )
         manifest = (
-            inference_service(release, inputs.options, serving=inputs.serving_release)
+            inference_service(
+                release,
+                inputs.options,
+                serving=inputs.serving_release,
+                default_service_account=access.service_account if access else None,
+            )
             if release
             else None
         )
@@ -81,7 +99,8 @@ class ModelServing(pulumi.ComponentResource):
         self.pipeline_version: KubernetesObject | None = None
         if inputs.pipeline is not None:
             self._pipeline(args, needs.pipeline)
-        if release is not None and manifest is not None:
+        if release is not None and manifest is not None and access is not None:
+            around = self._access(args, access)
             entry = ModelRegistryEntry(
                 "model-registry-entry",
                 ModelRegistryEntryArgs.from_release(
@@ -95,7 +114,12 @@ class ModelServing(pulumi.ComponentResource):
                 pulumi.ResourceOptions(
                     parent=self,
                     provider=args.provider,
-                    depends_on=[entry, *self._on(args, needs.inference_service)],
+                    depends_on=[entry, *around, *self._on(args, needs.inference_service)],
+                    # the waitFor annotation: Ready within readyTimeout, else `up` fails
+                    custom_timeouts=pulumi.CustomTimeouts(
+                        create=inputs.options.ready_timeout,
+                        update=inputs.options.ready_timeout,
+                    ),
                 ),
             )
             internal = f"http://{release.name}.{inputs.options.namespace}.svc.cluster.local"
@@ -131,16 +155,42 @@ class ModelServing(pulumi.ComponentResource):
     def _on(args: ModelServingArgs, keys: Sequence[ObjectKey]) -> list[pulumi.Resource]:
         return [args.platform.objects[key] for key in keys]
 
+    def _access(self, args: ModelServingArgs, access: ServingAccess) -> list[pulumi.Resource]:
+        """The store Secret, its ServiceAccount and the predict AuthorizationPolicy."""
+        needs = namespaced_needs(args.plan, access.objects, args.inputs.options.namespace)
+        registered: list[pulumi.Resource] = []
+        for manifest in access.objects:
+            key = ObjectKey.of(manifest)
+            registered.append(
+                KubernetesObject(
+                    key.resource_name,
+                    _with_credentials(manifest, args.platform.credentials),
+                    pulumi.ResourceOptions(
+                        parent=self,
+                        provider=args.provider,
+                        depends_on=[*registered, *self._on(args, needs[key])],
+                    ),
+                )
+            )
+        return registered
+
     def _pipeline(self, args: ModelServingArgs, needs: Sequence[ObjectKey]) -> None:
         objects = args.inputs.pipeline
         assert objects is not None
         depends_on = self._on(args, needs)
+        # Earlier versions stay in the cluster for the runs that used them, and so does the
+        # Pipeline: KFP's webhook gives each version an ownerReference to it, so deleting
+        # it would garbage-collect the versions.
         pipeline = KubernetesObject(
             ObjectKey.of(objects.pipeline).resource_name,
             objects.pipeline,
-            pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=depends_on),
+            pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                depends_on=depends_on,
+                retain_on_delete=True,
+            ),
         )
-        # Earlier versions stay in the cluster for the runs that used them.
         self.pipeline_version = KubernetesObject(
             ObjectKey.of(objects.version).resource_name,
             objects.version,
@@ -151,3 +201,21 @@ class ModelServing(pulumi.ComponentResource):
                 retain_on_delete=True,
             ),
         )
+
+
+def _with_credentials(
+    manifest: Manifest, credentials: Mapping[str, pulumi.Output[str]]
+) -> dict[str, Any]:
+    """The manifest with its secret tokens replaced by the stack's credentials (secret)."""
+    resolved: dict[str, Any] = dict(manifest)
+    for field, node in manifest.items():
+        names = sorted(tokens_in(node))
+        if names:
+            values = {name: credentials[SECRETS[name].config_key] for name in names}
+            resolved[field] = _substituted(node, values)
+    return resolved
+
+
+def _substituted(node: Any, values: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[Any]:
+    filled = pulumi.Output.all(**values).apply(lambda v: substitute(node, v))
+    return pulumi.Output.secret(filled)

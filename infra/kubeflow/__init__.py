@@ -1,0 +1,60 @@
+"""The Kubeflow platform as a pure core: settings in, an InstallPlan out (no Pulumi).
+
+Stages, each a folder: `catalogue/` (what a release holds) -> `render/` (kustomize)
+-> `transforms/` (credentials, users, images, sizes ...) -> `graph/` (edges, waves)
+-> `checks/` (schema and policy). The shell (`infra/__main__.py`, `infra/components`,
+`infra/plan.py`, `infra/config*.py`) imports only the names below.
+"""
+
+from infra.kubeflow.checks.gate import PlanRejectedError, require_clean
+from infra.kubeflow.checks.pod_security import parse_allow_entry
+from infra.kubeflow.core import build_plan, default_cache_dir
+from infra.kubeflow.errors import CatalogueError, PlanError, RenderError, SourceError
+from infra.kubeflow.graph import CycleError, infer_edges
+from infra.kubeflow.objects import (
+    DeclaredEdge,
+    Finding,
+    InstallPlan,
+    Manifest,
+    ObjectKey,
+    ObjectMatch,
+    PlannedObject,
+    SecretSpec,
+)
+from infra.kubeflow.protection import protected_objects
+from infra.kubeflow.settings import KubeflowSettings, ManifestSource, UserProfile
+from infra.kubeflow.tokens import substitute, tokens_in
+from infra.kubeflow.transforms.credentials import DERIVED as DERIVED_SECRETS
+from infra.kubeflow.transforms.credentials import SECRETS
+from infra.kubeflow.transforms.gateway import KIND_GATEWAY_NODE_PORT
+
+__all__ = [
+    "DERIVED_SECRETS",
+    "KIND_GATEWAY_NODE_PORT",
+    "SECRETS",
+    "CatalogueError",
+    "CycleError",
+    "DeclaredEdge",
+    "Finding",
+    "InstallPlan",
+    "KubeflowSettings",
+    "Manifest",
+    "ManifestSource",
+    "ObjectKey",
+    "ObjectMatch",
+    "PlanError",
+    "PlanRejectedError",
+    "PlannedObject",
+    "RenderError",
+    "SecretSpec",
+    "SourceError",
+    "UserProfile",
+    "build_plan",
+    "default_cache_dir",
+    "infer_edges",
+    "parse_allow_entry",
+    "protected_objects",
+    "require_clean",
+    "substitute",
+    "tokens_in",
+]

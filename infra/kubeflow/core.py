@@ -18,19 +18,21 @@ from pathlib import Path
 
 import platformdirs
 
-from infra.kubeflow import catalogue, credentials, transform
+from infra.kubeflow import catalogue
+from infra.kubeflow.checks.policy import check_policy
+from infra.kubeflow.checks.schema import validate_objects
 from infra.kubeflow.errors import PlanError
-from infra.kubeflow.gateway import expose_gateway
-from infra.kubeflow.graph import add_readiness_annotations, critical_path, infer_edges
-from infra.kubeflow.graph import install_waves as compute_waves
+from infra.kubeflow.graph.order import add_readiness_annotations, critical_path, infer_edges
+from infra.kubeflow.graph.order import install_waves as compute_waves
 from infra.kubeflow.objects import InstallPlan, PlannedObject, SecretSpec
-from infra.kubeflow.policy import check_policy
-from infra.kubeflow.render import Rendered, read_cache, render_components, write_cache
-from infra.kubeflow.scope import strip_cluster_namespaces
+from infra.kubeflow.render.kustomize import Rendered, read_cache, render_components, write_cache
+from infra.kubeflow.render.source import resolve_source, source_digest
 from infra.kubeflow.settings import KubeflowSettings
-from infra.kubeflow.source import resolve_source, source_digest
-from infra.kubeflow.testmode import apply_test_mode
-from infra.kubeflow.validate import validate_objects
+from infra.kubeflow.transforms import credentials
+from infra.kubeflow.transforms import images as transform
+from infra.kubeflow.transforms.gateway import expose_gateway
+from infra.kubeflow.transforms.scope import strip_cluster_namespaces
+from infra.kubeflow.transforms.testmode import apply_test_mode
 
 Progress = Callable[[str], None]
 _PLAN_FORMAT = 1
@@ -45,8 +47,8 @@ def code_version() -> str:
     """Return a digest of the pure core's code: a changed module invalidates cached plans."""
     digest = hashlib.blake2b(digest_size=12)
     package = Path(__file__).parent
-    for module in sorted(package.glob("*.py")):
-        digest.update(module.name.encode())
+    for module in sorted(package.rglob("*.py")):
+        digest.update(module.relative_to(package).as_posix().encode())
         digest.update(module.read_bytes())
     return digest.hexdigest()
 

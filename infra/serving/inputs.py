@@ -21,6 +21,7 @@ class ServingInputs:
     release: ModelRelease | None = None
     serving_release: ModelRelease | None = None
     pipeline: PipelineObjects | None = None
+    owners: tuple[str, ...] = ()  # emails of the users whose profile is the namespace
 
 
 def _path(raw: str, base: Path) -> Path:
@@ -59,6 +60,7 @@ def load_serving_inputs(settings: StackSettings, *, base: Path) -> ServingInputs
         cpu=serving.cpu,
         memory=serving.memory,
         service_account=serving.service_account,
+        ready_timeout=serving.ready_timeout,
     )
     release = _servable(_path(serving.release_record, base)) if serving.release_record else None
     current = (
@@ -69,6 +71,15 @@ def load_serving_inputs(settings: StackSettings, *, base: Path) -> ServingInputs
         if serving.pipeline_package
         else None
     )
+    owners = tuple(
+        user.email
+        for user in settings.kubeflow.users
+        if user.resolved_profile() == options.namespace
+    )
     return ServingInputs(
-        options=options, release=release, serving_release=current, pipeline=pipeline
+        options=options,
+        release=release,
+        serving_release=current,
+        pipeline=pipeline,
+        owners=owners,
     )

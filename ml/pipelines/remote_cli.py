@@ -117,7 +117,8 @@ def _parameters(args: argparse.Namespace) -> dict[str, Any]:
         if not sep or not key:
             raise ValueError(f"--param {item!r}: give KEY=VALUE")
         given[key.strip()] = value
-    given.update({"csv_uri": args.csv_uri, "label": args.label, "model_name": args.name})
+    given.update({"csv_uri": args.csv_uri, "model_name": args.name})
+    given.setdefault("dataset_spec", {"label": args.label})  # ml.schema.DatasetSpec as JSON
     if args.serving_release is not None:
         from ml.release import load_release
 
@@ -140,7 +141,25 @@ def _load_spec(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(spec, dict) or "pipelineInfo" not in spec:
         raise ValueError(f"{path}: not a compiled KFP pipeline (no pipelineInfo)")
+    _check_by_digest(spec, path)
     return spec
+
+
+def _check_by_digest(spec: dict[str, Any], path: Path) -> None:
+    """Refuse a spec whose executors name an image by tag: the cluster would pull a guess."""
+    from ml.pipelines.image_lock import ImageError, check_digest_ref, executor_images
+
+    tagged = []
+    for name, image in sorted(executor_images(spec).items()):
+        try:
+            check_digest_ref(image)
+        except ImageError:
+            tagged.append(f"{name} ({image})")
+    if tagged:
+        raise ValueError(
+            f"{path}: executors not on an image by digest: {', '.join(tagged)}; compile with "
+            "kfstack pipeline compile --image REF@sha256:<digest>"
+        )
 
 
 def _show(run: Any, seen: dict[str, str]) -> None:

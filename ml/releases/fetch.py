@@ -2,8 +2,10 @@
 
 The KFP API says how the run ended and whether its gate released the candidate (the
 ``write-release`` task ran); the record itself is an artifact in the pipeline root of the
-platform's object store (``minio://mlpipeline/v2/artifacts/<pipeline>/<run id>/...``), read
-through the S3 API. The file is written only when the record is found and valid.
+platform's object store, read through the S3 API: KFP's driver puts a run's outputs under
+``<pipeline root>/<pipeline name>/<run id>/`` (`GetPipeline` in its metadata client), then
+``<task>/.../<artifact name>``, so the record is the one object there named ``release``.
+The file is written only when the record is found and valid.
 """
 
 from __future__ import annotations

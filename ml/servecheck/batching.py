@@ -108,8 +108,12 @@ def _resolve(send: Send, rows: list[int], outcome: Outcome, limit: int) -> None:
         for row, prediction in zip(rows, reply.predictions, strict=True):
             outcome.predictions[row] = prediction
         return
-    if len(rows) == 1 or len(outcome.rejected) >= limit:
-        outcome.rejected.update(dict.fromkeys(rows, reply.reason))
+    if len(rows) == 1:
+        outcome.rejected[rows[0]] = reply.reason
+        return
+    if len(outcome.rejected) >= limit:
+        reason = f"{reply.reason} (a batch of {len(rows)} rows, not searched row by row)"
+        outcome.rejected.update(dict.fromkeys(rows, reason))
         return
     half = len(rows) // 2
     _resolve(send, rows[:half], outcome, limit)

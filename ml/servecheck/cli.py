@@ -8,11 +8,16 @@ the endpoint fails (timeout, connection, 401/403, redirect to a login, 404, 5xx)
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
+
+if TYPE_CHECKING:
+    from ml.servecheck.drift import MetricCheck
+    from ml.servecheck.run import CheckRequest, CheckResult
 
 PASSED, FAILED, BAD_INPUT, ENDPOINT_FAILED = 0, 1, 2, 3
 
@@ -68,7 +73,7 @@ def _headers(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _request(args: argparse.Namespace) -> Any:
+def _request(args: argparse.Namespace) -> CheckRequest:
     from ml.servecheck.client import load_auth
     from ml.servecheck.drift import parse_tolerances
     from ml.servecheck.run import CheckRequest
@@ -112,7 +117,7 @@ def _check(args: argparse.Namespace) -> int:
         return BAD_INPUT
 
 
-def _run(request: Any, out: Path) -> int:
+def _run(request: CheckRequest, out: Path) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     from ml.servecheck.chart import write_chart
@@ -122,13 +127,15 @@ def _run(request: Any, out: Path) -> int:
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(*columns, console=_err, transient=True) as bars:
 
-        def track(name: str, rows: int) -> Any:
+        def track(name: str, rows: int) -> Callable[[int], None]:
             task = bars.add_task(f"{name}: rows", total=rows)
             return lambda done: bars.advance(task, done)
 
         result = run_check(request, progress=track)
     chart = None
-    checks: dict[str, Any] = {r.target.name: r.checks for r in result.results if r.checks}
+    checks: dict[str, Sequence[MetricCheck]] = {
+        r.target.name: r.checks for r in result.results if r.checks
+    }
     if checks:
         title = f"{result.release.name} v{result.release.version}: offline vs {result.route.url}"
         chart = write_chart(checks, title, out / CHART_FILE)
@@ -140,7 +147,7 @@ def _run(request: Any, out: Path) -> int:
     return PASSED if result.passed else FAILED
 
 
-def _summary(result: Any) -> None:
+def _summary(result: CheckResult) -> None:
     for r in result.results:
         outcome = r.outcome
         table = Table(

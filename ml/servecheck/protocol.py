@@ -5,6 +5,11 @@ v1 (`POST /v1/models/<name>:predict`, what KServe's tensorflow runtime speaks) t
 row. v2 (`POST /v2/models/<name>/infer`, the Open Inference Protocol) takes one tensor per
 input (`{"inputs": [{"name", "shape", "datatype", "data"}]}`) and answers the same way with
 `"outputs"`. Nothing here does I/O.
+
+TF Serving (`tensorflow_serving/util/json_tensor.cc`) parses requests with rapidjson's
+`kParseNanAndInfFlag`, so a missing number is sent as `NaN`, and prints each float32 output
+as text that reads back as the same float32: predictions are kept as float32, so metrics
+computed on them are the ones the offline evaluation computed.
 """
 
 from __future__ import annotations
@@ -154,6 +159,10 @@ def _pick(names: Sequence[str], output: str | None) -> str:
         if output not in names:
             raise ProtocolError(f"the response has no output {output!r}; it has {sorted(names)}")
         return output
+    # kfstack's serving signature (ml.serving): label, probabilities, classes / value
+    numeric = [n for n in ("probabilities", "value") if n in names]
+    if len(names) != 1 and numeric:
+        return numeric[0]
     if len(names) != 1:
         raise ProtocolError(f"the model has outputs {sorted(names)}: choose one with --output")
     return names[0]

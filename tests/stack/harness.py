@@ -47,6 +47,7 @@ class Registered:
     protect: bool
     retain_on_delete: bool
     additional_secret_outputs: list[str]
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)  # alias URNs or alias spec types
 
     def is_secret(self, *path: str) -> bool:
@@ -121,13 +122,18 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=request.protect,
                     retain_on_delete=request.retainOnDelete,
                     additional_secret_outputs=list(request.additionalSecretOutputs),
-                    # `aliases` holds Alias messages (a spec or a URN), `aliasURNs` plain
-                    # URNs; `aliasSpecs` is only the SDK's flag that it sends specs.
+                    custom_timeouts=_timeouts(request),
                     aliases=[a.spec.type if a.HasField("spec") else a.urn for a in request.aliases]
                     + list(request.aliasURNs),
                 )
             )
         return response
+
+
+def _timeouts(request: Any) -> dict[str, str]:
+    timeouts = request.customTimeouts
+    found = {"create": timeouts.create, "update": timeouts.update, "delete": timeouts.delete}
+    return {k: v for k, v in found.items() if v}
 
 
 # Outputs a real provider would compute and later code reads, per resource type.

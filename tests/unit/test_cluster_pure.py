@@ -78,8 +78,8 @@ def test_read_kubeconfig_errors(
 
 
 def test_kind_gateway_is_a_node_port_matching_the_port_mapping() -> None:
-    from infra.kubeflow.gateway import GATEWAY, expose_gateway
     from infra.kubeflow.objects import PlannedObject
+    from infra.kubeflow.transforms.gateway import GATEWAY, expose_gateway
 
     service = {
         "apiVersion": "v1",

@@ -16,9 +16,8 @@ from infra.cluster.base import server_of_kubeconfig
 from infra.cluster.existing import KubeconfigError, read_kubeconfig
 from infra.config import ConfigError, parse_settings, settings_from_stack_file
 from infra.config_inputs import check_git_ref, check_git_url
-from infra.kubeflow import source
 from infra.kubeflow.errors import RenderError, SourceError
-from infra.kubeflow.render import parse_documents
+from infra.kubeflow.render import parse_documents, source
 from infra.registry.client import RegistryClient, RegistryError
 from infra.registry.kubeconfig import KubeconfigError as RegistryKubeconfigError
 from infra.registry.kubeconfig import load_kubeconfig
@@ -254,7 +253,8 @@ def test_storage_uris_are_normalised(uri: str, normal: str) -> None:
         ("https://user@host/x", "credentials"),
         ("s3:///x", "no bucket"),
         ("s3://b/x?versionId=1", "query"),
-        ("file:///etc/passwd", "is not one of"),
+        ("ftp://host/etc/passwd", "is not one of"),
+        ("file://host/etc/passwd", "local model is file:///absolute/path"),
     ],
 )
 def test_unsafe_storage_uris_are_refused(uri: str, why: str) -> None:

@@ -7,7 +7,11 @@ from typing import Any
 import pytest
 
 from infra.kubeflow.objects import InstallPlan, ObjectKey, PlannedObject
-from infra.kubeflow.testmode import WEBHOOK_TIMEOUT_SECONDS, apply_test_mode, ignore_webhooks
+from infra.kubeflow.transforms.testmode import (
+    WEBHOOK_TIMEOUT_SECONDS,
+    apply_test_mode,
+    ignore_webhooks,
+)
 
 
 def _obj(kind: str, name: str, **body: Any) -> PlannedObject:

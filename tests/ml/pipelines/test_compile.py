@@ -152,4 +152,4 @@ def test_cli_run_local_bad_input_exits_2(
     assert kfstack([*base, "--csv", str(csv), "--serving-release", str(bad)]) == 2
     assert "malformed JSON" in capsys.readouterr().err
     assert kfstack([*base, "--csv", str(csv), "--numeric", "a", "--ignore", "a"]) == 2
-    assert "more than one kind: a" in capsys.readouterr().err
+    assert "columns declared more than once: ['a']" in capsys.readouterr().err

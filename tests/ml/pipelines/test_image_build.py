@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,12 @@ ROOT = Path(__file__).resolve().parents[3]
 DOCKERFILE = ROOT / "Dockerfile"
 WORKFLOW = ROOT / ".github" / "workflows" / "image.yml"
 USES = re.compile(r"^\s*-?\s*uses:\s*(\S+)(.*)$", re.M)
+
+
+def tool(name: str) -> str | None:
+    """A dev tool installed in this environment (beside the interpreter) or on PATH."""
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.is_file() else shutil.which(name)
 
 
 @pytest.fixture(scope="module")
@@ -95,18 +102,18 @@ def test_the_pushed_digest_reaches_compile(workflow: dict[str, Any]) -> None:
     assert "${{" not in step["run"]  # values reach the shell through env, never inlined
 
 
-@pytest.mark.skipif(shutil.which("hadolint") is None, reason="hadolint (dev dependency) missing")
+@pytest.mark.skipif(tool("hadolint") is None, reason="hadolint (dev dependency) missing")
 def test_hadolint_finds_nothing() -> None:
     done = subprocess.run(
-        ["hadolint", str(DOCKERFILE)], capture_output=True, text=True, check=False
+        [str(tool("hadolint")), str(DOCKERFILE)], capture_output=True, text=True, check=False
     )
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.skipif(shutil.which("zizmor") is None, reason="zizmor (dev dependency) missing")
+@pytest.mark.skipif(tool("zizmor") is None, reason="zizmor (dev dependency) missing")
 def test_zizmor_finds_nothing() -> None:
     done = subprocess.run(
-        ["zizmor", "--offline", "--quiet", str(WORKFLOW)],
+        [str(tool("zizmor")), "--offline", "--quiet", str(WORKFLOW)],
         capture_output=True,
         text=True,
         check=False,

@@ -60,7 +60,7 @@ def test_run_uploads_starts_and_follows_to_success(
     assert run is not None
     assert run["runtime_config"]["parameters"] == {
         "csv_uri": "minio://mlpipeline/data/people.csv",
-        "label": "label",
+        "dataset_spec": {"label": "label"},
         "model_name": "people",
         "epochs": 30,
     }
@@ -163,7 +163,7 @@ def test_kubeconfig_token(tmp_path: Path) -> None:
     [
         (["--param", "epoch=3"], "unknown parameter 'epoch'"),
         (["--param", "epochs=many"], "epochs='many' is not a NUMBER_INTEGER"),
-        (["--param", "column_kinds=[1]"], "is not a STRUCT"),
+        (["--param", "dataset_spec=[1]"], "is not a STRUCT"),
         (["--param", "novalue"], "give KEY=VALUE"),
     ],
 )
@@ -195,19 +195,19 @@ def test_a_spec_compiled_on_a_tag_or_missing_is_refused(
 
 def test_parameters_are_checked_against_the_spec(spec_file: Path) -> None:
     spec = yaml.safe_load(spec_file.read_text())
-    with pytest.raises(ValueError, match="missing parameter 'label'"):
+    with pytest.raises(ValueError, match="missing parameter 'dataset_spec'"):
         coerce_parameters(spec, {"csv_uri": "x", "model_name": "m"})
     typed = coerce_parameters(
         spec,
         {
             "csv_uri": "x",
-            "label": "y",
             "model_name": "m",
             "learning_rate": "0.01",
-            "column_kinds": '{"a": "numeric"}',
+            "dataset_spec": '{"label": "y", "numeric": ["a"]}',
         },
     )
-    assert typed["learning_rate"] == 0.01 and typed["column_kinds"] == {"a": "numeric"}
+    assert typed["learning_rate"] == 0.01
+    assert typed["dataset_spec"] == {"label": "y", "numeric": ["a"]}
 
 
 def test_the_double_checks_against_the_models() -> None:
@@ -245,3 +245,16 @@ def test_the_double_checks_against_the_models() -> None:
             ]
         )
     ]
+
+
+def test_a_spec_on_a_tag_is_refused(
+    kfstack: Main, kfp: KfpDouble, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from ml.pipelines.training import compile_pipeline
+
+    spec = compile_pipeline(tmp_path / "tagged.yaml")  # the components' default tag
+    assert kfstack(run_args(kfp.url, spec)) == 2
+    err = capsys.readouterr().err
+    assert "executors not on an image by digest: exec-compare (ghcr.io/kfstack/ml:0.1.0)" in err
+    assert "--image REF@sha256:<digest>" in err
+    assert kfp.requests == []

@@ -68,7 +68,10 @@ class _Model:
 
         tensors = {k: tf.constant(columns[k], dtype=dtype) for k, dtype in self.kinds.items()}
         with self.lock:
-            return next(iter(self.signature(**tensors).values())).numpy()
+            outputs = self.signature(**tensors)
+        # kfstack's signature (ml.serving) names its outputs: the numbers are these
+        name = next((n for n in ("probabilities", "value") if n in outputs), next(iter(outputs)))
+        return outputs[name].numpy()
 
 
 def _columns(model: _Model, instances: list[Instance]) -> dict[str, list[Any]]:

@@ -238,3 +238,50 @@ def test_the_chart_has_before_and_after_for_each_metric(
     assert differences["after - before: default"] == [0.0, 0.0, 0.0]
     canary = {c.metric: c for c in result.results[1].checks}
     assert differences["after - before: canary"] == [canary[n].difference for n in names]
+
+
+def test_a_redirect_to_the_login_page_is_an_auth_error(
+    kfstack: Kfstack, served: Served, server: StubServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server.default.status = 302
+    out = served.holdout.parent / "never-written-302"
+    code, report = check(kfstack, served, server.predict_url, out, "--header", "Host: x.example")
+    assert code == 3 and report is None
+    err = " ".join(capsys.readouterr().err.split())
+    assert f"{server.predict_url}: HTTP 302" in err and "--token-file" in err
+    assert server.requests[0]["headers"]["Host"] == "x.example"
+
+
+def test_a_holdout_without_an_input_is_bad_input_and_sends_nothing(
+    kfstack: Kfstack,
+    server: StubServer,
+    served: Served,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    rows = holdout_rows(served)
+    path = tmp_path / "no-city.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=[k for k in rows[0] if k != "city"])
+        writer.writeheader()
+        writer.writerows({k: v for k, v in r.items() if k != "city"} for r in rows)
+    argv = ["serve", "check", "--endpoint", server.predict_url, "--csv", str(path)]
+    status = kfstack([*argv, "--release", str(served.release), "--out", str(tmp_path / "o")])
+    assert status == 2
+    assert "the model's input 'city' is not in the header" in capsys.readouterr().err
+    assert server.requests == []
+
+
+def test_class_order_from_the_dataset_schema_or_the_classes_flag(
+    kfstack: Kfstack, served: Served, server: StubServer, tmp_path: Path
+) -> None:
+    schema = served.dataset / "schema.json"
+    status, report = check(kfstack, served, server.predict_url, tmp_path, "--schema", str(schema))
+    assert status == 0 and report is not None
+    assert report["targets"][0]["classes"] == ["no", "yes"]
+    # the wrong output order is a different model as far as the metrics can tell
+    status, report = check(
+        kfstack, served, server.predict_url, tmp_path / "swapped", "--classes", "yes", "no"
+    )
+    assert status == 1 and report is not None
+    assert {"accuracy", "auc"} <= set(report["targets"][0]["drifted"])

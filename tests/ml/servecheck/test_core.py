@@ -178,6 +178,8 @@ def test_after_the_isolate_limit_whole_batches_count_as_rejected() -> None:
     endpoint = FakeEndpoint(dict.fromkeys(range(100), "schema mismatch"))
     outcome = predict_all(endpoint, 100, batch_size=10, isolate_limit=3)
     assert len(outcome.rejected) == 100 and not outcome.predictions
+    assert outcome.rejected[0] == "schema mismatch"
+    assert outcome.rejected[99] == "schema mismatch (a batch of 10 rows, not searched row by row)"
     assert outcome.requests < 40  # not one request per row
 
 
@@ -321,3 +323,23 @@ def test_holdout_problems_are_listed_with_lines(tmp_path: Path) -> None:
     path.write_text("age,income_k,city,y\n30,x,Paris,yes\n")
     with pytest.raises(DataError, match="line 2, column 'income_k': expected a number"):
         read_holdout(path, INPUTS, label="y")
+
+
+def _tf_serving_float(value: np.float32) -> str:
+    """How TF Serving's json_tensor.cc WriteDecimal prints a float32: `%g` (6 digits) when
+    that reads back as the same float, else `%.9g` (max_digits10)."""
+    text = f"{value:g}"
+    return text if np.float32(float(text)) == value else f"{value:.9g}"
+
+
+def test_tf_serving_float_text_reads_back_as_the_same_float32() -> None:
+    rng = np.random.default_rng(0)
+    probabilities = rng.dirichlet([1.0, 1.0], size=500).astype(np.float32)
+    text = (
+        "["
+        + ",".join("[" + ",".join(_tf_serving_float(v) for v in row) + "]" for row in probabilities)
+        + "]"
+    )
+    parsed = parse_response("v1", json.loads(f'{{"predictions": {text}}}'), 500)
+    assert parsed.dtype == np.float32
+    assert np.array_equal(parsed, probabilities)

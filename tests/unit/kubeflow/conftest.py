@@ -12,9 +12,9 @@ import pytest
 
 from infra.kubeflow.core import build_plan
 from infra.kubeflow.objects import InstallPlan, ObjectKey
-from infra.kubeflow.render import parse_documents, pinned_kubectl
-from infra.kubeflow.scope import cluster_scoped_kinds, normalise_key
+from infra.kubeflow.render.kustomize import parse_documents, pinned_kubectl
 from infra.kubeflow.settings import KubeflowSettings, ManifestSource
+from infra.kubeflow.transforms.scope import cluster_scoped_kinds, normalise_key
 
 # The example installs the m2m-dex-only oauth2-proxy overlay: the cluster kind "existing".
 # istio-cni needs SYS_ADMIN (the policy flags it unless allowed).

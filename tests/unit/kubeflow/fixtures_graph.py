@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from infra.kubeflow.graph import infer_edges
+from infra.kubeflow.graph.order import infer_edges
 from infra.kubeflow.objects import ObjectKey
 from tests.unit.kubeflow.rendered import render_example
 

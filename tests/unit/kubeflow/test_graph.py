@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from infra.kubeflow.graph import (
+from infra.kubeflow.graph.order import (
     CycleError,
     add_readiness_annotations,
     critical_path,
@@ -19,8 +19,8 @@ from infra.kubeflow.graph import (
     infer_edges,
     install_waves,
 )
+from infra.kubeflow.graph.webhooks import selector_matches
 from infra.kubeflow.objects import DeclaredEdge, ObjectKey, ObjectMatch
-from infra.kubeflow.webhooks import selector_matches
 from tests.unit.kubeflow.fixtures_graph import (
     crd,
     custom,

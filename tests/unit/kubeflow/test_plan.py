@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 
 from infra import plan as plan_cli
-from infra.kubeflow import core
 from infra.kubeflow.core import build_plan
 from infra.kubeflow.errors import CatalogueError, SourceError
 from infra.kubeflow.objects import SECRET_TOKEN_RE, ObjectKey
@@ -149,7 +148,7 @@ def test_cli_prints_and_writes(
         return full_plan.plan
 
     monkeypatch.setattr("infra.config.kubeflow_settings_from_stack_file", fake_settings)
-    monkeypatch.setattr(core, "build_plan", fake_build)
+    monkeypatch.setattr("infra.kubeflow.build_plan", fake_build)
     out = tmp_path / "out"
     status = plan_cli.main(
         [
@@ -204,6 +203,8 @@ def test_cli_error_findings_exit_1(
     from infra.kubeflow.objects import Finding
 
     bad = replace(full_plan.plan, findings=(Finding("x", "error", None, "bad"),))
-    monkeypatch.setattr("infra.config.kubeflow_settings_from_stack_file", lambda _p: None)
-    monkeypatch.setattr(core, "build_plan", lambda *_a, **_k: bad)
+    monkeypatch.setattr(
+        "infra.config.kubeflow_settings_from_stack_file", lambda _p: full_plan.settings
+    )
+    monkeypatch.setattr("infra.kubeflow.build_plan", lambda *_a, **_k: bad)
     assert plan_cli.main(["-s", "t", "--stack-dir", str(_stack(tmp_path))]) == 2 - 1

@@ -9,8 +9,8 @@ from typing import Any
 import bcrypt
 import pytest
 
+from infra.kubeflow.checks.policy import check_policy
 from infra.kubeflow.objects import Finding, ObjectKey, secret_token
-from infra.kubeflow.policy import check_policy
 from tests.unit.kubeflow.fixtures_graph import deployment, obj
 from tests.unit.kubeflow.rendered import render_example
 

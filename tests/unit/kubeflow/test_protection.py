@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pulumi
+from rich.console import Console
 
 from infra.components.kubeflow import kind_versions, version_aliases
-from infra.kubeflow.objects import ObjectKey, PlannedObject
+from infra.kubeflow.objects import InstallPlan, ObjectKey, PlannedObject
 from infra.kubeflow.protection import protected_objects
+from infra.plan import print_protection
 
 
 def planned(api_version: str, kind: str, name: str, ns: str = "", **extra: Any) -> PlannedObject:
@@ -55,3 +57,16 @@ def test_version_aliases_come_from_the_crd_versions_in_the_plan() -> None:
     assert isinstance(alias, pulumi.Alias)
     assert alias.type_ == "kubernetes:kubeflow.org/v1beta1:Profile"
     assert version_aliases({"apiVersion": "apps/v1", "kind": "Deployment"}, versions) == []
+
+
+def test_the_plan_lists_what_is_protected_and_why() -> None:
+    pvc = planned("v1", "PersistentVolumeClaim", "data", "kubeflow")
+    objects = (PlannedObject(pvc.key, pvc.manifest, "c", holds_data=True),)
+    plan = InstallPlan("26.03", ("c",), objects, {}, (), ())
+    console = Console(record=True, width=200)
+    print_protection(console, plan, protect_data=True)
+    text = console.export_text()
+    assert "data (1 objects, protected and retained)" in text
+    assert "PersistentVolumeClaim kubeflow/data: holds data" in text
+    print_protection(console, plan, protect_data=False)
+    assert "NOT protected" in console.export_text()

@@ -14,9 +14,9 @@ from infra.kubeflow.catalogue import Component, ReleasePaths
 from infra.kubeflow.core import build_plan, check_unique
 from infra.kubeflow.errors import PlanError, RenderError, SourceError
 from infra.kubeflow.objects import ObjectKey, PlannedObject
-from infra.kubeflow.render import pinned_kubectl, render_components
+from infra.kubeflow.render.kustomize import pinned_kubectl, render_components
+from infra.kubeflow.render.source import resolve_source, source_digest
 from infra.kubeflow.settings import KubeflowSettings, ManifestSource
-from infra.kubeflow.source import resolve_source, source_digest
 
 EXAMPLE = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"
 

@@ -10,16 +10,16 @@ import bcrypt
 import pytest
 import yaml
 
-from infra.kubeflow.credentials import (
+from infra.kubeflow.objects import ObjectKey, PlannedObject, secret_token
+from infra.kubeflow.settings import UserProfile
+from infra.kubeflow.transforms.credentials import (
     DERIVED,
     SECRETS,
     dex_config,
     dex_password_hash,
     replace_credentials,
 )
-from infra.kubeflow.objects import ObjectKey, PlannedObject, secret_token
-from infra.kubeflow.settings import UserProfile
-from infra.kubeflow.transform import (
+from infra.kubeflow.transforms.images import (
     apply_users,
     mirror_image,
     parse_quantity,

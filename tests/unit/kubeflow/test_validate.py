@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from infra.kubeflow.validate import supported_kubernetes_versions, validate_objects
+from infra.kubeflow.checks.schema import supported_kubernetes_versions, validate_objects
 from tests.unit.kubeflow.fixtures_graph import crd, custom, deployment, obj
 from tests.unit.kubeflow.rendered import render_example
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from infra.kubeflow.component import Component, ReleasePaths
+from infra.kubeflow.catalogue.component import Component, ReleasePaths
 from infra.kubeflow.objects import DeclaredEdge, ObjectMatch
 
 

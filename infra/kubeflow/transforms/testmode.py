@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from infra.kubeflow.graph.webhooks import WEBHOOK_KINDS
 from infra.kubeflow.objects import InstallPlan, PlannedObject
-from infra.kubeflow.webhooks import WEBHOOK_KINDS
 
 TEST_MODES = ("kwok",)
 WEBHOOK_TIMEOUT_SECONDS = 1

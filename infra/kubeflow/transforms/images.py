@@ -18,7 +18,7 @@ from typing import Any
 
 from infra.kubeflow.catalogue import Component
 from infra.kubeflow.objects import Manifest, ObjectKey, PlannedObject
-from infra.kubeflow.render import Rendered
+from infra.kubeflow.render.kustomize import Rendered
 from infra.kubeflow.settings import UserProfile
 
 PROFILE_GROUP = "kubeflow.org"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from types import MappingProxyType
 
-from infra.kubeflow.component import OPTION_ATTRIBUTES, Component, ReleasePaths
-from infra.kubeflow.components_2603 import COMPONENTS, PRESETS
+from infra.kubeflow.catalogue.component import OPTION_ATTRIBUTES, Component, ReleasePaths
+from infra.kubeflow.catalogue.data_2603 import COMPONENTS, PRESETS
 from infra.kubeflow.errors import CatalogueError
 from infra.kubeflow.objects import DeclaredEdge
 from infra.kubeflow.settings import KubeflowSettings

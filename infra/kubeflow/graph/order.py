@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 
-from infra.kubeflow.edges import (
+from infra.kubeflow.graph.edges import (
     CERT_MANAGER_GROUP,
     INJECT_CA_FROM,
     Edge,
@@ -26,8 +26,8 @@ from infra.kubeflow.edges import (
     webhook_backend_edges,
     webhook_edges,
 )
+from infra.kubeflow.graph.webhooks import WEBHOOK_KINDS
 from infra.kubeflow.objects import DeclaredEdge, Manifest, ObjectKey
-from infra.kubeflow.webhooks import WEBHOOK_KINDS
 
 __all__ = [
     "CycleError",

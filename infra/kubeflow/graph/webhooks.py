@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.kubeflow.objects import Manifest, ObjectKey
-from infra.kubeflow.workloads import SERVING_KINDS, labels_of, pod_template, selector_matches_labels
+from infra.kubeflow.pods import SERVING_KINDS, labels_of, pod_template, selector_matches_labels
 
 WEBHOOK_KINDS = frozenset({"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"})
 _INSTALL_OPERATIONS = frozenset({"CREATE", "UPDATE", "*"})

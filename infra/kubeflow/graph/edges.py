@@ -23,15 +23,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from infra.kubeflow.objects import DeclaredEdge, Manifest, ObjectKey
-from infra.kubeflow.webhooks import (
+from infra.kubeflow.graph.webhooks import (
     ResourceTable,
     Webhook,
     backend_workloads,
     install_requests,
     webhooks_of,
 )
-from infra.kubeflow.workloads import labels_of, pod_references
+from infra.kubeflow.objects import DeclaredEdge, Manifest, ObjectKey
+from infra.kubeflow.pods import labels_of, pod_references
 
 INJECT_CA_FROM = "cert-manager.io/inject-ca-from"
 CERT_MANAGER_GROUP = "cert-manager.io"

@@ -30,8 +30,8 @@ import bcrypt
 
 from infra.kubeflow.checks.pod_security import Level, check_pod_security
 from infra.kubeflow.checks.secrets_scan import check_secret_placement
-from infra.kubeflow.credentials import secret_homes
 from infra.kubeflow.objects import SECRET_TOKEN_RE, Finding, Manifest, ObjectKey
+from infra.kubeflow.transforms.credentials import secret_homes
 
 __all__ = ["DEFAULT_CREDENTIALS", "check_policy"]
 

@@ -24,7 +24,7 @@ import yaml
 
 from infra.kubeflow.objects import Manifest, PlannedObject, SecretSpec, secret_token
 from infra.kubeflow.settings import UserProfile
-from infra.kubeflow.transform import POD_TEMPLATE_KINDS, workload_containers
+from infra.kubeflow.transforms.images import POD_TEMPLATE_KINDS, workload_containers
 from infra.safe_yaml import MANIFESTS, load_one
 
 DEX_HASH_COST = 12

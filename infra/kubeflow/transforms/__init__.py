@@ -1,0 +1,1 @@
+"""Transforms of the rendered objects: each one `objects, settings -> objects`."""
