@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from infra.kubeflow.objects import InstallPlan, Manifest
+from infra.kubeflow import InstallPlan, Manifest
 from infra.serving.storage import (
     STORE_ACCOUNT_NAME,
     ObjectStore,

@@ -6,9 +6,7 @@ from infra.kubeflow.render.kustomize import (
     kubectl_candidates,
     parse_documents,
     pinned_kubectl,
-    read_cache,
     render_components,
-    write_cache,
 )
 from infra.kubeflow.render.source import manifests_root, resolve_source, source_digest
 
@@ -19,9 +17,7 @@ __all__ = [
     "manifests_root",
     "parse_documents",
     "pinned_kubectl",
-    "read_cache",
     "render_components",
     "resolve_source",
     "source_digest",
-    "write_cache",
 ]

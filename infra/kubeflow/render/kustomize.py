@@ -13,10 +13,8 @@ a `kubectl` found on PATH: the render must not depend on the machine.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import pickle
 import subprocess
 import sys
 import sysconfig
@@ -30,6 +28,7 @@ from typing import Any
 
 import yaml
 
+from infra.kubeflow.cache import cache_key, read_entry, tool_versions, write_entry
 from infra.kubeflow.catalogue import Component
 from infra.kubeflow.errors import RenderError
 from infra.kubeflow.objects import Manifest
@@ -37,7 +36,6 @@ from infra.kubeflow.settings import KubeflowSettings
 from infra.safe_yaml import MANIFESTS, UnsafeDocumentError, load_all
 
 KUBECTL_MINOR = "1.37"
-_CACHE_FORMAT = 2
 _EXE = "kubectl.exe" if os.name == "nt" else "kubectl"
 
 
@@ -137,18 +135,16 @@ def render_components(
     layout = [
         (c.name, c.paths(settings), c.release_paths(settings.release).namespace) for c in components
     ]
-    key = hashlib.sha256(
-        json.dumps([_CACHE_FORMAT, digest, kubectl.version, layout]).encode()
-    ).hexdigest()
-    cache_file = cache_dir / "render" / f"{key}.pickle"
+    key = cache_key("render", digest, tool_versions(kubectl.version), layout)
+    cache_file = cache_dir / "render" / f"{key}.json"
     if use_cache:
-        cached = read_cache(cache_file)
-        if isinstance(cached, tuple):
+        cached = read_entry(cache_file, key)
+        if isinstance(cached, list):
             _say(progress, "render: cached")
-            return cached
+            return tuple(Rendered(str(c), m) for c, m in cached)
     rendered = _render_concurrently(kubectl, root, layout, progress)
     if use_cache:
-        write_cache(cache_file, rendered)
+        write_entry(cache_file, key, [[r.component, r.manifest] for r in rendered])
     return rendered
 
 
@@ -240,28 +236,6 @@ def parse_documents(output: bytes) -> list[Manifest]:
         return [doc for doc in documents if doc]
     except UnsafeDocumentError as exc:
         raise RenderError(f"cannot parse the output of kubectl kustomize: {exc}") from None
-
-
-def read_cache(path: Path) -> object:
-    """Return the object pickled at `path`, or None when it is missing or unreadable."""
-    try:
-        with path.open("rb") as handle:
-            return pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-        return None
-
-
-def write_cache(path: Path, value: object) -> None:
-    """Pickle `value` to `path` atomically (a reader never sees a partial file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _say(progress: Callable[[str], None] | None, message: str) -> None:

@@ -9,11 +9,11 @@ from types import MappingProxyType
 
 import pytest
 
-from infra.kubeflow import render
 from infra.kubeflow.catalogue import Component, ReleasePaths
 from infra.kubeflow.core import build_plan, check_unique
 from infra.kubeflow.errors import PlanError, RenderError, SourceError
 from infra.kubeflow.objects import ObjectKey, PlannedObject
+from infra.kubeflow.render import kustomize as render
 from infra.kubeflow.render.kustomize import pinned_kubectl, render_components
 from infra.kubeflow.render.source import resolve_source, source_digest
 from infra.kubeflow.settings import KubeflowSettings, ManifestSource
@@ -211,7 +211,7 @@ def test_render_attributes_and_caches(
     assert generated.component == "two"
     for r in rendered:
         assert "annotations" not in r.manifest["metadata"]  # origin annotation removed
-    assert list((cache / "render").glob("*.pickle"))
+    assert list((cache / "render").glob("*.json"))
     assert not list(tiny_root.parent.glob("**/kfstack-render-*"))  # nothing written in source
 
     def boom(*_args: object) -> bytes:
