@@ -76,8 +76,13 @@ def kubeconfig_token(path: Path, context: str | None = None) -> str | None:
     """The static bearer token of a kubeconfig's (current) context user, if it has one."""
     try:
         config: Any = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise RemoteError(f"{path}: cannot read kubeconfig: {exc}") from None
+    except OSError as exc:
+        raise RemoteError(f"{path}: cannot read kubeconfig: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        # The position only: the offending line of a kubeconfig may hold a token.
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise RemoteError(f"{path}: kubeconfig is not valid YAML{where}") from None
     if not isinstance(config, dict):
         raise RemoteError(f"{path}: not a kubeconfig")
     name = context or config.get("current-context")

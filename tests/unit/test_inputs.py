@@ -287,3 +287,12 @@ def test_the_stack_files_of_the_repo_still_read() -> None:
     for path in sorted(stacks.glob("Pulumi.*.yaml")):
         settings_from_stack_file(path)
     assert subprocess.run(["git", "--version"], capture_output=True, check=False).returncode == 0
+
+
+def test_the_remote_run_kubeconfig_error_never_echoes_content(tmp_path: Path) -> None:
+    from ml.pipelines.remote import RemoteError, kubeconfig_token
+
+    path = _write(tmp_path / "kubeconfig", BROKEN_KUBECONFIG)
+    with pytest.raises(RemoteError, match="not valid YAML at line") as caught:
+        kubeconfig_token(path)
+    assert TOKEN not in str(caught.value)

@@ -277,9 +277,30 @@ def check_pod_security(
     return findings
 
 
+_APPARMOR_ANNOTATION = "container.apparmor.security.beta.kubernetes.io/"
+
+
+def _unconfined_apparmor(node: Any, path: str = "") -> Iterator[str]:
+    """Yield the pod-template annotations that run a container AppArmor-unconfined."""
+    if isinstance(node, Mapping):
+        annotations = node.get("annotations")
+        if isinstance(annotations, Mapping):
+            for name, value in annotations.items():
+                if str(name).startswith(_APPARMOR_ANNOTATION) and value == "unconfined":
+                    yield f"{path or '.'}: annotation {name}: unconfined (baseline)"
+        for key, value in node.items():
+            yield from _unconfined_apparmor(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _unconfined_apparmor(value, f"{path}[{i}]")
+
+
 def _object_findings(manifest: Manifest, key: ObjectKey, level: Level) -> Iterator[Finding]:
     kind = key.kind if key.group in _BUILTIN_GROUPS else f"{key.kind}.{key.group}"
     hint = f"allow it with allowPrivileged: {kind}/{key.namespace}/{key.name}"
+    if any(True for _ in pod_specs(manifest)):
+        for problem in _unconfined_apparmor(manifest):
+            yield Finding("policy.pod-security", "error", key, f"{problem}; {hint}")
     for path, spec in pod_specs(manifest):
         problems = list(_baseline(spec))
         if level == "restricted":

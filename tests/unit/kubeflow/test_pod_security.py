@@ -107,6 +107,15 @@ def test_other_baseline_rules(spec: dict[str, object], what: str) -> None:
     assert what in finding.message and finding.key is not None and finding.key.name == "w"
 
 
+def test_an_apparmor_unconfined_annotation_is_found() -> None:
+    workload = deployment("w", "n")
+    workload["spec"]["template"]["metadata"]["annotations"] = {
+        "container.apparmor.security.beta.kubernetes.io/main": "unconfined"
+    }
+    (finding,) = check_pod_security([workload])
+    assert "apparmor" in finding.message and "unconfined" in finding.message
+
+
 @pytest.mark.parametrize(
     ("name", "value", "bad"),
     [
