@@ -15,12 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from infra.kubeflow import SECRETS as CREDENTIALS
+from infra.kubeflow import SUPPORTED_KUBERNETES
 
-# Kubernetes minor versions each Kubeflow release is tested with (its release notes);
-# the plan validates objects against the schema of the chosen one.
-SUPPORTED_KUBERNETES: dict[str, tuple[str, ...]] = {
-    "26.03": ("1.32", "1.33", "1.34", "1.35"),
-}
+# SUPPORTED_KUBERNETES (release -> Kubernetes minor versions) is the release table's
+# (infra/kubeflow/catalogue/releases.py); the plan validates against the chosen version.
 
 # Default node size per cloud: Kubeflow `full` needs ~16 GB RAM and 8 cores in all.
 DEFAULT_NODE_TYPE: dict[str, str] = {"eks": "m6i.2xlarge", "gke": "e2-standard-8"}

@@ -6,8 +6,11 @@ Stages, each a folder: `catalogue/` (what a release holds) -> `render/` (kustomi
 `infra/plan.py`, `infra/config*.py`) imports only the names below.
 """
 
+from infra.kubeflow.catalogue import RELEASE_NAMES, RELEASES, SUPPORTED_KUBERNETES, Release
+from infra.kubeflow.catalogue import release as find_release
 from infra.kubeflow.checks.gate import PlanRejectedError, require_clean
 from infra.kubeflow.core import build_plan, default_cache_dir
+from infra.kubeflow.diff import PlanDiff, diff_plans, load_plan_dir
 from infra.kubeflow.errors import CatalogueError, PlanError, RenderError, SourceError
 from infra.kubeflow.graph import CycleError, infer_edges
 from infra.kubeflow.objects import (
@@ -29,7 +32,10 @@ from infra.kubeflow.transforms.gateway import KIND_GATEWAY_NODE_PORT
 __all__ = [
     "DERIVED_SECRETS",
     "KIND_GATEWAY_NODE_PORT",
+    "RELEASES",
+    "RELEASE_NAMES",
     "SECRETS",
+    "SUPPORTED_KUBERNETES",
     "CatalogueError",
     "CycleError",
     "DeclaredEdge",
@@ -40,16 +46,21 @@ __all__ = [
     "ManifestSource",
     "ObjectKey",
     "ObjectMatch",
+    "PlanDiff",
     "PlanError",
     "PlanRejectedError",
     "PlannedObject",
+    "Release",
     "RenderError",
     "SecretSpec",
     "SourceError",
     "UserProfile",
     "build_plan",
     "default_cache_dir",
+    "diff_plans",
+    "find_release",
     "infer_edges",
+    "load_plan_dir",
     "require_clean",
     "substitute",
     "tokens_in",

@@ -31,6 +31,7 @@ import bcrypt
 
 from infra.kubeflow.objects import SECRET_TOKEN_RE, Finding, Manifest, ObjectKey
 from infra.kubeflow.pods import containers, pod_template
+from infra.kubeflow.settings import KubeflowSettings
 
 __all__ = ["DEFAULT_CREDENTIALS", "check_policy"]
 
@@ -164,6 +165,11 @@ def _privileged(manifest: Manifest, key: ObjectKey, allowed: frozenset[str]) -> 
             key,
             f"{what}; allow it with allow_privileged: {key.namespace}/{key.name}",
         )
+
+
+def check(manifests: Sequence[Manifest], settings: KubeflowSettings) -> list[Finding]:
+    """The policy rules of this module (see the module docstring)."""
+    return check_policy(manifests, allow_privileged=settings.allow_privileged)
 
 
 def check_policy(

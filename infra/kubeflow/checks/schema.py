@@ -23,7 +23,9 @@ from typing import Any
 import jsonschema
 import referencing
 
+from infra.kubeflow.crds import crds_of
 from infra.kubeflow.objects import Finding, Manifest, ObjectKey
+from infra.kubeflow.settings import KubeflowSettings
 
 __all__ = ["supported_kubernetes_versions", "validate_objects"]
 
@@ -108,19 +110,7 @@ def _crd_validators(
     manifests: Sequence[Manifest],
 ) -> dict[tuple[str, str], dict[str, Mapping[str, Any] | None]]:
     """Return (group, kind) -> served version -> openAPIV3Schema (None if none)."""
-    found: dict[tuple[str, str], dict[str, Mapping[str, Any] | None]] = {}
-    for crd in manifests:
-        if crd.get("kind") != "CustomResourceDefinition":
-            continue
-        spec = crd.get("spec") or {}
-        versions = found.setdefault(
-            (str(spec.get("group", "")), str((spec.get("names") or {}).get("kind", ""))), {}
-        )
-        for version in spec.get("versions") or ():
-            if version.get("served", True):
-                schema = (version.get("schema") or {}).get("openAPIV3Schema")
-                versions[str(version.get("name"))] = schema
-    return found
+    return {key: dict(crd.schemas) for key, crd in crds_of(manifests).items()}
 
 
 class _CustomValidators:
@@ -230,6 +220,11 @@ def _duplicates(manifests: Sequence[Manifest]) -> Iterator[Finding]:
         if key in seen:
             yield Finding("validate.duplicate", "error", key, "the plan holds this object twice")
         seen.add(key)
+
+
+def check(manifests: Sequence[Manifest], settings: KubeflowSettings) -> list[Finding]:
+    """Validate against the schemas of the stack's Kubernetes version and the plan's CRDs."""
+    return validate_objects(manifests, kubernetes_version=settings.kubernetes_version)
 
 
 def validate_objects(manifests: Sequence[Manifest], *, kubernetes_version: str) -> list[Finding]:

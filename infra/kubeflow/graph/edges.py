@@ -23,6 +23,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from infra.kubeflow.crds import crds_of
 from infra.kubeflow.graph.webhooks import (
     ResourceTable,
     Webhook,
@@ -59,18 +60,14 @@ class PlanIndex:
     def of(cls, manifests: Sequence[Manifest]) -> PlanIndex:
         """Index the manifests (a later duplicate key replaces an earlier one)."""
         by_key = {ObjectKey.of(m): m for m in manifests}
-        crds = {}
-        for key, manifest in by_key.items():
-            if key.kind == "CustomResourceDefinition":
-                spec = manifest.get("spec") or {}
-                kind = str((spec.get("names") or {}).get("kind", ""))
-                crds[(str(spec.get("group", "")), kind)] = key
+        infos = crds_of(by_key.values())
+        crds = {group_kind: info.key for group_kind, info in infos.items()}
         namespaces = {
             key.name: labels_of(m)
             for key, m in by_key.items()
             if key.kind == "Namespace" and not key.group
         }
-        return cls(by_key, crds, namespaces, ResourceTable.of(list(by_key.values())))
+        return cls(by_key, crds, namespaces, ResourceTable.from_crds(infos))
 
 
 def crd_edges(index: PlanIndex) -> Iterator[Edge]:

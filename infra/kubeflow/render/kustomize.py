@@ -133,9 +133,7 @@ def render_components(
 
     """
     kubectl = pinned_kubectl()
-    layout = [
-        (c.name, c.paths(settings), c.release_paths(settings.release).namespace) for c in components
-    ]
+    layout = [(c.name, c.select_paths(settings), c.namespace) for c in components]
     key = hashlib.sha256(
         json.dumps([_CACHE_FORMAT, digest, kubectl.version, layout]).encode()
     ).hexdigest()
@@ -177,6 +175,7 @@ def _render_concurrently(
                 parsed[name] = parse_documents(future.result())
             except RenderError as exc:
                 failures.extend(f"{name}: {line}" for line in exc.problems)
+                _say(progress, f"render: {name} failed: {exc.problems[0]}")
     if failures:
         raise RenderError(
             ["kubectl kustomize failed:", *failures],

@@ -142,7 +142,7 @@ def source_digest(root: Path) -> str:
 
 def _files(base: Path) -> list[Path]:
     found: list[Path] = []
-    for directory, dirs, files in os.walk(base):
+    for directory, dirs, files in os.walk(base, followlinks=True):
         dirs[:] = sorted(d for d in dirs if d != ".git")
         found.extend(Path(directory) / f for f in sorted(files) if f != _COMPLETE)
     return found
