@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -161,6 +161,14 @@ class KubeflowConfig(_Model):
     protect_data: bool = False
     resource_scale: float = Field(default=1.0, gt=0.0, le=4.0)
     generate_secrets: bool = True
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_follows_release(cls, data: Any) -> Any:
+        """With no source, the release's own tag of kubeflow/manifests (tags are the names)."""
+        if isinstance(data, dict) and "source" not in data and data.get("release"):
+            return {**data, "source": {"git": {"ref": str(data["release"])}}}
+        return data
 
     @model_validator(mode="after")
     def _selection(self) -> Self:

@@ -20,6 +20,7 @@ import platformdirs
 
 from infra.kubeflow import catalogue
 from infra.kubeflow.checks import run_checks
+from infra.kubeflow.checks.schema import Prevalidated
 from infra.kubeflow.errors import CatalogueError, PlanError
 from infra.kubeflow.graph import critical_path, infer_edges
 from infra.kubeflow.graph import install_waves as compute_waves
@@ -81,7 +82,7 @@ def build_plan(
         catalogue.release(settings.release)  # an unknown release fails before any fetch
     root = resolve_source(settings.source, cache_dir=cache)
     say(f"source: {root}")
-    digest = source_digest(root)
+    digest = source_digest(root, cache_dir=cache if use_cache else None)
     plan_file = cache / "plans" / f"{plan_key(settings, digest)}.pickle"
     if use_cache:
         cached = read_cache(plan_file)
@@ -92,6 +93,7 @@ def build_plan(
     settings = replace(settings, release=release.name)
     say(f"release: {release.name}")
     selection = catalogue.select_components(settings, release, root)
+    prevalidated = Prevalidated(settings.kubernetes_version)
     rendered = render_components(
         root,
         selection.components,
@@ -100,13 +102,23 @@ def build_plan(
         cache_dir=cache,
         use_cache=use_cache,
         progress=say,
+        on_parsed=prevalidated.add,
     )
     say(f"transform: {len(rendered)} objects")
     objects, secrets = final_objects(
         rendered_objects=rendered, components=selection.components, settings=settings
     )
     notes = (*release_notes, *(_catalogue_finding(w) for w in selection.warnings))
-    plan = assemble(settings, selection, objects, secrets, digest=digest, progress=say, notes=notes)
+    plan = assemble(
+        settings,
+        selection,
+        objects,
+        secrets,
+        digest=digest,
+        progress=say,
+        notes=notes,
+        prevalidated=prevalidated,
+    )
     if use_cache:
         write_cache(plan_file, plan)
     return plan
@@ -213,6 +225,7 @@ def assemble(
     digest: str,
     progress: Progress,
     notes: Sequence[Finding] = (),
+    prevalidated: Prevalidated | None = None,
 ) -> InstallPlan:
     """Return the plan of `objects`: edges, waves, critical path, findings."""
     manifests = [o.manifest for o in objects]
@@ -227,7 +240,7 @@ def assemble(
         *notes,
         *unmatched_edges(declared, keys),
         *kubernetes_support(settings),
-        *run_checks(manifests, settings),
+        *run_checks(manifests, settings, prevalidated=prevalidated),
     ]
     findings.sort(key=lambda f: (f.severity, str(f.key or ""), f.rule, f.message))
     return InstallPlan(

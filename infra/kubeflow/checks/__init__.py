@@ -24,8 +24,18 @@ def run_checks(
     manifests: Sequence[Manifest],
     settings: KubeflowSettings,
     checks: tuple[tuple[str, Check], ...] = CHECKS,
+    *,
+    prevalidated: schema.Prevalidated | None = None,
 ) -> list[Finding]:
-    """Return the findings of every check, sorted (errors first, then by object)."""
-    findings = [finding for _name, check in checks for finding in check(manifests, settings)]
+    """Return the findings of every check, sorted (errors first, then by object).
+
+    `prevalidated` holds schema findings of objects validated while the release rendered.
+    """
+    findings = []
+    for _name, check in checks:
+        if check is schema.check and prevalidated is not None:
+            findings.extend(schema.check(manifests, settings, prevalidated=prevalidated))
+        else:
+            findings.extend(check(manifests, settings))
     findings.sort(key=lambda f: (f.severity, str(f.key or ""), f.rule, f.message))
     return findings

@@ -25,6 +25,7 @@ from typing import NamedTuple
 
 from infra.kubeflow.crds import crds_of
 from infra.kubeflow.graph.webhooks import (
+    Request,
     ResourceTable,
     Webhook,
     backend_workloads,
@@ -186,18 +187,22 @@ def webhook_edges(
     Those objects are admitted before the webhook exists, so they never get an edge to
     it: that is what keeps a webhook from waiting on itself.
     """
+    # The admission requests of each object, computed once for every webhook.
+    requests = {
+        key: tuple(install_requests(manifest, index.table, index.namespaces))
+        for key, manifest in index.by_key.items()
+    }
     for webhook in webhooks:
         _, workloads = backend_workloads(webhook, index.by_key)
         excluded = backing.get(webhook.config, frozenset()) | {webhook.config}
-        for key, manifest in index.by_key.items():
-            if key in excluded or not _intercepted(webhook, manifest, index):
+        for key, made in requests.items():
+            if key in excluded or not _intercepted(webhook, made):
                 continue
             for target in [webhook.config, *workloads]:
                 yield Edge(key, target, "webhook")
 
 
-def _intercepted(webhook: Webhook, manifest: Manifest, index: PlanIndex) -> bool:
-    return any(
-        webhook.intercepts(request, served=served)
-        for request, served in install_requests(manifest, index.table, index.namespaces)
-    )
+def _intercepted(
+    webhook: Webhook, requests: Sequence[tuple[Request, frozenset[str] | None]]
+) -> bool:
+    return any(webhook.intercepts(request, served=served) for request, served in requests)

@@ -1,14 +1,13 @@
 """Render: the release's source (a folder or a pinned git ref) through the pinned kustomize."""
 
+from infra.kubeflow.render.cache import read_cache, write_cache
 from infra.kubeflow.render.kustomize import (
     Kubectl,
     Rendered,
     kubectl_candidates,
     parse_documents,
     pinned_kubectl,
-    read_cache,
     render_components,
-    write_cache,
 )
 from infra.kubeflow.render.source import manifests_root, resolve_source, source_digest
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import pickle
 import subprocess
 import sys
 import sysconfig
@@ -33,6 +32,7 @@ import yaml
 from infra.kubeflow.catalogue import Component
 from infra.kubeflow.errors import RenderError
 from infra.kubeflow.objects import Manifest
+from infra.kubeflow.render.cache import read_cache, write_cache
 from infra.kubeflow.settings import KubeflowSettings
 
 KUBECTL_MINOR = "1.37"
@@ -113,6 +113,7 @@ def render_components(
     cache_dir: Path,
     use_cache: bool = True,
     progress: Callable[[str], None] | None = None,
+    on_parsed: Callable[[list[Manifest]], None] | None = None,
 ) -> tuple[Rendered, ...]:
     """Render `components` from the manifests at `root` as one kustomization.
 
@@ -124,6 +125,8 @@ def render_components(
         cache_dir: the user cache dir; renders are stored under `render/`.
         use_cache: read and write the render cache.
         progress: called with a short status line.
+        on_parsed: called with each component's objects as soon as they are parsed, while
+            other components still render (not called for a cached render).
 
     Returns:
         The rendered objects, in kustomize's output order, each with its component.
@@ -143,7 +146,7 @@ def render_components(
         if isinstance(cached, tuple):
             _say(progress, "render: cached")
             return cached
-    rendered = _render_concurrently(kubectl, root, layout, progress)
+    rendered = _render_concurrently(kubectl, root, layout, progress, on_parsed)
     if use_cache:
         write_cache(cache_file, rendered)
     return rendered
@@ -153,7 +156,11 @@ Layout = Sequence[tuple[str, tuple[str, ...], str | None]]
 
 
 def _render_concurrently(
-    kubectl: Kubectl, root: Path, layout: Layout, progress: Callable[[str], None] | None
+    kubectl: Kubectl,
+    root: Path,
+    layout: Layout,
+    progress: Callable[[str], None] | None,
+    on_parsed: Callable[[list[Manifest]], None] | None = None,
 ) -> tuple[Rendered, ...]:
     """Render each component of `layout`; parse each output while the others render."""
     workers = max(1, min(len(layout), os.cpu_count() or 1))
@@ -173,6 +180,8 @@ def _render_concurrently(
             name = futures[future]
             try:
                 parsed[name] = parse_documents(future.result())
+                if on_parsed is not None and not failures:
+                    on_parsed(parsed[name])
             except RenderError as exc:
                 failures.extend(f"{name}: {line}" for line in exc.problems)
                 _say(progress, f"render: {name} failed: {exc.problems[0]}")
@@ -238,28 +247,6 @@ def parse_documents(output: bytes) -> list[Manifest]:
         return [doc for doc in documents if doc]
     except yaml.YAMLError as exc:
         raise RenderError(f"cannot parse the output of kubectl kustomize: {exc}") from None
-
-
-def read_cache(path: Path) -> object:
-    """Return the object pickled at `path`, or None when it is missing or unreadable."""
-    try:
-        with path.open("rb") as handle:
-            return pickle.load(handle)
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-        return None
-
-
-def write_cache(path: Path, value: object) -> None:
-    """Pickle `value` to `path` atomically (a reader never sees a partial file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            pickle.dump(value, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _say(progress: Callable[[str], None] | None, message: str) -> None:

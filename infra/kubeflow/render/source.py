@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 
 from infra.kubeflow.errors import SourceError
+from infra.kubeflow.render.cache import read_cache, write_cache
 from infra.kubeflow.settings import ManifestSource
 
 # A folder is a manifests root when it holds the release's example kustomization.
@@ -122,21 +123,40 @@ def _git(args: list[str], url: str) -> None:
         )
 
 
-def source_digest(root: Path) -> str:
+def source_digest(root: Path, *, cache_dir: Path | None = None) -> str:
     """Return a content digest of the manifests at `root` and the sibling `upstream/` folder.
 
-    The whole tree is hashed (paths and bytes, `.git` skipped): ~40 MB in ~0.1 s, which is
-    simpler and safer than following every kustomization's references.
+    The whole tree is hashed (paths and bytes, `.git` skipped), which is simpler and
+    safer than following every kustomization's references. With `cache_dir`, each file's
+    hash is kept with its size and modification time (`<cache_dir>/digests/`), and only
+    files whose size or time changed are read again, so a warm plan only stats the tree.
     """
+    files = [
+        (os.path.relpath(file, root), file)
+        for base in (root, root.parent / "upstream")
+        if base.is_dir()
+        for file in _files(base)
+    ]
+    memo_file = None
+    memo: dict[str, tuple[int, int, bytes]] = {}
+    if cache_dir is not None:
+        name = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:20]
+        memo_file = cache_dir / "digests" / f"{name}.pickle"
+        loaded = read_cache(memo_file)
+        memo = loaded if isinstance(loaded, dict) else {}
     digest = hashlib.blake2b(digest_size=20)
-    for base in (root, root.parent / "upstream"):
-        if not base.is_dir():
-            continue
-        for file in _files(base):
-            digest.update(os.path.relpath(file, root).encode())
-            digest.update(b"\0")
-            digest.update(file.read_bytes())
-            digest.update(b"\0")
+    fresh: dict[str, tuple[int, int, bytes]] = {}
+    for relative, file in files:
+        stat = file.stat()
+        known = memo.get(relative)
+        if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+            fresh[relative] = known
+        else:
+            content = hashlib.blake2b(file.read_bytes(), digest_size=20).digest()
+            fresh[relative] = (stat.st_size, stat.st_mtime_ns, content)
+        digest.update(relative.encode() + b"\0" + fresh[relative][2])
+    if memo_file is not None and fresh != memo:
+        write_cache(memo_file, fresh)
     return digest.hexdigest()
 
 

@@ -286,3 +286,14 @@ def test_build_plan_missing_path(tmp_path: Path) -> None:
     settings = KubeflowSettings(source=ManifestSource(path=tmp_path / "gone"))
     with pytest.raises(SourceError, match=r"kubeflow\.source\.path: manifests path .*gone"):
         build_plan(settings, cache_dir=tmp_path)
+
+
+def test_cached_digest_rereads_only_changed_files(tiny_root: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = source_digest(tiny_root, cache_dir=cache)
+    assert first == source_digest(tiny_root)  # the same digest with or without the cache
+    assert list((cache / "digests").glob("*.pickle"))
+    assert source_digest(tiny_root, cache_dir=cache) == first
+    (tiny_root / "apps" / "one" / "cm.yaml").write_text(_configmap("changed-name", "ns1"))
+    changed = source_digest(tiny_root, cache_dir=cache)
+    assert changed != first and changed == source_digest(tiny_root)
