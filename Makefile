@@ -7,13 +7,15 @@ UV = $(shell scripts/ensure-uv)
 STACK ?= dev
 BACKEND ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: help sync lint format typecheck pytest test check up preview plan destroy
+.PHONY: help sync lint format typecheck pytest test check up preview plan destroy engine engine-test
 
 help:
 	@echo "make test      install from uv.lock, lint, type check, run the tests"
 	@echo "make up        bring up the dev stack (local kind cluster, local file backend)"
 	@echo "make preview   pulumi preview for STACK=$(STACK)"
 	@echo "make plan      kfstack plan for STACK=$(STACK) (no Pulumi, no cluster)"
+	@echo "make engine    build the real engine once from Go modules (cached outside the repo)"
+	@echo "make engine-test  the engine tier: real pulumi up/preview/destroy on a local control plane"
 
 sync:
 	$(UV) sync --locked --all-extras
@@ -21,6 +23,8 @@ sync:
 lint: sync
 	$(UV) run ruff check infra ml tests bench
 	$(UV) run ruff format --check infra ml tests bench
+	$(UV) run hadolint Dockerfile
+	$(UV) run zizmor --offline .github/workflows
 
 format: sync
 	$(UV) run ruff format infra ml tests bench
@@ -38,20 +42,35 @@ test: lint typecheck pytest
 
 # The dev stack on a local file backend: no Pulumi Cloud account needed. The
 # passphrase protects the stack's secrets; set your own in PULUMI_CONFIG_PASSPHRASE.
+# The well-known default passphrase applies to the dev stack only: any other stack
+# needs PULUMI_CONFIG_PASSPHRASE set.
+PASSPHRASE = if [ -z "$${PULUMI_CONFIG_PASSPHRASE+set}" ]; then \
+	  if [ "$(STACK)" = dev ]; then export PULUMI_CONFIG_PASSPHRASE=kfstack-dev; \
+	  else echo "PULUMI_CONFIG_PASSPHRASE must be set for stack $(STACK)" >&2; exit 2; fi; \
+	fi
 up: sync
 	mkdir -p .pulumi-state
-	export PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-kfstack-dev}"; \
+	$(PASSPHRASE); \
 	pulumi login "$(BACKEND)" && \
 	(pulumi stack select $(STACK) 2>/dev/null || pulumi stack init $(STACK)) && \
 	pulumi up --yes --stack $(STACK)
 
 preview: sync
-	export PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-kfstack-dev}"; \
+	$(PASSPHRASE); \
 	pulumi login "$(BACKEND)" && pulumi preview --stack $(STACK) --diff
 
 plan: sync
 	$(UV) run kfstack plan -s $(STACK)
 
 destroy:
-	export PULUMI_CONFIG_PASSPHRASE="$${PULUMI_CONFIG_PASSPHRASE-kfstack-dev}"; \
+	$(PASSPHRASE); \
 	pulumi login "$(BACKEND)" && pulumi destroy --yes --stack $(STACK)
+
+# The engine tier (see README "The engine tier"): the pulumi CLI, Python language host,
+# Kubernetes provider, kube-apiserver/controller-manager/scheduler, etcd and kwok, built from
+# Go modules into ${KFSTACK_ENGINE_CACHE:-~/.cache/kfstack/engine}; a second run takes seconds.
+engine:
+	scripts/engine-build
+
+engine-test: sync
+	$(UV) run pytest --engine tests/engine -v -s

@@ -44,7 +44,7 @@ def one_run(manifests: Path) -> dict[str, float]:
         cluster_kind="existing",
         kubernetes_version=KUBERNETES.get(manifests.parent.name, "1.34"),
         source=ManifestSource(path=manifests),
-        allow_privileged=("kube-system/istio-cni-node",),
+        allow_privileged=("DaemonSet/kube-system/istio-cni-node",),
     )
     with tempfile.TemporaryDirectory() as tmp:
         start = time.perf_counter()

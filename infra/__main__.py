@@ -24,7 +24,10 @@ serving_inputs = load_serving_inputs(settings, base=config.project_dir)
 cluster = Cluster(
     "cluster",
     ClusterArgs(
-        config=settings.cluster, name=settings.cluster_name, project_dir=config.project_dir
+        config=settings.cluster,
+        name=settings.cluster_name,
+        project_dir=config.project_dir,
+        retain_volumes=settings.kubeflow.protect_data,
     ),
 )
 platform = KubeflowPlatform(
@@ -49,6 +52,8 @@ if serving_inputs is not None:
     )
     pulumi.export("inferenceServiceUrl", serving.url)
     pulumi.export("predictEndpoint", serving.predict_endpoint)
+    pulumi.export("predictEndpointInternal", serving.predict_endpoint_internal)
+    pulumi.export("modelName", serving.model_name)
     pulumi.export("registryIds", serving.registry_ids)
 
 pulumi.export("clusterName", cluster.facts.name)

@@ -12,15 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import ValidationError
 
 from infra.config_model import SECRET_KEYS, StackSettings
 from infra.kubeflow import KubeflowSettings, ManifestSource, UserProfile
+from infra.safe_yaml import UnsafeDocumentError, check_depth, load_json, load_one
 
 PROJECT = "kfstack"
 OBJECT_KEYS = ("cluster", "kubeflow", "serving")
 KNOWN_KEYS = (*OBJECT_KEYS, *SECRET_KEYS)
+# Fields inside object keys that may be secrets (`pulumi config set --secret --path`).
+NESTED_SECRETS = frozenset({("cluster", "kubeconfig")})
+# What an encrypted nested value reads as without the passphrase (`kfstack plan`).
+SECRET_MARKER = "[secret]"
 
 
 class ConfigError(ValueError):
@@ -74,9 +78,11 @@ def _decode(key: str, value: Any) -> Any:
     """Config values reach the program as strings; object keys carry JSON."""
     if key in OBJECT_KEYS and isinstance(value, str):
         try:
-            return json.loads(value)
+            return load_json(value, source=f"{PROJECT}:{key}")
         except json.JSONDecodeError as exc:
             raise ValueError(f"{PROJECT}:{key}: not a valid object ({exc.msg})") from exc
+    if key in OBJECT_KEYS:
+        check_depth(value, source=f"{PROJECT}:{key}")
     return value
 
 
@@ -139,15 +145,59 @@ def read_stack_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError(stack, [f"{path}: stack file not found"])
     try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(stack, [f"{path}: not valid YAML: {exc}"]) from None
+        document = load_one(path.read_bytes(), source=str(path)) or {}
+    except UnsafeDocumentError as exc:
+        raise ConfigError(stack, [str(exc)]) from None
     config = document.get("config") if isinstance(document, dict) else None
     if config is None:
         return {}
     if not isinstance(config, dict):
         raise ConfigError(stack, [f"{path}: 'config' must be a mapping"])
-    return {str(k): v for k, v in config.items()}
+    raw, problems = _stack_file_secrets({str(k): v for k, v in config.items()})
+    if problems:
+        raise ConfigError(stack, [f"{path}: {p}" for p in problems])
+    return raw
+
+
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"} and isinstance(value["secure"], str)
+
+
+def _stack_file_secrets(config: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    """Check a stack file's secrets: every secret key encrypted, nested ones only where allowed.
+
+    The Pulumi CLI refuses a `secret: true` key set in plain text; `kfstack plan` must
+    too. An encrypted value inside an object key (a kubeconfig) becomes `SECRET_MARKER`
+    where it is a secret, and is a problem anywhere else.
+    """
+    problems: list[str] = []
+    out: dict[str, Any] = {}
+    for full_key, value in config.items():
+        namespace, _, key = full_key.partition(":")
+        if namespace == PROJECT and key in SECRET_KEYS and not _is_secure(value):
+            problems.append(
+                f"{full_key}: a secret must be encrypted in the stack file; set it with "
+                f"`pulumi config set --secret {full_key} ...`"
+            )
+        nested = namespace == PROJECT and key in OBJECT_KEYS
+        out[full_key] = _nested_secrets(value, (key,), problems) if nested else value
+    return out, problems
+
+
+def _nested_secrets(node: Any, path: tuple[str, ...], problems: list[str]) -> Any:
+    if _is_secure(node):
+        if path in NESTED_SECRETS:
+            return SECRET_MARKER
+        allowed = ", ".join(".".join(p) for p in sorted(NESTED_SECRETS))
+        problems.append(
+            f"{PROJECT}:{'.'.join(path)}: cannot be a secret; secrets nest at: {allowed}"
+        )
+        return node
+    if isinstance(node, dict):
+        return {k: _nested_secrets(v, (*path, str(k)), problems) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_nested_secrets(v, (*path, str(i)), problems) for i, v in enumerate(node)]
+    return node
 
 
 def stack_name_of(path: Path) -> str:
@@ -179,8 +229,10 @@ def kubeflow_settings(settings: StackSettings, *, base: Path) -> KubeflowSetting
         users=tuple(UserProfile(u.email, u.resolved_profile()) for u in kf.users),
         registry_mirror=kf.registry_mirror,
         allow_privileged=kf.allow_privileged,
+        pod_security=kf.pod_security,
         protect_data=kf.protect_data,
         resource_scale=kf.resource_scale,
+        test_mode=kf.test_mode,
     )
 
 
@@ -221,11 +273,38 @@ def load_stack_config() -> StackConfig:
     import pulumi
 
     settings = parse_settings(_engine_config(), stack=pulumi.get_stack())
+    _require_encrypted(settings)
     project_dir = project_dir_of(Path.cwd())
     _check_files(settings, base=project_dir)
     config = pulumi.Config(PROJECT)
     secrets = {key: config.require_secret(key) for key in sorted(settings.provided_secrets)}
     return StackConfig(settings=settings, project_dir=project_dir, secrets=secrets)
+
+
+def _require_encrypted(settings: StackSettings) -> None:
+    """Every secret key the engine passed must have been set as a secret (encrypted).
+
+    Pulumi.yaml does not declare the secret keys (the CLI would then demand them of every
+    stack), so the CLI lets `kfstack:dexPassword: hunter2` through in plain text: refuse it.
+    """
+    from pulumi.runtime import config as runtime_config
+
+    declared = set(runtime_config.get_config_secret_keys_env())
+    plain = [
+        key
+        for key in sorted(settings.provided_secrets)
+        if not runtime_config.is_config_secret(f"{PROJECT}:{key}")
+        and f"{PROJECT}:{key}" not in declared
+    ]
+    if plain:
+        raise ConfigError(
+            settings.stack,
+            [
+                f"{PROJECT}:{key}: a secret must be encrypted in the stack file; set it with "
+                f"`pulumi config set --secret {PROJECT}:{key} ...`"
+                for key in plain
+            ],
+        )
 
 
 def _check_files(settings: StackSettings, *, base: Path) -> None:

@@ -14,8 +14,9 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from infra.config_inputs import check_git_ref, check_git_url
 from infra.kubeflow import SECRETS as CREDENTIALS
-from infra.kubeflow import SUPPORTED_KUBERNETES
+from infra.kubeflow import SUPPORTED_KUBERNETES, parse_allow_entry
 
 # SUPPORTED_KUBERNETES (release -> Kubernetes minor versions) is the release table's
 # (infra/kubeflow/catalogue/releases.py); the plan validates against the chosen version.
@@ -103,6 +104,16 @@ class GitSource(_Model):
     url: str = "https://github.com/kubeflow/manifests.git"
     ref: str = Field(min_length=1, description="A tag or commit; never a branch.")
 
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return check_git_url(value)
+
+    @field_validator("ref")
+    @classmethod
+    def _ref(cls, value: str) -> str:
+        return check_git_ref(value)
+
 
 class SourceConfig(_Model):
     """`kfstack:kubeflow.source`: a local path (air-gapped, tests) or a pinned git ref."""
@@ -158,9 +169,15 @@ class KubeflowConfig(_Model):
     users: tuple[UserConfig, ...] = (UserConfig(email="user@example.com"),)
     registry_mirror: str | None = None
     allow_privileged: tuple[str, ...] = ()
+    pod_security: Literal["baseline", "restricted"] = Field(
+        default="baseline",
+        description="Pod Security Standards level every pod spec must meet (restricted: opt-in).",
+    )
     protect_data: bool = False
     resource_scale: float = Field(default=1.0, gt=0.0, le=4.0)
     generate_secrets: bool = True
+    # The engine tier's fake-node control plane (kwok): webhooks fail open. Never in a real stack.
+    test_mode: Literal["kwok"] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -181,6 +198,13 @@ class KubeflowConfig(_Model):
             raise ValueError("users needs at least one user (the first is the admin)")
         return self
 
+    @field_validator("allow_privileged")
+    @classmethod
+    def _allow_entries(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in value:
+            parse_allow_entry(entry)
+        return value
+
 
 class ServingConfig(_Model):
     """`kfstack:serving`: the ml outputs the stack registers and serves."""
@@ -200,6 +224,12 @@ class ServingConfig(_Model):
     cpu: str = "1"
     memory: str = "2Gi"
     service_account: str | None = None
+    ready_timeout: str = Field(
+        default="15m",
+        pattern=r"^[1-9][0-9]*(s|m|h)$",
+        description="How long `pulumi up` waits for the InferenceService to be Ready "
+        "(e.g. 900s, 15m, 1h) before it fails.",
+    )
 
     @model_validator(mode="after")
     def _replicas(self) -> Self:
@@ -228,6 +258,12 @@ class StackSettings(_Model):
     kubeflow: KubeflowConfig = Field(default_factory=KubeflowConfig)
     serving: ServingConfig | None = None
     provided_secrets: frozenset[str] = frozenset()
+
+    @field_validator("serving", mode="before")
+    @classmethod
+    def _empty_serving_is_none(cls, value: object) -> object:
+        # Pulumi.yaml defaults `serving` to {} (the CLI requires a default): nothing served.
+        return None if value == {} else value
 
     @model_validator(mode="after")
     def _cross(self) -> Self:

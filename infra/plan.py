@@ -96,13 +96,21 @@ def run(args: argparse.Namespace) -> int:
     except PlanError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         return EXIT_BAD_INPUT
-    return _report(out, plan, diff, args.out)
+    return _report(out, plan, diff, args.out, protect_data=settings.protect_data)
 
 
-def _report(console: Console, plan: InstallPlan, diff: PlanDiff | None, out: Path | None) -> int:
+def _report(
+    console: Console,
+    plan: InstallPlan,
+    diff: PlanDiff | None,
+    out: Path | None,
+    *,
+    protect_data: bool,
+) -> int:
     from infra.plan_against import print_diff, write_diff
 
     print_plan(console, plan)
+    print_protection(console, plan, protect_data=protect_data)
     if diff is not None:
         print_diff(console, diff)
     if out is not None:
@@ -176,6 +184,8 @@ def print_plan(console: Console, plan: InstallPlan) -> None:
             f"({len(plan.unknown_components)}): {', '.join(plan.unknown_components)}[/yellow]",
             highlight=False,
         )
+    if "test_mode" in plan.meta:
+        console.print(f"[yellow]test mode {plan.meta['test_mode']}[/yellow]", highlight=False)
     kinds = Counter(o.key.kind for o in plan.objects)
     table = Table(title=f"{len(plan.objects)} objects by kind")
     table.add_column("kind")
@@ -199,6 +209,21 @@ def print_plan(console: Console, plan: InstallPlan) -> None:
     for finding in plan.findings:
         style = "red" if finding.severity == "error" else "yellow"
         console.print(f"  [{style}]{finding}[/{style}]", highlight=False, markup=True)
+
+
+def print_protection(console: Console, plan: InstallPlan, *, protect_data: bool) -> None:
+    """Print what `protectData` protects and retains, and why (or that it is off)."""
+    reasons = _protected(plan)
+    state = "protected and retained" if protect_data else "NOT protected (protectData: false)"
+    console.print(f"data ({len(reasons)} objects, {state}):")
+    for key, why in sorted(reasons.items()):
+        console.print(f"  {key}: {why}", highlight=False)
+
+
+def _protected(plan: InstallPlan) -> dict[ObjectKey, str]:
+    from infra.kubeflow import protected_objects
+
+    return protected_objects(plan.objects)
 
 
 def object_file_name(key: ObjectKey) -> str:
@@ -237,6 +262,7 @@ def write_objects(plan: InstallPlan, out: Path) -> None:
         "critical_path": [str(k) for k in plan.critical_path],
         "secrets": [vars(s) for s in plan.secrets],
         "findings": [str(f) for f in plan.findings],
+        "data": {str(k): why for k, why in sorted(_protected(plan).items())},
     }
     (out / "plan.json").write_text(json.dumps(summary, indent=2) + "\n")
 

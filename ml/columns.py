@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from ml.csvread import RawTable, as_text, infer_kind, read_header, read_table, to_numeric
 from ml.errors import ProblemList
+from ml.report import check_header
 from ml.schema import DatasetSpec, Kind, LabelSchema, Task, sanitize_names
 
 #: An integer-valued numeric label with at most this many values means classification.
@@ -46,6 +47,7 @@ class Validated:
 def validate_csv(path: Path, spec: DatasetSpec) -> Validated:
     """Read `path` as `spec` says and check it, raising one DataError for all problems."""
     header = read_header(path, spec.delimiter)
+    check_header(path, header)
     used = _used_columns(spec, header, ProblemList(str(path)))
     types = {c: pa.float32() for c in spec.numeric if c in used}
     types |= {c: pa.string() for c in spec.categorical if c in used}

@@ -74,16 +74,24 @@ def _encoding_message(offset: int, sample: bytes) -> str:
 
 
 class LineMap:
-    """Maps a data row index to its 1-based physical file line (computed only when needed)."""
+    """Maps a data row index to its 1-based physical file line (computed only when needed).
 
-    def __init__(self, path: Path, skipped: tuple[int, ...] = ()) -> None:
+    A record whose quoted field holds line breaks spans several lines: the records after
+    it start further down, and their line numbers say so.
+    """
+
+    def __init__(self, path: Path, skipped: tuple[int, ...] = (), delimiter: str = ",") -> None:
         self.path = path
         self.skipped = skipped
+        self.delimiter = delimiter
 
     @cached_property
     def nonempty(self) -> np.ndarray:
-        """1-based line numbers of the non-empty lines (the header included)."""
-        data = np.frombuffer(self.path.read_bytes(), dtype=np.uint8)
+        """1-based first lines of the non-empty records (the header included)."""
+        raw = self.path.read_bytes()
+        if b'"' in raw:
+            return self._record_starts()
+        data = np.frombuffer(raw, dtype=np.uint8)
         ends = np.flatnonzero(data == ord("\n"))
         if len(data) and data[-1] != ord("\n"):
             ends = np.append(ends, len(data))
@@ -91,6 +99,17 @@ class LineMap:
         length = ends - starts
         carriage = (length == 1) & (data[np.minimum(starts, len(data) - 1)] == ord("\r"))
         return np.flatnonzero((length > 0) & ~carriage) + 1
+
+    def _record_starts(self) -> np.ndarray:
+        """First lines of the records, parsed with quotes (only files that have quotes)."""
+        starts, previous = [], 0
+        with self.path.open(encoding="utf-8", errors="replace", newline="") as fh:
+            reader = csv.reader(fh, delimiter=self.delimiter)
+            for row in reader:
+                if row:  # pyarrow skips empty lines
+                    starts.append(previous + 1)
+                previous = reader.line_num
+        return np.array(starts, dtype=np.int64)
 
     @cached_property
     def _lines(self) -> np.ndarray:
@@ -167,7 +186,7 @@ def read_table(
     # pyarrow reads an undeclared column holding invalid UTF-8 as binary, without error
     if bad or any(pa.types.is_binary(f.type) for f in table.schema):
         return _diagnose(path, columns, types, delimiter, None)
-    return RawTable(table, LineMap(path), ProblemList(str(path)))
+    return RawTable(table, LineMap(path, delimiter=delimiter), ProblemList(str(path)))
 
 
 def _diagnose(
@@ -187,7 +206,7 @@ def _diagnose(
 
     text = dict.fromkeys(header, pa.string())
     table = pacsv.read_csv(path, *_options(delimiter, text, header, threads=False, on_bad=on_bad))
-    lines = LineMap(path, tuple(n for n, _, _ in bad if n is not None))
+    lines = LineMap(path, tuple(n for n, _, _ in bad if n is not None), delimiter)
     for number, expected, actual in bad:
         line = None if number is None else int(lines.nonempty[number - 1])
         problems.add(f"expected {expected} fields, found {actual}", line=line)

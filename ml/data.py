@@ -26,18 +26,16 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from ml.columns import Validated, validate_csv
-from ml.csvread import infer_kind, numeric_share, read_header, read_table
 from ml.errors import DataError, Problem
+from ml.report import ColumnProfile, CsvProfile, inspect_csv
 from ml.schema import (
     SPLITS,
     STATISTICS_FILE,
     ColumnSchema,
     DatasetSchema,
     DatasetSpec,
-    Kind,
     SplitInfo,
     read_schema,
-    sanitize_names,
 )
 from ml.splits import check_fractions, split_indices
 from ml.stats import column_statistics, fill, fill_values, label_statistics
@@ -112,8 +110,16 @@ def build_dataset(
     if valid.table.num_rows == 0:
         raise DataError(str(csv), [Problem(f"no data rows left (dropped: {valid.dropped})")])
     label = valid.table.column(valid.label.key)
+    _check_label(str(csv), valid)
     strata = label.to_numpy() if valid.label.classes is not None else None
-    parts = split_indices(valid.table.num_rows, fractions, seed=seed, strata=strata)
+    parts = split_indices(
+        valid.table.num_rows,
+        fractions,
+        seed=seed,
+        strata=strata,
+        names=valid.label.classes,
+        source=str(csv),
+    )
     train = valid.table.take(pa.array(parts["train"]))
     fills = fill_values(train, valid.kinds, spec.numeric_fill, spec.missing_token)
     out.mkdir(parents=True, exist_ok=True)
@@ -145,6 +151,28 @@ def build_dataset(
         rows={n: t.num_rows for n, t in filled_tables.items()},
         dropped=valid.dropped,
         filled=filled,
+    )
+
+
+def _check_label(source: str, valid: Validated) -> None:
+    """Refuse a label a model cannot learn: one class, or one value for regression."""
+    column = valid.table.column(valid.label.key)
+    label = valid.label
+    present = pc.unique(column).to_pylist()
+    if len(present) >= 2:
+        return
+    what, whats = ("class", "classes") if label.classes is not None else ("value", "values")
+    shown = [label.classes[int(v)] for v in present] if label.classes is not None else present
+    raise DataError(
+        source,
+        [
+            Problem(
+                f"the label has one {what} ({shown[0]!r}) in all {column.length()} rows: "
+                f"a model needs at least two {whats} to learn anything; check the label "
+                "column and the rows dropped",
+                column=label.name,
+            )
+        ],
     )
 
 
@@ -246,87 +274,4 @@ def load_split(
     features, label = read_arrays(path, schema)
     return in_memory_dataset(
         features, label, schema, batch_size=batch_size, shuffle=shuffle, seed=seed
-    )
-
-
-@dataclass(frozen=True)
-class ColumnProfile:
-    """What `inspect_csv` found in one column.
-
-    Attributes:
-        name: Header text.
-        key: Sanitized name (Keras input name).
-        kind: Inferred kind.
-        missing: Missing cells.
-        distinct: Distinct non-missing values.
-        not_numeric: Cells that are not numbers, in a column inferred numeric.
-        summary: min/mean/max (numeric) or the most frequent values (categorical).
-
-    """
-
-    name: str
-    key: str
-    kind: Kind
-    missing: int
-    distinct: int
-    not_numeric: int
-    summary: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class CsvProfile:
-    """What `inspect_csv` found in a file: rows and one profile per column."""
-
-    path: Path
-    rows: int
-    columns: tuple[ColumnProfile, ...]
-
-    def spec(self, label: str, **overrides: Any) -> DatasetSpec:
-        """Return a DatasetSpec with the inferred kinds written down (label excluded)."""
-        ignored = {label, *overrides.get("ignore", ())}
-        features = [c for c in self.columns if c.name not in ignored]
-        return DatasetSpec(
-            label=label,
-            numeric=tuple(c.name for c in features if c.kind == "numeric"),
-            categorical=tuple(c.name for c in features if c.kind == "categorical"),
-            **overrides,
-        )
-
-
-def inspect_csv(path: Path, *, delimiter: str = ",") -> CsvProfile:
-    """Profile a CSV: rows, and per column the inferred kind, missing cells and a summary.
-
-    Raises:
-        DataError: the file cannot be read (empty, wrong delimiter, not UTF-8, bad rows).
-
-    """
-    path = Path(path)
-    header = read_header(path, delimiter)
-    raw = read_table(path, header, {}, delimiter)
-    keys = sanitize_names(header)
-    columns = tuple(_profile(name, keys[name], raw.table.column(name)) for name in header)
-    return CsvProfile(path=path, rows=raw.table.num_rows, columns=columns)
-
-
-def _profile(name: str, key: str, column: pa.ChunkedArray) -> ColumnProfile:
-    kind = infer_kind(column)
-    text = pa.types.is_string(column.type)
-    not_numeric = 0
-    if kind == "numeric" and text:
-        not_numeric = round((1 - numeric_share(column)) * (len(column) - column.null_count))
-    if kind == "numeric" and not text:
-        bounds = pc.min_max(column).as_py()
-        mean = pc.mean(column).as_py()
-        summary: dict[str, Any] = {"min": bounds["min"], "mean": mean, "max": bounds["max"]}
-    else:
-        counts = sorted(pc.value_counts(column.drop_null()).to_pylist(), key=lambda v: -v["counts"])
-        summary = {"top": {str(v["values"]): v["counts"] for v in counts[:5]}}
-    return ColumnProfile(
-        name=name,
-        key=key,
-        kind=kind,
-        missing=column.null_count,
-        distinct=pc.count_distinct(column.drop_null()).as_py(),
-        not_numeric=not_numeric,
-        summary=summary,
     )

@@ -54,3 +54,17 @@ def regression_metrics(label: np.ndarray, prediction: np.ndarray) -> dict[str, f
         "loss": mse,
         "rows": float(len(label)),
     }
+
+
+def baseline_metrics(
+    label: np.ndarray, *, priors: np.ndarray | None = None, mean: float | None = None
+) -> dict[str, float]:
+    """The metrics of the trivial model, which ignores the features.
+
+    Classification: always the train split's class shares `priors` (accuracy of the
+    majority class, loss of the priors, AUC 0.5). Regression: always the train `mean`.
+    """
+    if priors is not None:
+        proba = np.tile(np.asarray(priors, dtype=np.float64), (len(label), 1))
+        return classification_metrics(label, proba)
+    return regression_metrics(label, np.full(len(label), 0.0 if mean is None else mean))

@@ -12,17 +12,20 @@ metrics.json (TF Serving ignores that directory).
 from __future__ import annotations
 
 import json
+import math
+import os
 import shutil
+import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from ml.data import load_split, read_schema, read_split, read_statistics
 from ml.metrics import classification_metrics, regression_metrics
 from ml.schema import NULL_VALUES, SCHEMA_FILE, STATISTICS_FILE, DatasetSchema
+from ml.serving import export, predict_columns, predict_rows
+from ml.training import Plan, TrainConfig, class_weights, plan
 
 if TYPE_CHECKING:
     import keras
@@ -33,38 +36,16 @@ METRICS_FILE = "metrics.json"
 ONE_HOT_LIMIT = 64
 
 __all__ = [
+    "Plan",
     "TrainConfig",
     "TrainResult",
+    "TrainingError",
     "build_model",
     "evaluate",
     "predict_columns",
     "predict_rows",
     "train",
 ]
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How to train.
-
-    Attributes:
-        epochs: Maximum epochs (early stopping may end sooner).
-        batch_size: Rows per batch.
-        learning_rate: Adam learning rate.
-        patience: Epochs without a better validation loss before stopping.
-        hidden_units: Units of each hidden Dense layer.
-        seed: Seed of weights, shuffles and dropout.
-        dropout: Dropout rate after each hidden layer.
-
-    """
-
-    epochs: int = 20
-    batch_size: int = 256
-    learning_rate: float = 1e-3
-    patience: int = 3
-    hidden_units: tuple[int, ...] = (64, 32)
-    seed: int = 0
-    dropout: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -76,6 +57,7 @@ class TrainResult:
         version: The integer version.
         metrics: Test-split metrics of the exported model.
         history: Keras history (loss and metrics per epoch).
+        plan: The batch size, epochs and patience used.
         model: The trained Keras model (in this process only).
 
     """
@@ -84,7 +66,12 @@ class TrainResult:
     version: int
     metrics: dict[str, float]
     history: dict[str, list[float]]
+    plan: Plan | None = None
     model: Any = field(default=None, repr=False, compare=False)
+
+
+class TrainingError(RuntimeError):
+    """Training produced no usable model (e.g. the loss diverged to NaN)."""
 
 
 def _layers() -> tuple[type, type]:
@@ -215,66 +202,129 @@ def train(
     out_root: Path,
     *,
     version: int | None = None,
-    config: TrainConfig = TrainConfig(),
-    on_epoch: Callable[[int, dict[str, float]], None] | None = None,
+    config: TrainConfig | None = None,
+    on_epoch: Callable[[int, int, dict[str, float]], None] | None = None,
 ) -> TrainResult:
-    """Train on a built dataset, export `<out_root>/<version>` and evaluate it on the test split.
+    """Train on a built dataset, evaluate on its test split, then export `<out_root>/<version>`.
+
+    The model is written to a hidden directory next to the version, evaluated there and
+    renamed into place only when everything succeeded: a failed run leaves `out_root` as it
+    was, never a version directory without its `assets.extra/`.
 
     Args:
         dataset_dir: A directory written by `ml.data.build_dataset`.
         out_root: Where versions are exported (`storageUri` of the InferenceService).
         version: The integer version; None takes the next one after the existing ones.
-        config: Hyperparameters and seed.
-        on_epoch: Called after each epoch with its number (1-based) and logs (for progress).
+        config: Hyperparameters and seed (default TrainConfig()); None values are resolved
+            from the data (`ml.training.plan`).
+        on_epoch: Called after each epoch with its number (1-based), the epoch budget and
+            the logs (for progress).
 
     Raises:
         FileExistsError: the version exists already (versions are never overwritten).
+        TrainingError: the loss diverged, or the test metrics are not finite numbers.
 
     """
     import keras
 
+    config = config or TrainConfig()
     dataset_dir, out_root = Path(dataset_dir), Path(out_root)
     schema, statistics = read_schema(dataset_dir), read_statistics(dataset_dir)
     export_dir, version = _export_dir(out_root, version)
+    steps = plan(schema.splits["train"].rows, config)
     keras.utils.set_random_seed(config.seed)
     model = build_model(schema, statistics, config)
-    size, seed = config.batch_size, config.seed
-    train_ds = load_split(dataset_dir, "train", batch_size=size, shuffle=True, seed=seed)
-    val_ds = None
-    if schema.splits["validation"].rows:
-        val_ds = load_split(dataset_dir, "validation", batch_size=size, shuffle=False, seed=seed)
-    callbacks = [
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss" if val_ds is not None else "loss",
-            patience=config.patience,
-            restore_best_weights=True,
-        )
-    ]
-    if on_epoch is not None:
-        callbacks.append(
-            keras.callbacks.LambdaCallback(
-                on_epoch_end=lambda epoch, logs: on_epoch(epoch + 1, dict(logs or {}))
-            )
-        )
-    history = model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=config.epochs,
-        callbacks=callbacks,
-        shuffle=False,  # the dataset shuffles rows itself, every epoch
-        verbose=0,
+    history = _fit(
+        model,
+        dataset_dir,
+        described=(schema, statistics),
+        config=config,
+        steps=steps,
+        on_epoch=on_epoch,
     )
-    _export_dir(out_root, version)  # still free after training?
-    model.export(str(export_dir), format="tf_saved_model", verbose=False)
-    metrics = evaluate(export_dir, dataset_dir)
-    _write_extra(export_dir, dataset_dir, metrics, version)
+    out_root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=out_root))
+    try:
+        export(model, schema, staging)
+        metrics = evaluate(staging, dataset_dir)
+        bad = sorted(k for k in ("loss", "accuracy", "rmse") if not _finite(metrics.get(k, 0.0)))
+        if bad:
+            raise TrainingError(f"test metrics are not finite ({', '.join(bad)}): {metrics}")
+        _write_extra(staging, dataset_dir, metrics, version)
+        _export_dir(out_root, version)  # still free after training?
+        os.rename(staging, export_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return TrainResult(
         export_dir=export_dir,
         version=version,
         metrics=metrics,
-        history={k: [float(v) for v in vs] for k, vs in history.history.items()},
+        history=history,
+        plan=steps,
         model=model,
     )
+
+
+def _fit(
+    model: keras.Model,
+    dataset_dir: Path,
+    *,
+    described: tuple[DatasetSchema, dict[str, Any]],
+    config: TrainConfig,
+    steps: Plan,
+    on_epoch: Callable[[int, int, dict[str, float]], None] | None,
+) -> dict[str, list[float]]:
+    import keras
+
+    schema, statistics = described
+    size, seed = steps.batch_size, config.seed
+    train_ds = load_split(dataset_dir, "train", batch_size=size, shuffle=True, seed=seed)
+    val_ds = None
+    if schema.splits["validation"].rows:
+        val_ds = load_split(dataset_dir, "validation", batch_size=size, shuffle=False, seed=seed)
+    callbacks: list[Any] = [
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss" if val_ds is not None else "loss",
+            patience=steps.patience,
+            restore_best_weights=True,
+        ),
+    ]
+    if on_epoch is not None:
+        callbacks.append(
+            keras.callbacks.LambdaCallback(
+                on_epoch_end=lambda epoch, logs: on_epoch(epoch + 1, steps.epochs, dict(logs or {}))
+            )
+        )
+    weights = None
+    if schema.label.classes is not None:
+        counts = statistics["label"]["train"]["distribution"]
+        weights = class_weights([counts[c] for c in schema.label.classes], config.class_weight)
+    history = model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=steps.epochs,
+        callbacks=callbacks,
+        class_weight=weights,
+        shuffle=False,  # the dataset shuffles rows itself, every epoch
+        verbose=0,
+    )
+    result = {k: [float(v) for v in vs] for k, vs in history.history.items()}
+    if not all(_finite(v) for v in result.get("loss", [])):
+        raise TrainingError(
+            "the training loss diverged (NaN or infinite): lower the learning rate "
+            f"(now {config.learning_rate}) or check the data for extreme values"
+        )
+    return result
+
+
+def _finite(value: float) -> bool:
+    return math.isfinite(value)
+
+
+def json_safe(metrics: dict[str, float]) -> dict[str, float | None]:
+    """Metrics as valid JSON values: NaN and infinities (e.g. AUC of one class) become null."""
+    return {k: (float(v) if math.isfinite(v) else None) for k, v in metrics.items()}
 
 
 def _write_extra(
@@ -284,35 +334,9 @@ def _write_extra(
     extra.mkdir(exist_ok=True)
     for name in (SCHEMA_FILE, STATISTICS_FILE):
         shutil.copyfile(dataset_dir / name, extra / name)
-    record = {"version": version, "split": "test", "metrics": metrics}
-    (extra / METRICS_FILE).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
-
-
-def _serving(export_dir: Path) -> Any:
-    import tensorflow as tf
-
-    return tf.saved_model.load(str(export_dir)).signatures["serving_default"]
-
-
-def _predict(signature: Any, features: dict[str, np.ndarray], batch: int = 8192) -> np.ndarray:
-    import tensorflow as tf
-
-    rows = len(next(iter(features.values())))
-    outputs = []
-    for start in range(0, rows, batch):
-        chunk = {k: tf.constant(v[start : start + batch]) for k, v in features.items()}
-        outputs.append(next(iter(signature(**chunk).values())).numpy())
-    return np.concatenate(outputs) if outputs else np.empty((0,))
-
-
-def predict_columns(export_dir: Path, features: dict[str, np.ndarray]) -> np.ndarray:
-    """Call an exported model's `serving_default` signature on raw columns, in batches.
-
-    Returns:
-        Class probabilities (rows x classes) for classification, values for regression.
-
-    """
-    return _predict(_serving(Path(export_dir)), features)
+    record = {"version": version, "split": "test", "metrics": json_safe(metrics)}
+    text = json.dumps(record, indent=2, allow_nan=False) + "\n"
+    (extra / METRICS_FILE).write_text(text, encoding="utf-8")
 
 
 def evaluate(export_dir: Path, dataset_dir: Path, *, split: str = "test") -> dict[str, float]:
@@ -322,51 +346,15 @@ def evaluate(export_dir: Path, dataset_dir: Path, *, split: str = "test") -> dic
         accuracy, auc and loss (cross-entropy) for classification; mae, rmse and loss (mean
         squared error) for regression; plus the number of rows.
 
+    Raises:
+        ValueError: the split has no rows.
+
     """
     schema = read_schema(dataset_dir)
     features, label = read_split(dataset_dir, split)
+    if len(label) == 0:
+        raise ValueError(f"{dataset_dir}: split {split!r} has no rows to evaluate on")
     output = predict_columns(export_dir, features)
     if schema.label.classes is None:
         return regression_metrics(label, output)
     return classification_metrics(label, output)
-
-
-def predict_rows(export_dir: Path, rows: list[dict[str, Any]]) -> list[Any]:
-    """Predict raw rows with an exported model, as a client of the serving signature would.
-
-    Rows are keyed by header name or by key; a missing key or None is a missing value.
-
-    Returns:
-        Per row, {"label": class, "probabilities": {class: p}} for classification, or the
-        predicted value for regression.
-
-    """
-    export_dir = Path(export_dir)
-    schema = read_schema(export_dir / EXTRA)
-    columns: dict[str, np.ndarray] = {}
-    for c in schema.features:
-        values = [_cell(row, c.name, c.key) for row in rows]
-        if c.kind == "numeric":
-            columns[c.key] = np.array(
-                [np.nan if v is None else float(v) for v in values], np.float32
-            )
-        else:
-            columns[c.key] = np.array(["" if v is None else str(v) for v in values], dtype=object)
-    output = predict_columns(export_dir, columns)
-    classes = schema.label.classes
-    if classes is None:
-        return [float(v) for v in output]
-    return [
-        {
-            "label": classes[int(p.argmax())],
-            "probabilities": dict(zip(classes, map(float, p), strict=True)),
-        }
-        for p in output
-    ]
-
-
-def _cell(row: dict[str, Any], name: str, key: str) -> Any:
-    value = row.get(name, row.get(key))
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    return value

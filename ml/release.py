@@ -18,7 +18,7 @@ from collections import Counter
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from pydantic import (
     AwareDatetime,
@@ -32,6 +32,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "LOCAL_SCHEME",
     "SCHEMA_VERSION",
     "STORAGE_SCHEMES",
     "ColumnKind",
@@ -45,11 +46,17 @@ __all__ = [
     "write_release",
 ]
 
+MAX_RECORD_BYTES: Final = 1024 * 1024
+"""A release record is a few KB; anything this large is refused unread."""
+
 SCHEMA_VERSION: Final = "kfstack.release/v1"
 """The only release schema this code reads and writes."""
 
 STORAGE_SCHEMES = ("s3", "gs", "pvc", "https")
 """URI schemes KServe's storage initializer can fetch a model from (https: e.g. Azure Blob)."""
+
+LOCAL_SCHEME: Final = "file"
+"""A model on this machine, not yet published (`kfstack release publish` uploads it)."""
 
 # A DNS-1035 label (starts with a letter), so the name is valid as a Model Registry name and as
 # a KServe InferenceService name. 45 characters leave room for the suffixes KServe and Knative
@@ -68,6 +75,45 @@ ModelName = Annotated[
 VersionName = Annotated[str, StringConstraints(pattern=VERSION_PATTERN, max_length=63)]
 ColumnName = Annotated[str, StringConstraints(pattern=COLUMN_PATTERN, max_length=128)]
 NonEmpty = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+
+_UNSAFE_URI = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def normalise_storage_uri(uri: str) -> str:
+    """Return `uri` parsed and normalised: scheme, bucket/host, clean path, no trailing '/'.
+
+    Refused: a scheme KServe cannot fetch, no bucket/host/claim, credentials
+    (``user:pw@``), a query or fragment, whitespace, control characters or backslashes,
+    and ``.``/``..`` path segments (also percent-encoded), which would reach outside
+    the model's folder. Repeated slashes collapse.
+
+    Raises:
+        ValueError: naming the problem (the URI is shown with control characters escaped).
+
+    """
+    if _UNSAFE_URI.search(uri):
+        raise ValueError(f"{uri!r} holds whitespace, control characters or a backslash")
+    parsed = urlparse(uri)
+    if parsed.scheme == LOCAL_SCHEME:
+        if parsed.netloc or not parsed.path.startswith("/"):
+            raise ValueError(f"{uri!r}: a local model is file:///absolute/path")
+    elif parsed.scheme not in STORAGE_SCHEMES:
+        allowed = ", ".join(f"{s}://" for s in STORAGE_SCHEMES)
+        raise ValueError(
+            f"scheme of {uri!r} is not one of {allowed} (or file:// for a local model)"
+        )
+    elif "@" in parsed.netloc:
+        raise ValueError("a storage_uri must not carry credentials (user:password@)")
+    elif not parsed.hostname:
+        raise ValueError(f"{uri!r} has no bucket, host or claim name")
+    if parsed.query or parsed.fragment or uri.endswith(("?", "#")):
+        raise ValueError(f"{uri!r} must not have a query or fragment")
+    segments = [s for s in parsed.path.split("/") if s]
+    if any(unquote(s) in (".", "..") or "/" in unquote(s) for s in segments):
+        raise ValueError(f"{uri!r} has '.' or '..' path segments (path traversal)")
+    path = "/".join(segments)
+    return f"{parsed.scheme}://{parsed.netloc}" + (f"/{path}" if path else "")
 
 
 class ReleaseError(ValueError):
@@ -133,7 +179,13 @@ class ModelRelease(_Frozen):
         created_at: When the release was made (timezone-aware).
         description: Free text, shown in the registry.
         labels: Kubernetes-label-compatible key/value pairs.
+        label: The label column the model predicts (header name), if known.
+        task: ``classification`` or ``regression``, if known.
+        classes: The class names in the order of the ``probabilities`` output
+            (classification), if known.
 
+    Records written before ``label``, ``task`` and ``classes`` existed still load: the three
+    are optional.
     """
 
     schema_version: Literal["kfstack.release/v1"] = SCHEMA_VERSION
@@ -148,19 +200,15 @@ class ModelRelease(_Frozen):
     created_at: AwareDatetime
     description: str = ""
     labels: dict[str, str] = {}
+    label: str | None = None
+    task: Literal["classification", "regression"] | None = None
+    classes: tuple[str, ...] | None = None
 
     @field_validator("storage_uri")
     @classmethod
     def _check_storage_uri(cls, uri: str) -> str:
+        uri = normalise_storage_uri(uri)
         parsed = urlparse(uri)
-        if parsed.scheme not in STORAGE_SCHEMES:
-            allowed = ", ".join(f"{s}://" for s in STORAGE_SCHEMES)
-            raise ValueError(f"scheme of {uri!r} is not one of {allowed}")
-        if not parsed.netloc:
-            raise ValueError(f"{uri!r} has no bucket, host or claim name")
-        if parsed.query or parsed.fragment:
-            raise ValueError(f"{uri!r} must not have a query or fragment")
-        uri = uri.rstrip("/")
         last = uri.rsplit("/", 1)[-1]
         if parsed.path.strip("/") and last.isdigit():
             raise ValueError(
@@ -176,6 +224,14 @@ class ModelRelease(_Frozen):
         if bad:
             raise ValueError(f"metrics must be finite numbers: {', '.join(bad)}")
         return metrics
+
+    @model_validator(mode="after")
+    def _classes_match_task(self) -> ModelRelease:
+        if self.classes is not None and self.task == "regression":
+            raise ValueError("classes are only allowed with task classification")
+        if self.classes is not None and len(set(self.classes)) != len(self.classes):
+            raise ValueError(f"classes must be distinct: {list(self.classes)}")
+        return self
 
     @field_validator("labels")
     @classmethod
@@ -198,6 +254,11 @@ class ModelRelease(_Frozen):
         if dupes:
             raise ValueError(f"duplicate input column names: {', '.join(dupes)}")
         return columns
+
+    @property
+    def is_local(self) -> bool:
+        """Whether the model is still only on this machine (a ``file://`` storage URI)."""
+        return urlparse(self.storage_uri).scheme == LOCAL_SCHEME
 
     @property
     def version_uri(self) -> str:
@@ -238,6 +299,8 @@ def load_release(path: str | os.PathLike[str]) -> ModelRelease:
     """
     path = Path(path)
     try:
+        if path.stat().st_size > MAX_RECORD_BYTES:
+            raise ReleaseError(f"{path}: more than {MAX_RECORD_BYTES} bytes; not a release record")
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ReleaseError(f"{path}: release record not found") from None
@@ -247,6 +310,8 @@ def load_release(path: str | os.PathLike[str]) -> ModelRelease:
         data: Any = json.loads(text)
     except json.JSONDecodeError as exc:
         raise ReleaseError(f"{path}:{exc.lineno}:{exc.colno}: malformed JSON: {exc.msg}") from None
+    except RecursionError:
+        raise ReleaseError(f"{path}: nested too deeply; not a release record") from None
     if not isinstance(data, dict):
         raise ReleaseError(f"{path}: a release record is a JSON object, not {type(data).__name__}")
     found = data.get("schema_version")

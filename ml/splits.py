@@ -1,11 +1,19 @@
-"""Deterministic train/validation/test splits: seeded, stratified by class for classification."""
+"""Deterministic train/validation/test splits: seeded, stratified by class for classification.
+
+Every split that has a share gets rows: each class keeps at least one row in train and, when
+the validation / test share is not zero, at least one in each of those, even when rounding
+its share would give none. A class (or a whole file) too small for that is an error raised
+before anything is trained, naming the class.
+"""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
+from ml.errors import DataError, Problem
 from ml.schema import SPLITS
 
 
@@ -23,40 +31,102 @@ def check_fractions(fractions: tuple[float, float, float]) -> tuple[float, float
     return (float(fractions[0]), float(fractions[1]), float(fractions[2]))
 
 
+def minimum_rows(fractions: tuple[float, float, float]) -> int:
+    """Rows a class (or an unstratified file) needs: one per split with a share."""
+    return sum(1 for f in fractions if f > 0)
+
+
+def _cut(size: int, fractions: tuple[float, float, float]) -> tuple[int, int]:
+    """Validation and test rows of a group of `size` rows: rounded, at least one each."""
+    n_val = max(round(size * fractions[1]), 1 if fractions[1] > 0 else 0)
+    n_test = max(round(size * fractions[2]), 1 if fractions[2] > 0 else 0)
+    # rounding both up can leave train empty: give the row back from the larger one
+    while size - n_val - n_test < 1 and (n_val > 1 or n_test > 1):
+        if n_val >= n_test:
+            n_val -= 1
+        else:
+            n_test -= 1
+    return n_val, n_test
+
+
+def check_sizes(
+    source: str,
+    counts: dict[str | None, int],
+    fractions: tuple[float, float, float],
+) -> None:
+    """Raise one DataError naming every group (class) too small to reach every split.
+
+    Args:
+        source: The file, for the message.
+        counts: Class name (None: the whole file, unstratified) -> rows.
+        fractions: Shares of train, validation and test.
+
+    """
+    need = minimum_rows(fractions)
+    small = [(name, n) for name, n in counts.items() if n < need]
+    if not small:
+        return
+    splits = ", ".join(s for s, f in zip(SPLITS, fractions, strict=True) if f > 0)
+    problems = [
+        Problem(
+            f"too few rows for class {name!r}: {n} (need {need}: one each for {splits}); "
+            "add rows, merge or drop the class"
+            if name is not None
+            else f"too few rows: {n} (need {need}: one each for {splits})"
+        )
+        for name, n in small
+    ]
+    raise DataError(source, problems)
+
+
 def split_indices(
     n: int,
     fractions: tuple[float, float, float],
     *,
     seed: int,
     strata: np.ndarray | None = None,
+    names: Sequence[str] | None = None,
+    source: str = "data",
 ) -> dict[str, np.ndarray]:
     """Assign rows 0..n-1 to the splits, the same way for the same seed.
 
     Each stratum (class) is shuffled with the seed and cut by `fractions` (validation and
-    test rounded, train takes the rest), so every split keeps the class proportions.
+    test rounded but at least one row each, train takes the rest), so every split keeps
+    the class proportions and holds every class.
 
     Args:
         n: Number of rows.
         fractions: Shares of train, validation and test.
         seed: Seed of the shuffle.
         strata: Per-row group (e.g. class index) to stratify by; None for no stratification.
+        names: Name of each stratum value (class names by index), for errors.
+        source: The file, for errors.
 
     Returns:
         Split name -> sorted row indices (file order is kept inside a split).
+
+    Raises:
+        DataError: a class (or the file) has fewer rows than splits to fill.
 
     """
     fractions = check_fractions(fractions)
     rng = np.random.default_rng(seed)
     if strata is None:
         groups = [np.arange(n)]
+        check_sizes(source, {None: n}, fractions)
     else:
-        groups = [np.flatnonzero(strata == value) for value in np.unique(strata)]
+        values = np.unique(strata)
+        groups = [np.flatnonzero(strata == value) for value in values]
+        counts: dict[str | None, int] = {
+            str(names[int(v)]) if names is not None else str(v): len(g)
+            for v, g in zip(values, groups, strict=True)
+        }
+        check_sizes(source, counts, fractions)
     parts: dict[str, list[np.ndarray]] = {name: [] for name in SPLITS}
     for group in groups:
         rows = rng.permutation(group)
-        n_val = round(len(rows) * fractions[1])
-        n_test = round(len(rows) * fractions[2])
-        n_train = max(len(rows) - n_val - n_test, 0)
+        n_val, n_test = _cut(len(rows), fractions)
+        n_train = len(rows) - n_val - n_test
         parts["train"].append(rows[:n_train])
         parts["validation"].append(rows[n_train : n_train + n_val])
         parts["test"].append(rows[n_train + n_val :])

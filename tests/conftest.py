@@ -24,6 +24,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="run end-to-end tests against a real cluster (needs Pulumi CLI, Docker, kind)",
     )
+    parser.addoption(
+        "--engine",
+        action="store_true",
+        default=False,
+        help="run the engine tier (real pulumi CLI + provider + API server; `make engine` first)",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -8,7 +8,8 @@ from types import ModuleType
 
 import pulumi
 import pulumi_kubernetes as k8s
-import yaml
+
+from infra.safe_yaml import load_one
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ def server_of_kubeconfig(kubeconfig: str, *, context: str | None = None) -> str:
     `context` defaults to the current-context; a kubeconfig with neither names its
     only cluster.
     """
-    document = yaml.safe_load(kubeconfig)
+    document = load_one(kubeconfig, source="kubeconfig", secret=True)
     wanted = context or document.get("current-context")
     contexts = {c.get("name"): c.get("context") or {} for c in document.get("contexts") or []}
     clusters = {c.get("name"): c.get("cluster") or {} for c in document["clusters"]}

@@ -138,8 +138,14 @@ def _ebs_csi(aws: Any, eks_cluster: Any, name: str, opts: Any) -> Any:
     )
 
 
-def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> ClusterHandle:
-    """Create the VPC, the EKS cluster, its node group, EBS CSI and a default gp3 class."""
+def provision(
+    cluster: ClusterConfig, *, name: str, parent: pulumi.Resource, retain_volumes: bool = False
+) -> ClusterHandle:
+    """Create the VPC, the EKS cluster, its node group, EBS CSI and a default gp3 class.
+
+    With `retain_volumes` (prod's protectData), the gp3 class reclaims with `Retain`: an
+    EBS volume outlives its PVC, so a deleted claim never deletes the data.
+    """
     aws = import_extra("pulumi_aws", "eks")
     eks = import_extra("pulumi_eks", "eks")
     aws_provider = aws.Provider(
@@ -194,7 +200,7 @@ def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> 
         parameters={"type": "gp3", "encrypted": "true"},
         volume_binding_mode="WaitForFirstConsumer",
         allow_volume_expansion=True,
-        reclaim_policy="Delete",
+        reclaim_policy="Retain" if retain_volumes else "Delete",
         opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[ebs]),
     )
     facts = ClusterFacts(

@@ -6,17 +6,22 @@ but the provider; the cluster's facts come from stack config.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pulumi
-import yaml
 
 from infra.cluster.base import ClusterFacts, ClusterHandle, k8s_provider, server_of_kubeconfig
 from infra.config_model import ClusterConfig
+from infra.safe_yaml import UnsafeDocumentError, load_one
 
 
 class KubeconfigError(ValueError):
     """The kubeconfig of an existing cluster cannot be used."""
+
+
+# A value shown in a "file not found" error: it looks like a path, not like a token.
+_PATH_LIKE = re.compile(r"(~|\.{0,2}/)?[\w.+@-]*(/[\w.+@-]+)+/?|[\w.+@-]+\.(ya?ml|json|conf)")
 
 
 def looks_like_content(value: str) -> bool:
@@ -39,12 +44,14 @@ def read_kubeconfig(value: str, *, context: str | None, base: Path) -> str:
         path = Path(value).expanduser()
         path = path if path.is_absolute() else base / path
         if not path.is_file():
-            raise KubeconfigError(f"kfstack:cluster.kubeconfig: file not found: {path}")
+            # A value that is neither a path nor content may be a credential: not shown.
+            shown = str(path) if _PATH_LIKE.fullmatch(value) else "(value not shown)"
+            raise KubeconfigError(f"kfstack:cluster.kubeconfig: file not found: {shown}")
         content = path.read_text(encoding="utf-8")
     try:
-        document = yaml.safe_load(content)
-    except yaml.YAMLError as exc:
-        raise KubeconfigError(f"kfstack:cluster.kubeconfig: not valid YAML: {exc}") from None
+        document = load_one(content, source="kfstack:cluster.kubeconfig", secret=True)
+    except UnsafeDocumentError as exc:
+        raise KubeconfigError(str(exc)) from None
     if not isinstance(document, dict) or document.get("kind", "Config") != "Config":
         raise KubeconfigError("kfstack:cluster.kubeconfig: not a kubeconfig (kind: Config)")
     contexts = [c.get("name") for c in document.get("contexts") or [] if isinstance(c, dict)]

@@ -18,6 +18,7 @@ class ClusterArgs:
     config: ClusterConfig
     name: str
     project_dir: Path
+    retain_volumes: bool = False  # kubeflow.protectData: storage classes reclaim with Retain
 
 
 class Cluster(pulumi.ComponentResource):
@@ -64,7 +65,9 @@ def _provision(args: ClusterArgs, *, parent: pulumi.Resource) -> ClusterHandle:
     if kind == "eks":
         from infra.cluster import eks
 
-        return eks.provision(args.config, name=args.name, parent=parent)
+        return eks.provision(
+            args.config, name=args.name, parent=parent, retain_volumes=args.retain_volumes
+        )
     from infra.cluster import gke
 
     return gke.provision(args.config, name=args.name, parent=parent)

@@ -22,6 +22,7 @@ from infra.kubeflow import (
     ObjectKey,
     PlannedObject,
     SecretSpec,
+    protected_objects,
     substitute,
     tokens_in,
 )
@@ -31,6 +32,37 @@ def type_token(api_version: str, kind: str) -> str:
     """The pulumi-kubernetes type token of a kind: `v1` is the `core/v1` group."""
     group_version = api_version if "/" in api_version else f"core/{api_version}"
     return f"kubernetes:{group_version}:{kind}"
+
+
+def kind_versions(objects: Sequence[PlannedObject]) -> dict[tuple[str, str], tuple[str, ...]]:
+    """Return (group, kind) -> every version its CRD in the plan serves."""
+    versions: dict[tuple[str, str], tuple[str, ...]] = {}
+    for obj in objects:
+        manifest = obj.manifest
+        if manifest.get("kind") != "CustomResourceDefinition":
+            continue
+        spec = manifest.get("spec") or {}
+        names = tuple(str(v.get("name")) for v in spec.get("versions") or () if v.get("name"))
+        kind = str((spec.get("names") or {}).get("kind", ""))
+        versions[(str(spec.get("group", "")), kind)] = names
+    return versions
+
+
+def version_aliases(
+    manifest: Mapping[str, Any], versions: Mapping[tuple[str, str], Sequence[str]]
+) -> list[pulumi.Alias]:
+    """Aliases under the other versions of the object's kind: a version move updates it.
+
+    The type token carries the apiVersion, so without an alias a release that moves a
+    kind from v1beta1 to v1 would delete and recreate every object of that kind.
+    """
+    group, _, version = str(manifest["apiVersion"]).rpartition("/")
+    kind = str(manifest["kind"])
+    return [
+        pulumi.Alias(type_=type_token(f"{group}/{other}", kind))
+        for other in versions.get((group, kind), ())
+        if other != version
+    ]
 
 
 class KubernetesObject(pulumi.CustomResource):
@@ -85,6 +117,8 @@ class KubeflowPlatform(pulumi.ComponentResource):
             for spec in args.plan.secrets
         }
         self.objects = {}
+        self._protected = protected_objects(args.plan.objects) if args.protect_data else {}
+        self._versions = kind_versions(args.plan.objects)
         by_key = {obj.key: obj for obj in args.plan.objects}
         for wave in args.plan.waves:
             for key in wave:
@@ -119,10 +153,23 @@ class KubeflowPlatform(pulumi.ComponentResource):
             credentials[spec.config_key] = pulumi.Output.secret(given)
         return credentials
 
-    @staticmethod
-    def _derived(spec: SecretSpec, value: pulumi.Output[str]) -> pulumi.Output[str]:
+    def _derived(self, spec: SecretSpec, value: pulumi.Output[str]) -> pulumi.Output[str]:
         derive = DERIVED_SECRETS.get(spec.name)
-        return value.apply(derive) if derive else value
+        if derive is None:
+            return value
+        salt = self._installation_salt()
+        return pulumi.Output.secret(
+            pulumi.Output.all(value, salt).apply(lambda pair: derive(pair[0], pair[1]))
+        )
+
+    def _installation_salt(self) -> pulumi.Output[str]:
+        """Random bytes made once per stack and kept in state: the salt of derived hashes."""
+        if not hasattr(self, "_salt"):
+            generated = random.RandomBytes(
+                "installation-salt", length=32, opts=pulumi.ResourceOptions(parent=self)
+            )
+            self._salt: pulumi.Output[str] = pulumi.Output.secret(generated.base64)
+        return self._salt
 
     def _register(
         self,
@@ -135,7 +182,7 @@ class KubeflowPlatform(pulumi.ComponentResource):
             needed = tokens_in(node)
             if needed:
                 manifest[field] = _secret_field(node, {n: values[n] for n in sorted(needed)})
-        keep = args.protect_data and obj.holds_data
+        keep = obj.key in self._protected
         depends_on: list[pulumi.Resource] = [
             self.objects[dep] for dep in sorted(args.plan.edges.get(obj.key, ()))
         ]
@@ -148,6 +195,7 @@ class KubeflowPlatform(pulumi.ComponentResource):
                 depends_on=depends_on,
                 protect=keep,
                 retain_on_delete=keep,
+                aliases=version_aliases(obj.manifest, self._versions),
             ),
         )
 

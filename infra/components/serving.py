@@ -3,25 +3,29 @@
 Registers the compiled pipeline (Pipeline + PipelineVersion), the model version in
 the Model Registry (through the API server's service proxy, with the stack's own
 cluster credentials) and the KServe InferenceService that serves it, each waiting
-for the platform objects it needs.
+for the platform objects it needs. Around the InferenceService: the object store's
+keys and the ServiceAccount that carries them, and the AuthorizationPolicy that lets
+the namespace's callers reach the predictor; `pulumi up` waits until it is Ready.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.components.kubeflow import KubeflowPlatform, KubernetesObject
-from infra.kubeflow import InstallPlan, ObjectKey
+from infra.kubeflow import SECRETS, InstallPlan, Manifest, ObjectKey, substitute, tokens_in
 from infra.registry.provider import (
     ModelRegistryEntry,
     ModelRegistryEntryArgs,
     RegistryConnectionArgs,
 )
-from infra.serving.dependencies import serving_dependencies
+from infra.serving.access import ServingAccess, serving_access
+from infra.serving.dependencies import namespaced_needs, serving_dependencies
 from infra.serving.inference import inference_service, predict_path
 from infra.serving.inputs import ServingInputs
 
@@ -37,11 +41,23 @@ class ModelServingArgs:
     kubeconfig: pulumi.Output[str]
 
 
+def cluster_local_url(status: dict[str, Any] | None, fallback: str) -> str:
+    """The InferenceService's address inside the cluster (`status.address.url`), else `fallback`.
+
+    KServe sets `status.url` to the external host (the ingress domain) and `status.address.url`
+    to the cluster-local one (`http://<name>.<namespace>.svc.cluster.local`).
+    """
+    address = (status or {}).get("address") or {}
+    return str(address.get("url") or fallback) if isinstance(address, dict) else fallback
+
+
 class ModelServing(pulumi.ComponentResource):
     """Pipeline, registry entry and InferenceService of one model release."""
 
     url: pulumi.Output[str] | None
     predict_endpoint: pulumi.Output[str] | None
+    predict_endpoint_internal: pulumi.Output[str] | None
+    model_name: str | None
     registry_ids: pulumi.Output[dict[str, str]] | None
 
     def __init__(
@@ -50,8 +66,23 @@ class ModelServing(pulumi.ComponentResource):
         super().__init__("kfstack:serving:ModelServing", name, {}, opts)
         inputs = args.inputs
         release = inputs.release
+        access = (
+            serving_access(
+                args.plan,
+                model=release.name,
+                namespace=inputs.options.namespace,
+                owners=inputs.owners,
+            )
+            if release
+            else None
+        )
         manifest = (
-            inference_service(release, inputs.options, serving=inputs.serving_release)
+            inference_service(
+                release,
+                inputs.options,
+                serving=inputs.serving_release,
+                default_service_account=access.service_account if access else None,
+            )
             if release
             else None
         )
@@ -64,10 +95,12 @@ class ModelServing(pulumi.ComponentResource):
             namespace=inputs.options.namespace,
         )
         self.url = self.predict_endpoint = self.registry_ids = None
+        self.predict_endpoint_internal = self.model_name = None
         self.pipeline_version: KubernetesObject | None = None
         if inputs.pipeline is not None:
             self._pipeline(args, needs.pipeline)
-        if release is not None and manifest is not None:
+        if release is not None and manifest is not None and access is not None:
+            around = self._access(args, access)
             entry = ModelRegistryEntry(
                 "model-registry-entry",
                 ModelRegistryEntryArgs.from_release(
@@ -81,7 +114,12 @@ class ModelServing(pulumi.ComponentResource):
                 pulumi.ResourceOptions(
                     parent=self,
                     provider=args.provider,
-                    depends_on=[entry, *self._on(args, needs.inference_service)],
+                    depends_on=[entry, *around, *self._on(args, needs.inference_service)],
+                    # the waitFor annotation: Ready within readyTimeout, else `up` fails
+                    custom_timeouts=pulumi.CustomTimeouts(
+                        create=inputs.options.ready_timeout,
+                        update=inputs.options.ready_timeout,
+                    ),
                 ),
             )
             internal = f"http://{release.name}.{inputs.options.namespace}.svc.cluster.local"
@@ -89,6 +127,11 @@ class ModelServing(pulumi.ComponentResource):
                 lambda status: str((status or {}).get("url") or internal)
             )
             self.predict_endpoint = self.url.apply(lambda url: url + predict_path(release))
+            # What `kfstack serve check` needs: the model name and the in-cluster predict URL.
+            self.model_name = release.name
+            self.predict_endpoint_internal = served.status.apply(  # type: ignore[attr-defined]
+                lambda status: cluster_local_url(status, internal) + predict_path(release)
+            )
             self.registry_ids = pulumi.Output.all(
                 entry.registered_model_id, entry.model_version_id, entry.model_artifact_id
             ).apply(
@@ -102,6 +145,8 @@ class ModelServing(pulumi.ComponentResource):
             {
                 "url": self.url,
                 "predictEndpoint": self.predict_endpoint,
+                "predictEndpointInternal": self.predict_endpoint_internal,
+                "modelName": self.model_name,
                 "registryIds": self.registry_ids,
             }
         )
@@ -110,16 +155,42 @@ class ModelServing(pulumi.ComponentResource):
     def _on(args: ModelServingArgs, keys: Sequence[ObjectKey]) -> list[pulumi.Resource]:
         return [args.platform.objects[key] for key in keys]
 
+    def _access(self, args: ModelServingArgs, access: ServingAccess) -> list[pulumi.Resource]:
+        """The store Secret, its ServiceAccount and the predict AuthorizationPolicy."""
+        needs = namespaced_needs(args.plan, access.objects, args.inputs.options.namespace)
+        registered: list[pulumi.Resource] = []
+        for manifest in access.objects:
+            key = ObjectKey.of(manifest)
+            registered.append(
+                KubernetesObject(
+                    key.resource_name,
+                    _with_credentials(manifest, args.platform.credentials),
+                    pulumi.ResourceOptions(
+                        parent=self,
+                        provider=args.provider,
+                        depends_on=[*registered, *self._on(args, needs[key])],
+                    ),
+                )
+            )
+        return registered
+
     def _pipeline(self, args: ModelServingArgs, needs: Sequence[ObjectKey]) -> None:
         objects = args.inputs.pipeline
         assert objects is not None
         depends_on = self._on(args, needs)
+        # Earlier versions stay in the cluster for the runs that used them, and so does the
+        # Pipeline: KFP's webhook gives each version an ownerReference to it, so deleting
+        # it would garbage-collect the versions.
         pipeline = KubernetesObject(
             ObjectKey.of(objects.pipeline).resource_name,
             objects.pipeline,
-            pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=depends_on),
+            pulumi.ResourceOptions(
+                parent=self,
+                provider=args.provider,
+                depends_on=depends_on,
+                retain_on_delete=True,
+            ),
         )
-        # Earlier versions stay in the cluster for the runs that used them.
         self.pipeline_version = KubernetesObject(
             ObjectKey.of(objects.version).resource_name,
             objects.version,
@@ -130,3 +201,21 @@ class ModelServing(pulumi.ComponentResource):
                 retain_on_delete=True,
             ),
         )
+
+
+def _with_credentials(
+    manifest: Manifest, credentials: Mapping[str, pulumi.Output[str]]
+) -> dict[str, Any]:
+    """The manifest with its secret tokens replaced by the stack's credentials (secret)."""
+    resolved: dict[str, Any] = dict(manifest)
+    for field, node in manifest.items():
+        names = sorted(tokens_in(node))
+        if names:
+            values = {name: credentials[SECRETS[name].config_key] for name in names}
+            resolved[field] = _substituted(node, values)
+    return resolved
+
+
+def _substituted(node: Any, values: Mapping[str, pulumi.Output[str]]) -> pulumi.Output[Any]:
+    filled = pulumi.Output.all(**values).apply(lambda v: substitute(node, v))
+    return pulumi.Output.secret(filled)

@@ -9,10 +9,12 @@ Stages, each a folder: `catalogue/` (what a release holds) -> `render/` (kustomi
 from infra.kubeflow.catalogue import RELEASE_NAMES, RELEASES, SUPPORTED_KUBERNETES, Release
 from infra.kubeflow.catalogue import release as find_release
 from infra.kubeflow.checks.gate import PlanRejectedError, require_clean
+from infra.kubeflow.checks.pod_security import parse_allow_entry
 from infra.kubeflow.core import build_plan, default_cache_dir
 from infra.kubeflow.diff import PlanDiff, diff_plans, load_plan_dir
 from infra.kubeflow.errors import CatalogueError, PlanError, RenderError, SourceError
 from infra.kubeflow.graph import CycleError, infer_edges
+from infra.kubeflow.graph.protection import protected_objects
 from infra.kubeflow.objects import (
     DeclaredEdge,
     Finding,
@@ -22,6 +24,7 @@ from infra.kubeflow.objects import (
     ObjectMatch,
     PlannedObject,
     SecretSpec,
+    secret_token,
 )
 from infra.kubeflow.settings import KubeflowSettings, ManifestSource, UserProfile
 from infra.kubeflow.tokens import substitute, tokens_in
@@ -61,7 +64,10 @@ __all__ = [
     "find_release",
     "infer_edges",
     "load_plan_dir",
+    "parse_allow_entry",
+    "protected_objects",
     "require_clean",
+    "secret_token",
     "substitute",
     "tokens_in",
 ]

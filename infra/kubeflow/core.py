@@ -36,6 +36,7 @@ from infra.kubeflow.render import Rendered, read_cache, render_components, write
 from infra.kubeflow.render.source import resolve_source, source_digest
 from infra.kubeflow.settings import KubeflowSettings
 from infra.kubeflow.transforms import apply_transforms, credentials
+from infra.kubeflow.transforms.testmode import apply_test_mode
 
 Progress = Callable[[str], None]
 _PLAN_FORMAT = 1
@@ -119,6 +120,7 @@ def build_plan(
         notes=notes,
         prevalidated=prevalidated,
     )
+    plan = apply_test_mode(plan, settings.test_mode)
     if use_cache:
         write_cache(plan_file, plan)
     return plan

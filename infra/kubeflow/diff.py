@@ -198,6 +198,8 @@ def _short(value: Any) -> str:
 
 
 def _summary(paths: Sequence[tuple[str, str]]) -> tuple[str, ...]:
+    """Image changes first (what an upgrade is mostly about), then the rest in path order."""
+    paths = sorted(paths, key=lambda p: not p[0].endswith(".image"))
     shown = [f"{p.replace('.[', '[')}: {what}" for p, what in paths[:MAX_FIELDS]]
     if len(paths) > MAX_FIELDS:
         shown.append(f"... and {len(paths) - MAX_FIELDS} more fields")

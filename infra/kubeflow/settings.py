@@ -50,9 +50,12 @@ class KubeflowSettings:
         pipeline_definitions: KFP pipeline store: in the database or as Kubernetes resources.
         users: Dex static users and their profiles; the first one is the admin.
         registry_mirror: when set, every image is rewritten to this registry prefix.
-        allow_privileged: "namespace/name" of workloads allowed privileged containers.
+        allow_privileged: `Kind[.group]/namespace/name` of objects exempt from pod security.
+        pod_security: Pod Security Standards level checked on every pod spec.
         protect_data: stateful objects are protected from deletion and retained (prod).
         resource_scale: multiplier on container resource requests (dev < 1).
+        test_mode: "kwok" for a control plane whose pods never run (the engine tier):
+            webhooks fail open, stated in the plan (see `testmode.py`); None otherwise.
     """
 
     release: str | None = "26.03"
@@ -65,5 +68,7 @@ class KubeflowSettings:
     users: tuple[UserProfile, ...] = (UserProfile("user@example.com", "kubeflow-user-example-com"),)
     registry_mirror: str | None = None
     allow_privileged: tuple[str, ...] = ()
+    pod_security: Literal["baseline", "restricted"] = "baseline"
     protect_data: bool = False
     resource_scale: float = 1.0
+    test_mode: str | None = None

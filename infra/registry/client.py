@@ -8,8 +8,10 @@ the method, the path, the status and the server's own message.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -42,6 +44,27 @@ __all__ = [
     "decode_custom_properties",
     "encode_custom_properties",
 ]
+
+
+_ID = re.compile(r"^[0-9]{1,19}$")
+
+
+def _id(value: object) -> str:
+    """Return a registry id for a URL path: decimal digits only, percent-quoted.
+
+    Ids come back from the registry and from Pulumi state; an id like ``../../x`` would
+    otherwise reach any path of the API server with the stack's credentials.
+
+    Raises:
+        RegistryError: the id is not a decimal number.
+
+    """
+    text = str(value)
+    if not _ID.match(text):
+        raise RegistryError(
+            method="-", path="-", status=None, message=f"registry id {text!r} is not a number"
+        )
+    return quote(text, safe="")
 
 
 def _body(**fields: Any) -> dict[str, Any]:
@@ -139,7 +162,7 @@ class RegistryClient:
 
     def get_registered_model(self, model_id: str) -> RegisteredModel | None:
         """Return the registered model with this id, or None."""
-        data = self._find(f"/registered_models/{model_id}")
+        data = self._find(f"/registered_models/{_id(model_id)}")
         return RegisteredModel.from_api(data) if data else None
 
     def create_registered_model(
@@ -163,7 +186,7 @@ class RegistryClient:
     ) -> RegisteredModel:
         """Patch a registered model; fields left None are unchanged."""
         body = _body(description=description, customProperties=custom_properties, state=state)
-        path = f"/registered_models/{model_id}"
+        path = f"/registered_models/{_id(model_id)}"
         return RegisteredModel.from_api(self._send("PATCH", path, body))
 
     def archive_registered_model(self, model_id: str) -> RegisteredModel:
@@ -179,12 +202,12 @@ class RegistryClient:
 
     def get_model_version(self, version_id: str) -> ModelVersion | None:
         """Return the model version with this id, or None."""
-        data = self._find(f"/model_versions/{version_id}")
+        data = self._find(f"/model_versions/{_id(version_id)}")
         return ModelVersion.from_api(data) if data else None
 
     def list_model_versions(self, registered_model_id: str) -> list[ModelVersion]:
         """Return every version of a registered model, all pages."""
-        path = f"/registered_models/{registered_model_id}/versions"
+        path = f"/registered_models/{_id(registered_model_id)}/versions"
         return [ModelVersion.from_api(item) for item in self._pages(path)]
 
     def create_model_version(
@@ -216,7 +239,7 @@ class RegistryClient:
     ) -> ModelVersion:
         """Patch a model version; fields left None are unchanged."""
         body = _body(description=description, customProperties=custom_properties, state=state)
-        path = f"/model_versions/{version_id}"
+        path = f"/model_versions/{_id(version_id)}"
         return ModelVersion.from_api(self._send("PATCH", path, body))
 
     def archive_model_version(self, version_id: str) -> ModelVersion:
@@ -227,13 +250,13 @@ class RegistryClient:
 
     def list_model_artifacts(self, version_id: str) -> list[ModelArtifact]:
         """Return the model artifacts of a version, all pages."""
-        path = f"/model_versions/{version_id}/artifacts"
+        path = f"/model_versions/{_id(version_id)}/artifacts"
         items = self._pages(path, artifactType=MODEL_ARTIFACT)
         return [ModelArtifact.from_api(i) for i in items if i.get("artifactType") == MODEL_ARTIFACT]
 
     def get_model_artifact(self, artifact_id: str) -> ModelArtifact | None:
         """Return the model artifact with this id, or None."""
-        data = self._find(f"/model_artifacts/{artifact_id}")
+        data = self._find(f"/model_artifacts/{_id(artifact_id)}")
         return ModelArtifact.from_api(data) if data else None
 
     def create_model_artifact(
@@ -262,7 +285,7 @@ class RegistryClient:
             customProperties=custom_properties,
             state="LIVE",
         )
-        path = f"/model_versions/{version_id}/artifacts"
+        path = f"/model_versions/{_id(version_id)}/artifacts"
         return ModelArtifact.from_api(self._send("POST", path, body))
 
     def update_model_artifact(
@@ -286,7 +309,7 @@ class RegistryClient:
             serviceAccountName=service_account_name,
             description=description,
         )
-        path = f"/model_artifacts/{artifact_id}"
+        path = f"/model_artifacts/{_id(artifact_id)}"
         return ModelArtifact.from_api(self._send("PATCH", path, body))
 
 

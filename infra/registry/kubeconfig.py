@@ -24,7 +24,8 @@ from typing import Any
 from urllib.parse import quote, urlparse
 
 import requests
-import yaml
+
+from infra.safe_yaml import UnsafeDocumentError, load_one
 
 __all__ = [
     "API_PREFIX",
@@ -209,9 +210,9 @@ def load_kubeconfig(
 
 def _parse(content: str) -> dict[str, Any]:
     try:
-        config = yaml.safe_load(content)
-    except yaml.YAMLError as exc:
-        raise KubeconfigError(f"kubeconfig is not valid YAML: {exc}") from None
+        config = load_one(content, source="kubeconfig", secret=True)
+    except UnsafeDocumentError as exc:
+        raise KubeconfigError(str(exc)) from None
     if not isinstance(config, dict):
         raise KubeconfigError("kubeconfig is not a YAML mapping")
     return config

@@ -102,3 +102,21 @@ def _inference_service_needs(
     else:
         declared.add(_find(plan, DEFAULT_STORAGE, needed_for="storage uri"))
     return tuple(sorted(set(inferred) | declared))
+
+
+def namespaced_needs(
+    plan: InstallPlan, added: Sequence[Manifest], namespace: str
+) -> dict[ObjectKey, tuple[ObjectKey, ...]]:
+    """What each object the stack adds in the serving namespace waits for.
+
+    The edges inference finds (its CRD, webhooks) and the Profile that makes the namespace.
+    """
+    edges = infer_edges([*(o.manifest for o in plan.objects), *added])
+    profile = set(_profile(plan, namespace))
+    planned = {o.key for o in plan.objects}
+    needs: dict[ObjectKey, tuple[ObjectKey, ...]] = {}
+    for manifest in added:
+        key = ObjectKey.of(manifest)
+        found = {k for k in edges.get(key, frozenset()) if k in planned}
+        needs[key] = tuple(sorted(found | profile))
+    return needs

@@ -14,6 +14,10 @@ from infra.kubeflow import Manifest
 from ml.release import ModelRelease
 
 API_VERSION = "serving.kserve.io/v1beta1"
+# pulumi-kubernetes awaits no custom resource by itself; with this annotation it watches
+# the object until `.status.conditions[type=Ready]` is True (kubectl wait's rule, checked
+# against metadata.generation) and fails the update when the resource's customTimeouts end.
+WAIT_FOR = {"pulumi.com/waitFor": "condition=Ready"}
 StorageMode = Literal["uri", "model-registry"]
 
 
@@ -30,6 +34,7 @@ class ServingOptions:
     cpu: str = "1"
     memory: str = "2Gi"
     service_account: str | None = None
+    ready_timeout: str = "15m"
 
 
 class ServingError(ValueError):
@@ -72,8 +77,13 @@ def inference_service(
     options: ServingOptions,
     *,
     serving: ModelRelease | None = None,
+    default_service_account: str | None = None,
 ) -> Manifest:
-    """The InferenceService manifest for `release` (canary when replacing `serving`)."""
+    """The InferenceService manifest for `release` (canary when replacing `serving`).
+
+    The predictor runs as `kfstack:serving.serviceAccount` when set, else as
+    `default_service_account` (the one carrying the object store's keys).
+    """
     resources = {"cpu": options.cpu, "memory": options.memory}
     predictor: dict[str, object] = {
         "minReplicas": options.min_replicas,
@@ -88,8 +98,9 @@ def inference_service(
     canary = canary_percent(release, serving, options)
     if canary is not None:
         predictor["canaryTrafficPercent"] = canary
-    if options.service_account:
-        predictor["serviceAccountName"] = options.service_account
+    account = options.service_account or default_service_account
+    if account:
+        predictor["serviceAccountName"] = account
     labels = {
         "app.kubernetes.io/name": release.name,
         "app.kubernetes.io/version": _label_value(release.version),
@@ -102,7 +113,7 @@ def inference_service(
             "name": release.name,
             "namespace": options.namespace,
             "labels": labels,
-            "annotations": {"serving.kserve.io/deploymentMode": "Serverless"},
+            "annotations": {"serving.kserve.io/deploymentMode": "Serverless", **WAIT_FOR},
         },
         "spec": {"predictor": predictor},
     }

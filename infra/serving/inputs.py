@@ -8,7 +8,7 @@ from pathlib import Path
 from infra.config_model import StackSettings
 from infra.serving.inference import ServingOptions
 from infra.serving.pipeline import PipelineObjects, pipeline_objects
-from ml.release import ModelRelease, load_release
+from ml.release import ModelRelease, ReleaseError, load_release
 
 PIPELINE_NAMESPACE = "kubeflow"
 
@@ -21,11 +21,23 @@ class ServingInputs:
     release: ModelRelease | None = None
     serving_release: ModelRelease | None = None
     pipeline: PipelineObjects | None = None
+    owners: tuple[str, ...] = ()  # emails of the users whose profile is the namespace
 
 
 def _path(raw: str, base: Path) -> Path:
     path = Path(raw).expanduser()
     return path if path.is_absolute() else base / path
+
+
+def _servable(path: Path) -> ModelRelease:
+    """The release at `path`, refused while its model is only on the machine that trained it."""
+    release = load_release(path)
+    if release.is_local:
+        raise ReleaseError(
+            f"{path}: the model is only on this machine ({release.storage_uri}): upload it "
+            "with `kfstack release publish`, which rewrites the record's storage_uri to s3://"
+        )
+    return release
 
 
 def load_serving_inputs(settings: StackSettings, *, base: Path) -> ServingInputs | None:
@@ -48,8 +60,9 @@ def load_serving_inputs(settings: StackSettings, *, base: Path) -> ServingInputs
         cpu=serving.cpu,
         memory=serving.memory,
         service_account=serving.service_account,
+        ready_timeout=serving.ready_timeout,
     )
-    release = load_release(_path(serving.release_record, base)) if serving.release_record else None
+    release = _servable(_path(serving.release_record, base)) if serving.release_record else None
     current = (
         load_release(_path(serving.serving_release, base)) if serving.serving_release else None
     )
@@ -58,6 +71,15 @@ def load_serving_inputs(settings: StackSettings, *, base: Path) -> ServingInputs
         if serving.pipeline_package
         else None
     )
+    owners = tuple(
+        user.email
+        for user in settings.kubeflow.users
+        if user.resolved_profile() == options.namespace
+    )
     return ServingInputs(
-        options=options, release=release, serving_release=current, pipeline=pipeline
+        options=options,
+        release=release,
+        serving_release=current,
+        pipeline=pipeline,
+        owners=owners,
     )

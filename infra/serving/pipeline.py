@@ -3,7 +3,9 @@
 KFP 2.x can keep pipeline definitions as `pipelines.kubeflow.org/v2beta1` resources
 (the catalogue's `pipelineDefinitions: kubernetes`), so a pipeline change is a
 `pulumi preview` diff. The version name carries a digest of the spec: a changed
-pipeline is a new PipelineVersion; earlier versions are retained for their runs.
+pipeline is a new PipelineVersion; earlier versions are retained for their runs, and so
+is the Pipeline: KFP's webhook makes it the owner of its versions, so deleting it would
+garbage-collect them.
 """
 
 from __future__ import annotations
@@ -15,9 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from infra.kubeflow import Manifest
+from infra.safe_yaml import UnsafeDocumentError, load_all
 
 API_VERSION = "pipelines.kubeflow.org/v2beta1"
 
@@ -53,9 +54,9 @@ def read_package(path: Path) -> tuple[dict[str, Any], dict[str, Any] | None]:
             "make it with `kfstack pipeline compile --out FILE`"
         )
     try:
-        documents = [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
-    except yaml.YAMLError as exc:
-        raise PipelinePackageError(f"{path}: not valid YAML: {exc}") from None
+        documents = [d for d in load_all(path.read_bytes(), source=str(path)) if d]
+    except UnsafeDocumentError as exc:
+        raise PipelinePackageError(str(exc)) from None
     if not documents or not isinstance(documents[0], dict):
         raise PipelinePackageError(f"{path}: empty, or not a mapping")
     spec = documents[0]
@@ -92,11 +93,10 @@ def pipeline_objects(path: Path, *, namespace: str) -> PipelineObjects:
     version: Manifest = {
         "apiVersion": API_VERSION,
         "kind": "PipelineVersion",
-        "metadata": {
-            "name": f"{name}-{digest[:10]}"[:63],
-            "namespace": namespace,
-            "labels": {"pipelines.kubeflow.org/pipeline-id": name},
-        },
+        # No `pipelines.kubeflow.org/pipeline-id` label: KFP's webhook sets it (to the
+        # Pipeline's uid) together with an ownerReference to the Pipeline; a value of ours
+        # would be rewritten and show as drift on every refresh.
+        "metadata": {"name": f"{name}-{digest[:10]}"[:63], "namespace": namespace},
         "spec": version_spec,
     }
     return PipelineObjects(pipeline=pipeline, version=version, digest=digest)

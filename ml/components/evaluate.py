@@ -25,7 +25,8 @@ def evaluate(
     Args:
         model: The export root written by `train` (`<path>/<version>/`).
         dataset: The dataset directory written by `ingest_validate`.
-        metrics: Scalar metrics; also written to its path as JSON.
+        metrics: Scalar metrics, and `baseline_<name>` ones of the trivial model (majority
+            class / train mean) on the same rows; also written to its path as JSON.
         classification: Confusion matrix (classifiers) and ROC curve (binary classifiers).
         split: The split to evaluate on.
 
@@ -39,8 +40,15 @@ def evaluate(
     result = evaluate_split(version_dir(model.path), Path(dataset.path), split)
     for name, value in finite(result.metrics).items():
         metrics.log_metric(name, value)
+    for name, value in finite(result.baseline).items():
+        if name != "rows":
+            metrics.log_metric(f"baseline_{name}", value)
     Path(metrics.path).parent.mkdir(parents=True, exist_ok=True)
-    record = {"split": split, "metrics": finite(result.metrics)}
+    record = {
+        "split": split,
+        "metrics": finite(result.metrics),
+        "baseline": finite(result.baseline),
+    }
     Path(metrics.path).write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
     if result.confusion:
         classification.log_confusion_matrix(result.classes, result.confusion)

@@ -5,8 +5,6 @@ test.csv, schema.json and statistics.json. Invalid data fails the task with the
 `ml.errors.DataError` message (every problem, by line and column).
 """
 
-from typing import Optional
-
 from kfp import dsl
 from kfp.dsl import Dataset, Input, Output
 
@@ -18,9 +16,7 @@ def ingest_validate(
     csv: Input[Dataset],
     dataset: Output[Dataset],
     *,
-    label: str,
-    column_kinds: Optional[dict] = None,  # noqa: UP045 (kfp reads typing.Optional only)
-    task: str = "",
+    spec: dict,
     seed: int = 0,
 ) -> None:
     """Validate `csv` and write the dataset directory (splits, schema.json, statistics.json).
@@ -28,9 +24,8 @@ def ingest_validate(
     Args:
         csv: The source CSV (UTF-8, header on the first line).
         dataset: The built dataset directory.
-        label: The label column, as written in the header.
-        column_kinds: Column -> "numeric", "categorical" or "ignore"; others are inferred.
-        task: "classification", "regression" or "" (inferred from the label).
+        spec: The `ml.schema.DatasetSpec` as JSON: label, column kinds, columns to drop,
+            task, classes, delimiter; what it leaves out is inferred.
         seed: Seed of the deterministic split.
 
     """
@@ -39,8 +34,7 @@ def ingest_validate(
     from ml.components.core.ingest import dataset_spec
     from ml.data import build_dataset
 
-    spec = dataset_spec(label, dict(column_kinds or {}), task)
-    built = build_dataset(Path(csv.path), spec, Path(dataset.path), seed=seed)
+    built = build_dataset(Path(csv.path), dataset_spec(dict(spec)), Path(dataset.path), seed=seed)
     schema = built.schema
     dataset.metadata.update(
         {

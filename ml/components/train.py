@@ -16,10 +16,11 @@ def train(
     dataset: Input[Dataset],
     model: Output[Model],
     *,
-    epochs: int = 20,
-    batch_size: int = 256,
+    epochs: int = 0,
+    batch_size: int = 0,
     learning_rate: float = 0.001,
-    patience: int = 3,
+    patience: int = 0,
+    class_weight: str = "auto",
     seed: int = 0,
     serving_version: int = 1,
 ) -> None:
@@ -28,10 +29,12 @@ def train(
     Args:
         dataset: A directory written by `ingest_validate`.
         model: The export root (the parent of the version directory).
-        epochs: Maximum epochs (early stopping on the validation loss may end sooner).
-        batch_size: Rows per batch.
+        epochs: Maximum epochs (early stopping on the validation loss may end sooner);
+            0: from the row count.
+        batch_size: Rows per batch; 0: from the row count.
         learning_rate: Adam learning rate.
-        patience: Epochs without a better validation loss before stopping.
+        patience: Epochs without a better validation loss before stopping; 0: automatic.
+        class_weight: "auto" (weigh classes of an imbalanced label), "balanced" or "none".
         seed: Seed of weights and shuffles.
         serving_version: The integer TF Serving version directory.
 
@@ -42,10 +45,11 @@ def train(
     from ml.model import train as train_model
 
     config = TrainConfig(
-        epochs=epochs,
-        batch_size=batch_size,
+        epochs=epochs or None,
+        batch_size=batch_size or None,
         learning_rate=learning_rate,
-        patience=patience,
+        patience=patience or None,
+        class_weight=class_weight,  # type: ignore[arg-type]
         seed=seed,
     )
     root = Path(model.path)
@@ -58,5 +62,6 @@ def train(
             "serving_version": result.version,
             "version": str(result.version),
             "epochs_trained": len(result.history.get("loss", [])),
+            "batch_size": result.plan.batch_size if result.plan else batch_size,
         }
     )

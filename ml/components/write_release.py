@@ -42,7 +42,7 @@ def write_release(
     """
     from pathlib import Path
 
-    from ml.components.core.comparison import candidate_metrics
+    from ml.components.core.comparison import candidate_metrics, model_metrics
     from ml.components.core.evaluation import finite
     from ml.components.core.model_dir import version_dir
     from ml.components.core.release import build_release, storage_uri_of
@@ -54,7 +54,7 @@ def write_release(
         version=version,
         serving_version=int(version_dir(model.path).name),
         storage_uri=storage_uri or storage_uri_of(model.uri),
-        metrics=finite(candidate_metrics(dict(metrics.metadata))),
+        metrics=finite(model_metrics(candidate_metrics(dict(metrics.metadata)))),
         schema=read_schema(Path(dataset.path)),
         run_id=run_id,
         run_name=run_name,

@@ -14,6 +14,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from ml.options import (
+    HelpFormatter,
+    add_dataset_options,
+    add_source_options,
+    add_training_options,
+    dataset_spec,
+    train_config,
+)
+from ml.pipelines import remote_cli
+from ml.pipelines.params import add_gate_options, gate_options, pipeline_arguments
+
 #: Exit status for bad input (file, CSV content, options).
 BAD_INPUT = 2
 #: Exit status when a pipeline task fails for another reason than its input.
@@ -31,33 +42,36 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
     comp = commands.add_parser("compile", help="compile the training pipeline to IR YAML")
     comp.add_argument("--out", type=Path, required=True, help="YAML file to write")
-    comp.add_argument("--image", help="component image (default: ml.components.KFSTACK_IMAGE)")
+    comp.add_argument(
+        "--image",
+        metavar="REF@sha256:DIGEST",
+        help="component image by digest (default: the one recorded for this version)",
+    )
     comp.set_defaults(handler=_guard(_compile))
 
     run = commands.add_parser(
-        "run-local", help="run the whole pipeline with kfp.local (no cluster, no network)"
+        "run-local",
+        help="run the whole pipeline with kfp.local (no cluster, no network)",
+        formatter_class=HelpFormatter,
     )
-    run.add_argument("--csv", type=Path, required=True)
-    run.add_argument("--label", required=True, help="the label column")
+    add_source_options(run)
     run.add_argument("--out", type=Path, required=True, help="directory for the results")
     run.add_argument("--name", help="model name (default: from the CSV's file name)")
-    run.add_argument("--numeric", nargs="+", default=[], metavar="COL")
-    run.add_argument("--categorical", nargs="+", default=[], metavar="COL")
-    run.add_argument("--ignore", nargs="+", default=[], metavar="COL")
-    run.add_argument("--task", choices=["classification", "regression"], default="")
-    run.add_argument("--epochs", type=int, default=20)
-    run.add_argument("--batch-size", type=int, default=256)
-    run.add_argument("--learning-rate", type=float, default=1e-3)
-    run.add_argument("--seed", type=int, default=0)
-    run.add_argument("--metric", default="loss", help="metric the gate decides on")
-    run.add_argument("--threshold", type=float, help="bound the metric must pass")
-    run.add_argument("--direction", choices=["auto", "maximize", "minimize"], default="auto")
-    run.add_argument(
+    add_dataset_options(run)
+    add_training_options(run)
+    add_gate_options(run)
+    release = run.add_argument_group("release")
+    release.add_argument(
         "--serving-release", type=Path, metavar="PATH", help="release record of the serving model"
     )
-    run.add_argument("--version", help="release version name (default: UTC time)")
-    run.add_argument("--storage-uri", help="where the model will be served from (release record)")
-    run.add_argument("--quiet", action="store_true", help="do not print the tasks' logs")
+    release.add_argument("--version", help="release version name (default: UTC time)")
+    release.add_argument(
+        "--storage-uri",
+        help="where the model will be served from (default: file://OUT/model)",
+    )
+    shown = run.add_mutually_exclusive_group()
+    shown.add_argument("--verbose", action="store_true", help="print every task's logs")
+    shown.add_argument("--quiet", action="store_true", help="print only the results")
     run.set_defaults(handler=_guard(_run_local))
 
     dag = commands.add_parser("dag", help="draw a compiled pipeline's DAG (SVG or Mermaid)")
@@ -65,6 +79,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     dag.add_argument("--out", type=Path, required=True, help=".svg, .mmd or .md file to write")
     dag.add_argument("--format", choices=["svg", "mermaid"], help="default: from --out's suffix")
     dag.set_defaults(handler=_guard(_dag))
+
+    remote_cli.register_run(commands)  # `pipeline run --host URL` (ml.pipelines.remote_cli)
 
 
 def _guard(handler: Handler) -> Handler:
@@ -79,7 +95,9 @@ def _guard(handler: Handler) -> Handler:
             _error(str(err))
             return BAD_INPUT if err.task == INPUT_TASK else FAILED
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError) as err:
-            _error(str(err))
+            from ml.output import error_text
+
+            _error(error_text(err))
             return BAD_INPUT
 
     return run
@@ -90,68 +108,64 @@ def _error(message: str) -> None:
 
 
 def _compile(args: argparse.Namespace) -> int:
-    from ml.components import KFSTACK_IMAGE
-    from ml.pipelines.training import compile_pipeline
+    from ml.pipelines.image_lock import compile_by_digest
 
-    out = compile_pipeline(args.out, image=args.image or KFSTACK_IMAGE)
-    print(f"compiled pipeline to {out}")
+    out, image = compile_by_digest(args.out, args.image)
+    print(f"compiled pipeline to {out} (image {image})")
     return 0
 
 
-def _kinds(args: argparse.Namespace) -> dict[str, str]:
-    declared = [(c, "numeric") for c in args.numeric] + [
-        (c, "categorical") for c in args.categorical
-    ]
-    declared += [(c, "ignore") for c in args.ignore]
-    twice = sorted({c for c, _ in declared if sum(1 for d, _ in declared if d == c) > 1})
-    if twice:
-        raise ValueError(f"columns given more than one kind: {', '.join(twice)}")
-    return dict(declared)
-
-
 def _run_local(args: argparse.Namespace) -> int:
+    from ml.output import console, metrics_line
     from ml.pipelines.local import run_local
 
-    if args.epochs < 1 or args.batch_size < 1:
-        raise ValueError("--epochs and --batch-size must be positive")
-    params: dict[str, Any] = {
-        "column_kinds": _kinds(args),
-        "task": args.task,
-        "epochs": args.epochs,
-        "batch_size": args.batch_size,
-        "learning_rate": args.learning_rate,
-        "seed": args.seed,
-        "metric": args.metric,
-        "threshold": "" if args.threshold is None else repr(args.threshold),
-        "direction": args.direction,
-    }
+    out = console()
+    arguments = pipeline_arguments(dataset_spec(args), train_config(args), gate_options(args))
+    progress = _TaskProgress(out) if not (args.quiet or args.verbose) else None
     result = run_local(
         args.csv,
-        args.label,
         args.out,
+        arguments,
         model_name=args.name,
         serving_release=args.serving_release,
         version=args.version,
         storage_uri=args.storage_uri,
-        echo=not args.quiet,
-        **params,
+        echo=args.verbose,
+        on_task=progress,
     )
     metrics = json.loads(result.metrics.read_text(encoding="utf-8"))["metrics"]
-    print(f"\nresults in {result.out}")
-    print(f"  model (SavedModel):  {result.model}")
-    print(f"  metrics:             {result.metrics}  " + _fmt(metrics))
-    print(f"  comparison chart:    {result.chart}")
-    print(f"  decision:            {result.reason}")
+    out.print(f"results in {result.out}")
+    out.print(f"  model (SavedModel):  {result.model}")
+    out.print(f"  metrics:             {result.metrics}  {metrics_line(metrics)}")
+    out.print(f"  comparison chart:    {result.chart}")
+    out.print(f"  decision:            {result.reason}")
     if result.release is not None:
-        print(f"  release record:      {result.release}")
+        out.print(f"  release record:      {result.release}")
     else:
-        print("  release record:      none (the candidate was not promoted)")
-    print(f"  all task outputs:    {result.run_dir}")
+        out.print("  release record:      none (the candidate was not promoted)")
+    out.print(f"  all task outputs:    {result.run_dir}")
     return 0
 
 
-def _fmt(metrics: dict[str, float]) -> str:
-    return ", ".join(f"{k} {v:.4f}" for k, v in metrics.items() if k != "rows")
+class _TaskProgress:
+    """One line per pipeline task as it starts and ends, with its time."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+        self.started: dict[str, float] = {}
+
+    def __call__(self, task: str, status: str | None) -> None:
+        import time
+
+        from ml.pipelines.training import TASKS
+
+        shown = TASKS.get(task, task)
+        if status is None:
+            self.started[task] = time.monotonic()
+            return
+        seconds = time.monotonic() - self.started.get(task, time.monotonic())
+        mark = "done" if status == "SUCCESS" else status.lower()
+        self.out.print(f"  {shown:<40} {mark} ({seconds:.0f} s)")
 
 
 def _dag(args: argparse.Namespace) -> int:

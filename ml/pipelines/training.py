@@ -55,19 +55,19 @@ class Outputs(NamedTuple):
 )
 def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional arguments)
     csv_uri: str,
-    label: str,
+    dataset_spec: dict,
     model_name: str,
-    column_kinds: dict = {},  # noqa: B006 (a pipeline parameter default, never mutated)
-    task: str = "",
     seed: int = 0,
-    epochs: int = 20,
-    batch_size: int = 256,
+    epochs: int = 0,
+    batch_size: int = 0,
     learning_rate: float = 0.001,
-    patience: int = 3,
+    patience: int = 0,
+    class_weight: str = "auto",
     serving_version: int = 1,
     metric: str = "loss",
     threshold: str = "",
     direction: str = "auto",
+    min_gain: float = 0.0,
     serving_metrics: str = "",
     version: str = "",
     storage_uri: str = "",
@@ -77,19 +77,21 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
 
     Args:
         csv_uri: The source CSV (gs://, s3://, minio:// on a cluster; a path with kfp.local).
-        label: The label column.
+        dataset_spec: The `ml.schema.DatasetSpec` as JSON (`ml.pipelines.params`): label,
+            column kinds, columns to drop, task, classes, delimiter; the rest is inferred.
         model_name: Registry and InferenceService name of the model (DNS-1035 label).
-        column_kinds: Column -> "numeric", "categorical" or "ignore"; others are inferred.
-        task: "classification", "regression" or "" (inferred).
         seed: Seed of the split, weights and shuffles.
-        epochs: Maximum training epochs.
-        batch_size: Rows per batch.
+        epochs: Maximum training epochs; 0: from the row count.
+        batch_size: Rows per batch; 0: from the row count.
         learning_rate: Adam learning rate.
-        patience: Early-stopping patience (epochs).
+        patience: Early-stopping patience (epochs); 0: automatic.
+        class_weight: "auto" (imbalanced labels), "balanced" or "none".
         serving_version: Integer TF Serving version directory of the model.
         metric: Metric the gate decides on (e.g. accuracy, auc, loss, rmse).
         threshold: Bound the metric must pass to be released (a number); "": no bound.
         direction: "maximize", "minimize" or "auto" (by the metric's name).
+        min_gain: How much better than the trivial baseline (majority class / mean) the
+            metric must be for a release.
         serving_metrics: JSON of the serving model's release record or metrics; "" if none.
         version: Registry version name of the release; "" uses the run id.
         storage_uri: Where KServe will fetch the model; "" derives it from the artifact URI.
@@ -99,15 +101,16 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
     source = dsl.importer(
         artifact_uri=csv_uri, artifact_class=dsl.Dataset, reimport=False
     ).set_display_name(TASKS["importer"])
-    data = ingest_validate(
-        csv=source.output, label=label, column_kinds=column_kinds, task=task, seed=seed
-    ).set_display_name(TASKS["ingest-validate"])
+    data = ingest_validate(csv=source.output, spec=dataset_spec, seed=seed).set_display_name(
+        TASKS["ingest-validate"]
+    )
     trained = train(
         dataset=data.outputs["dataset"],
         epochs=epochs,
         batch_size=batch_size,
         learning_rate=learning_rate,
         patience=patience,
+        class_weight=class_weight,
         seed=seed,
         serving_version=serving_version,
     ).set_display_name(TASKS["train"])
@@ -116,10 +119,12 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
     ).set_display_name(TASKS["evaluate"])
     compared = compare(
         candidate=evaluated.outputs["metrics"],
+        dataset=data.outputs["dataset"],
         serving_metrics=serving_metrics,
         metric=metric,
         threshold=threshold,
         direction=direction,
+        min_gain=min_gain,
     ).set_display_name(TASKS["compare"])
     with dsl.If(compared.outputs["Output"] == True, name=GATE):  # noqa: E712 (a kfp condition)
         release = write_release(

@@ -106,3 +106,46 @@ def test_train_exports_then_refuses_to_overwrite(
     assert (tmp_path / "m" / "1" / "saved_model.pb").is_file()
     assert kfstack([*train, "--version", "1"]) == 2
     assert "never overwritten" in capsys.readouterr().err
+
+
+def test_train_epochs_0_is_refused_before_anything_runs(
+    kfstack: Main, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        kfstack(["train", "--data", str(tmp_path), "--out", str(tmp_path / "m"), "--epochs", "0"])
+    assert exit_info.value.code == 2
+    assert "must be a positive integer (>= 1), got 0" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
+def test_build_drop_option_and_short_numbers_unwrapped_when_piped(
+    kfstack: Main, make_csv: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    long_name = "a column with a rather long name (measured in units nobody uses any more)"
+    lines = [f"id,{long_name},label"]
+    lines += [f"{i},{43.7 if i % 3 else ''},{'ab'[i % 2]}" for i in range(40)]
+    csv = make_csv("\n".join(lines) + "\n")
+    args = ["data", "build", "--csv", str(csv), "--label", "label", "--out", str(tmp_path / "o")]
+    assert kfstack([*args, "--drop", "id"]) == 0
+    out = capsys.readouterr().out
+    assert f"'{long_name}' -> " in out  # one line, not wrapped at 80 columns
+    assert "fill 43.7)" in out
+    assert "'id'" not in out
+
+
+def test_inspect_takes_csv_like_build(
+    kfstack: Main, people_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert kfstack(["data", "inspect", "--csv", str(people_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "4000 rows" in out
+    assert "column 'row id': ID-like" in out and "--drop 'row id'" in out
+
+
+def test_help_shows_defaults(kfstack: Main, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        kfstack(["pipeline", "run-local", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--delimiter" in text and "(default: ',')" in text
+    assert "rows per batch (default: auto" in text
+    assert "(default: 0.001)" in text and "--verbose" in text and "--min-gain" in text

@@ -64,14 +64,76 @@ def test_reloaded_savedmodel_matches_keras_model(trained: TrainResult) -> None:
     keras_out = trained.model(inputs).numpy()
     serving = tf.saved_model.load(str(trained.export_dir)).signatures["serving_default"]
     assert set(serving.structured_input_signature[1]) == {"age", "income_k", "city"}
-    saved_out = next(iter(serving(**inputs).values())).numpy()
+    as_float64 = {
+        k: tf.cast(v, tf.float64) if v.dtype == tf.float32 else v for k, v in inputs.items()
+    }
+    outputs = serving(**as_float64)
+    assert set(outputs) == {"label", "probabilities", "classes"}
+    saved_out = outputs["probabilities"].numpy()
     np.testing.assert_allclose(saved_out, keras_out, rtol=1e-5, atol=1e-6)
+    assert outputs["classes"].numpy()[0].tolist() == [b"no", b"yes"]
+    assert [v.decode() for v in outputs["label"].numpy()[:2]] == ["yes", "no"]
     assert np.isfinite(saved_out).all()
     rows = predict_rows(trained.export_dir, RAW_ROWS)
     np.testing.assert_allclose(
         [r["probabilities"]["yes"] for r in rows], keras_out[:, 1], rtol=1e-5, atol=1e-6
     )
     assert rows[0]["label"] == "yes" and rows[1]["label"] == "no"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32])
+def test_any_numeric_dtype_is_accepted(trained: TrainResult, dtype: type) -> None:
+    from ml.serving import predict_columns
+
+    columns = {
+        "age": np.array([30, 55], dtype=dtype),
+        "income_k": np.array([80, 20], dtype=dtype),
+        "city": np.array(["paris", "lyon"], dtype=object),
+    }
+    proba = predict_columns(trained.export_dir, columns)
+    assert proba.shape == (2, 2) and proba[0, 1] > 0.5 > proba[1, 1]
+
+
+@pytest.mark.slow
+def test_float64_tensors_go_straight_into_the_signature(trained: TrainResult) -> None:
+    import tensorflow as tf
+
+    serving = tf.saved_model.load(str(trained.export_dir)).signatures["serving_default"]
+    out = serving(
+        age=tf.constant([30.0, np.nan], tf.float64),
+        income_k=tf.constant([80.0, 20.0], tf.float64),
+        city=tf.constant(["paris", ""]),
+    )
+    assert out["probabilities"].shape == (2, 2)
+
+
+@pytest.mark.slow
+def test_failed_evaluation_leaves_no_version_directory(
+    people_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ml.model
+
+    def broken(*args: object, **kwargs: object) -> dict[str, float]:
+        raise RuntimeError("evaluation failed")
+
+    monkeypatch.setattr(ml.model, "evaluate", broken)
+    (tmp_path / "models").mkdir()
+    with pytest.raises(RuntimeError, match="evaluation failed"):
+        train(people_dataset, tmp_path / "models", config=TrainConfig(epochs=1))
+    assert list((tmp_path / "models").iterdir()) == []  # no version, no partial directory
+
+
+@pytest.mark.slow
+def test_500_classes_train_and_export(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    rows = [[float(i % 500) + rng.normal(0, 0.1), f"c{i % 500:03d}"] for i in range(500 * 4)]
+    csv = write_rows(tmp_path / "many.csv", ["x", "label"], rows)
+    build_dataset(csv, DatasetSpec(label="label"), tmp_path / "ds")
+    result = train(tmp_path / "ds", tmp_path / "models", config=TrainConfig(epochs=2))
+    assert result.metrics["rows"] >= 500  # every class in the test split
+    record = json.loads((result.export_dir / "assets.extra" / "metrics.json").read_text())
+    assert set(record["metrics"]) == {"accuracy", "auc", "loss", "rows"}
 
 
 @pytest.mark.slow
@@ -102,7 +164,7 @@ def test_other_tasks_train_and_export(task: str, tmp_path: Path) -> None:
         rows = [[*r[:4], round(float(r[2]) * 0.5 + 3, 3)] for r in rows]
     csv = write_rows(tmp_path / "d.csv", HEADER, rows)
     build_dataset(csv, SPEC, tmp_path / "ds")
-    config = TrainConfig(epochs=3, batch_size=64, seed=0)
+    config = TrainConfig(epochs=3, seed=0)
     result = train(tmp_path / "ds", tmp_path / "models", version=7, config=config)
     assert result.export_dir == tmp_path / "models" / "7"
     keys = (

@@ -100,7 +100,8 @@ def test_storage_uri_trailing_slash_is_normalised() -> None:
 @pytest.mark.parametrize(
     ("uri", "message"),
     [
-        ("file:///tmp/iris", "is not one of s3://"),
+        ("ftp://host/iris", "is not one of s3://"),
+        ("file://host/tmp/iris", "a local model is file:///absolute/path"),
         ("/tmp/iris", "is not one of"),
         ("s3:///iris", "no bucket"),
         ("s3://bucket/models/iris/3", "ends in the version directory '3'"),

@@ -47,6 +47,8 @@ class Registered:
     protect: bool
     retain_on_delete: bool
     additional_secret_outputs: list[str]
+    custom_timeouts: dict[str, str] = field(default_factory=dict)
+    aliases: list[str] = field(default_factory=list)  # alias URNs or alias spec types
 
     def is_secret(self, *path: str) -> bool:
         """Whether the raw input at `path` was sent as a Pulumi secret."""
@@ -120,15 +122,28 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     protect=request.protect,
                     retain_on_delete=request.retainOnDelete,
                     additional_secret_outputs=list(request.additionalSecretOutputs),
+                    custom_timeouts=_timeouts(request),
+                    aliases=[a.spec.type if a.HasField("spec") else a.urn for a in request.aliases]
+                    + list(request.aliasURNs),
                 )
             )
         return response
 
 
+def _timeouts(request: Any) -> dict[str, str]:
+    timeouts = request.customTimeouts
+    found = {"create": timeouts.create, "update": timeouts.update, "delete": timeouts.delete}
+    return {k: v for k, v in found.items() if v}
+
+
 # Outputs a real provider would compute and later code reads, per resource type.
 def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
-    if type_ == "command:local:Command":
-        return {"stdout": FAKE_KUBECONFIG}
+    fixed = {
+        "command:local:Command": {"stdout": FAKE_KUBECONFIG},
+        "random:index/randomBytes:RandomBytes": {"base64": f"salt-of-{name}", "hex": "00" * 32},
+    }.get(type_)
+    if fixed is not None:
+        return fixed
     if type_ == "eks:index:Cluster":
         return {
             "kubeconfigJson": FAKE_KUBECONFIG,

@@ -19,7 +19,8 @@ STACKS = Path(__file__).resolve().parents[2] / "stacks"
 PROD_SECRETS = {f"kfstack:{key}": f"prod-{key}-value" for key in SECRET_KEYS}
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 # These tests are about the cluster: a one-component platform keeps each run short.
-SMALL_PLATFORM = {"preset": None, "components": ["cert-manager"]}
+# No istio-cni in it: the stacks' allowPrivileged entry would match nothing (an error).
+SMALL_PLATFORM = {"preset": None, "components": ["cert-manager"], "allowPrivileged": []}
 
 
 def run_cluster_stack(path: Path, **kwargs: Any) -> Recording:
@@ -144,6 +145,10 @@ BAD_PROGRAM_CONFIGS = [
     (
         {"kfstack:kubeflow": {"source": {"path": "/nonexistent/manifests"}}},
         "kfstack:kubeflow.source.path: directory not found",
+    ),
+    (
+        {"kfstack:dexPassword": "hunter22"},  # set in plain text, not as a secret
+        "kfstack:dexPassword: a secret must be encrypted",
     ),
 ]
 

@@ -17,6 +17,7 @@ from infra.config import kubeflow_settings, settings_from_stack_file
 from infra.config_model import SECRET_KEYS
 from infra.kubeflow.core import build_plan
 from infra.kubeflow.errors import PlanError
+from infra.kubeflow.graph.protection import protected_objects
 from infra.kubeflow.objects import InstallPlan, ObjectKey
 from tests.stack.harness import Recording, Registered, run_stack_file
 
@@ -121,14 +122,36 @@ def test_secret_values_are_pulumi_secrets_and_no_default_credential(stack_run: S
 
 def test_data_is_protected_only_in_prod(stack_run: StackRun) -> None:
     registered = stack_run.objects()
+    reasons = protected_objects(stack_run.plan.objects)
     holding = [o for o in stack_run.plan.objects if o.holds_data]
-    assert holding
-    for obj in holding:
-        resource = registered[obj.key.resource_name]
-        assert resource.protect is (stack_run.env == "prod"), str(obj.key)
-        assert resource.retain_on_delete is (stack_run.env == "prod"), str(obj.key)
-    others = [o for o in stack_run.plan.objects if not o.holds_data]
+    assert holding and all(o.key in reasons for o in holding)
+    # What contains the data is protected too: every Profile, the kubeflow Namespace.
+    profiles = [k for k in reasons if k.kind == "Profile"]
+    assert profiles
+    assert ObjectKey("", "Namespace", "", "kubeflow") in reasons
+    for key in reasons:
+        resource = registered[key.resource_name]
+        assert resource.protect is (stack_run.env == "prod"), str(key)
+        assert resource.retain_on_delete is (stack_run.env == "prod"), str(key)
+    others = [o for o in stack_run.plan.objects if o.key not in reasons]
     assert not any(registered[o.key.resource_name].protect for o in others)
+
+
+def test_prod_volumes_are_retained_by_the_storage_class(stack_run: StackRun) -> None:
+    classes = stack_run.recording.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    if stack_run.env == "prod":
+        (gp3,) = classes
+        assert gp3.inputs["reclaimPolicy"] == "Retain"
+
+
+def test_a_version_move_of_a_custom_resource_is_an_alias(stack_run: StackRun) -> None:
+    registered = stack_run.objects()
+    (profile, *_) = [o for o in stack_run.plan.objects if o.key.kind == "Profile"]
+    assert profile.manifest["apiVersion"] == "kubeflow.org/v1"
+    aliases = registered[profile.key.resource_name].aliases
+    assert any("kubernetes:kubeflow.org/v1beta1:Profile" in a for a in aliases), aliases
+    deployment = next(o for o in stack_run.plan.objects if o.key.kind == "Deployment")
+    assert registered[deployment.key.resource_name].aliases == []
 
 
 def test_credentials_are_generated_or_taken_from_config(stack_run: StackRun) -> None:

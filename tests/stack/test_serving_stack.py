@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from infra.kubeflow.checks.schema import validate_objects
+from infra.kubeflow.objects import ObjectKey
 from infra.serving.pipeline import PipelinePackageError
 from ml.release import ReleaseError
 from tests.serving_fixtures import make_release, write_pipeline, write_release_file
@@ -102,6 +104,9 @@ def test_pipeline_and_version(first_release: tuple[Recording, Path]) -> None:
     assert version.inputs["spec"]["pipelineName"] == "kfstack-training"
     assert version.inputs["spec"]["pipelineSpec"]["pipelineInfo"]["name"] == "kfstack-training"
     assert version.retain_on_delete
+    # KFP's webhook makes the Pipeline own its versions and sets their pipeline-id label.
+    assert pipeline.retain_on_delete
+    assert "labels" not in version.inputs["metadata"]
     assert pipeline.urn in version.dependencies
     needs = _names_of(rec, version)
     assert "deployment:apps:kubeflow:ml-pipeline" in needs
@@ -155,3 +160,119 @@ def test_missing_pipeline_registers_nothing(kubeflow_manifests: Path, tmp_path: 
             recording=recording,
         )
     assert recording.resources == []
+
+
+SECRET = "kubernetes:core/v1:Secret"
+ACCOUNT = "kubernetes:core/v1:ServiceAccount"
+POLICY = "kubernetes:security.istio.io/v1:AuthorizationPolicy"
+
+
+def _ours(rec: Recording, type_: str) -> Registered:
+    serving = rec.one(SERVING, "serving")
+    found = [r for r in rec.of_type(type_) if r.parent == serving.urn]
+    assert len(found) == 1, f"{type_}: {len(found)}"
+    return found[0]
+
+
+def test_the_predictor_reads_the_platform_store_as_its_own_account(
+    first_release: tuple[Recording, Path],
+) -> None:
+    rec, _ = first_release
+    secret, account = _ours(rec, SECRET), _ours(rec, ACCOUNT)
+    annotations = secret.inputs["metadata"]["annotations"]
+    # 26.03: SeaweedFS, as KFP's API server is configured in the real render.
+    assert annotations["serving.kserve.io/s3-endpoint"] == "seaweedfs.kubeflow:9000"
+    assert annotations["serving.kserve.io/s3-usehttps"] == "0"
+    assert annotations["serving.kserve.io/s3-region"]
+    assert secret.is_secret("stringData")
+    keys = secret.inputs["stringData"]
+    # the stack's own generated keys, the same the plan gives KFP's store
+    assert keys["AWS_ACCESS_KEY_ID"].startswith("generated-objectStor")
+    assert keys["AWS_SECRET_ACCESS_KEY"].startswith("generated-objectStor")
+    assert keys["AWS_ACCESS_KEY_ID"] != keys["AWS_SECRET_ACCESS_KEY"]
+    kfp = next(
+        r
+        for r in rec.of_type(SECRET)
+        if r.inputs["metadata"]["name"] == "mlpipeline-minio-artifact"
+    )
+    assert set(kfp.inputs["stringData"].values()) == set(keys.values())
+    assert account.inputs["secrets"] == [{"name": secret.inputs["metadata"]["name"]}]
+    assert secret.urn in account.dependencies
+    assert "profile:kubeflow.org:_:data-science" in _names_of(rec, secret)
+    served = rec.one(IS_TYPE)
+    predictor = served.inputs["spec"]["predictor"]
+    assert predictor["serviceAccountName"] == account.inputs["metadata"]["name"]
+    assert account.urn in served.dependencies
+
+
+def test_the_namespace_may_call_the_predictor(first_release: tuple[Recording, Path]) -> None:
+    rec, _ = first_release
+    policy = _ours(rec, POLICY)
+    spec = policy.inputs["spec"]
+    assert policy.inputs["metadata"]["namespace"] == "data-science"
+    assert spec["selector"]["matchLabels"] == {"serving.knative.dev/service": "iris-predictor"}
+    rule = spec["rules"][0]
+    assert "/v1/models/iris:predict" in rule["to"][0]["operation"]["paths"]
+    # staging's data-science@example.com owns the profile data-science
+    assert rule["when"][0]["values"] == [
+        "data-science@example.com",
+        "system:serviceaccount:data-science:*",
+    ]
+    assert (
+        "customresourcedefinition:apiextensions.k8s.io:_:authorizationpolicies.security.istio.io"
+        in _names_of(rec, policy)
+    )
+    assert policy.urn in rec.one(IS_TYPE).dependencies
+
+
+def test_up_waits_for_ready_within_the_configured_time(
+    first_release: tuple[Recording, Path],
+) -> None:
+    rec, _ = first_release
+    served = rec.one(IS_TYPE)
+    assert served.inputs["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Ready"
+    assert served.custom_timeouts == {"create": "15m", "update": "15m"}
+
+
+def _manifest(resource: Registered) -> dict[str, Any]:
+    """Recorded inputs as the manifest sent: the RPC carries every number as a double."""
+
+    def ints(node: Any) -> Any:
+        if isinstance(node, float) and node.is_integer():
+            return int(node)
+        if isinstance(node, dict):
+            return {k: ints(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [ints(v) for v in node]
+        return node
+
+    return {k: ints(v) for k, v in resource.inputs.items() if k != "status"}
+
+
+def test_serving_objects_validate_against_the_release_schemas(
+    first_release: tuple[Recording, Path],
+) -> None:
+    rec, _ = first_release
+    crds = [
+        _manifest(r)
+        for r in rec.of_type("kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition")
+    ]
+    ours = [
+        _manifest(r)
+        for r in (_ours(rec, SECRET), _ours(rec, ACCOUNT), _ours(rec, POLICY), rec.one(IS_TYPE))
+    ]
+    findings = validate_objects([*crds, *ours], kubernetes_version="1.34")
+    keys = {ObjectKey.of(m) for m in ours}
+    assert [f for f in findings if f.key in keys] == []
+    assert len(crds) > 20
+
+
+def test_ready_timeout_comes_from_config(kubeflow_manifests: Path, tmp_path: Path) -> None:
+    release = write_release_file(tmp_path / "r.json", make_release("1"))
+    rec = _staging(
+        kubeflow_manifests,
+        {"releaseRecord": str(release), "readyTimeout": "40m", "serviceAccount": "mine"},
+    )
+    served = rec.one(IS_TYPE)
+    assert served.custom_timeouts == {"create": "40m", "update": "40m"}
+    assert served.inputs["spec"]["predictor"]["serviceAccountName"] == "mine"

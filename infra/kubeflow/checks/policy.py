@@ -10,11 +10,10 @@ Rules (severity error unless noted):
 - ``policy.secret-not-token``: a Secret ``stringData`` value, or ``data`` value (raw or
   base64-decoded), that is not exactly a secret token: real values are substituted by
   the Pulumi shell and must never sit in the plan.
-- ``policy.token-outside-secret`` (warning): a secret token in an object that is not a
-  Secret: the shell would write a secret into a ConfigMap, a pod spec ...
-- ``policy.privileged``: a pod template with a privileged container, a container adding
-  the SYS_ADMIN (or ALL) capability, or hostPID / hostIPC / hostNetwork, unless the
-  workload's "namespace/name" is allowed.
+- ``policy.token-outside-secret``, ``policy.database-password``: see
+  ``checks/secrets_scan.py``.
+- ``policy.pod-security``, ``policy.allow-list``: the Pod Security Standards over every
+  pod spec of every object, see ``checks/pod_security.py``.
 """
 
 from __future__ import annotations
@@ -29,9 +28,11 @@ from typing import Any
 
 import bcrypt
 
+from infra.kubeflow.checks.pod_security import Level, check_pod_security
+from infra.kubeflow.checks.secrets_scan import check_secret_placement
 from infra.kubeflow.objects import SECRET_TOKEN_RE, Finding, Manifest, ObjectKey
-from infra.kubeflow.pods import containers, pod_template
 from infra.kubeflow.settings import KubeflowSettings
+from infra.kubeflow.transforms.credentials import secret_homes
 
 __all__ = ["DEFAULT_CREDENTIALS", "check_policy"]
 
@@ -52,8 +53,6 @@ DEFAULT_SECRET_VALUES: dict[tuple[str, str], dict[str, str]] = {
     ("kubeflow", "mysql-secret"): {"": "an empty MySQL password (the KFP default)"},
 }
 _BCRYPT_RE = re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}")
-_PRIVILEGED_CAPABILITIES = frozenset({"SYS_ADMIN", "ALL"})
-_HOST_NAMESPACES = ("hostPID", "hostIPC", "hostNetwork")
 
 
 def _strings(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -115,7 +114,7 @@ def _default_credentials(manifest: Manifest, key: ObjectKey, text: str) -> Itera
             yield Finding("policy.default-credential", "error", key, f"{path}: {what}")
 
 
-def _secret_tokens(manifest: Manifest, key: ObjectKey, text: str) -> Iterator[Finding]:
+def _secret_values_are_tokens(manifest: Manifest, key: ObjectKey) -> Iterator[Finding]:
     if key.kind == "Secret" and not key.group:
         for path, raw, seen in _secret_values(manifest):
             if not (SECRET_TOKEN_RE.fullmatch(raw) or SECRET_TOKEN_RE.fullmatch(seen)):
@@ -126,69 +125,39 @@ def _secret_tokens(manifest: Manifest, key: ObjectKey, text: str) -> Iterator[Fi
                     f"{path} is not a secret token (a real value would be stored in the plan "
                     "and in Pulumi state in clear); it must come from a Pulumi secret",
                 )
-        return
-    if SECRET_TOKEN_RE.search(text) is None:
-        return
-    for path, value in _strings(manifest):
-        if SECRET_TOKEN_RE.search(value):
-            yield Finding(
-                "policy.token-outside-secret",
-                "warning",
-                key,
-                f"{path} holds a secret token outside a Secret: the secret would be written "
-                "in clear into this object",
-            )
-
-
-def _privileges(spec: Mapping[str, Any]) -> Iterator[str]:
-    for field in _HOST_NAMESPACES:
-        if spec.get(field) is True:
-            yield f"{field}: true"
-    for container in containers(spec):
-        context = container.get("securityContext") or {}
-        name = container.get("name", "?")
-        if context.get("privileged") is True:
-            yield f"container {name} is privileged"
-        added = {str(c) for c in (context.get("capabilities") or {}).get("add") or ()}
-        for capability in sorted(added & _PRIVILEGED_CAPABILITIES):
-            yield f"container {name} adds capability {capability}"
-
-
-def _privileged(manifest: Manifest, key: ObjectKey, allowed: frozenset[str]) -> Iterator[Finding]:
-    template = pod_template(manifest)
-    if template is None or f"{key.namespace}/{key.name}" in allowed:
-        return
-    for what in _privileges(template.get("spec") or {}):
-        yield Finding(
-            "policy.privileged",
-            "error",
-            key,
-            f"{what}; allow it with allow_privileged: {key.namespace}/{key.name}",
-        )
 
 
 def check(manifests: Sequence[Manifest], settings: KubeflowSettings) -> list[Finding]:
     """The policy rules of this module (see the module docstring)."""
-    return check_policy(manifests, allow_privileged=settings.allow_privileged)
+    return check_policy(
+        manifests, allow_privileged=settings.allow_privileged, pod_security=settings.pod_security
+    )
 
 
 def check_policy(
-    manifests: Sequence[Manifest], *, allow_privileged: Sequence[str] = ()
+    manifests: Sequence[Manifest],
+    *,
+    allow_privileged: Sequence[str] = (),
+    pod_security: Level = "baseline",
 ) -> list[Finding]:
     """Return the policy findings of the final objects, in object order.
 
     Args:
         manifests: the final objects (secret values are secret tokens).
-        allow_privileged: "namespace/name" of the workloads allowed privileged pods.
+        allow_privileged: `Kind[.group]/namespace/name` of the objects exempt from the
+            pod security checks; each must match an object.
+        pod_security: the Pod Security Standards level, "baseline" or "restricted".
 
     """
-    allowed = frozenset(allow_privileged)
     findings: list[Finding] = []
     for manifest in manifests:
         key = ObjectKey.of(manifest)
         # One JSON dump per object lets most objects skip the walk over every string.
         text = json.dumps(manifest)
         findings.extend(_default_credentials(manifest, key, text))
-        findings.extend(_secret_tokens(manifest, key, text))
-        findings.extend(_privileged(manifest, key, allowed))
+        findings.extend(_secret_values_are_tokens(manifest, key))
+    findings.extend(check_secret_placement(manifests, homes=secret_homes()))
+    findings.extend(
+        check_pod_security(manifests, allow_privileged=allow_privileged, level=pod_security)
+    )
     return findings

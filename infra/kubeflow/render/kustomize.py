@@ -34,6 +34,7 @@ from infra.kubeflow.errors import RenderError
 from infra.kubeflow.objects import Manifest
 from infra.kubeflow.render.cache import read_cache, write_cache
 from infra.kubeflow.settings import KubeflowSettings
+from infra.safe_yaml import MANIFESTS, UnsafeDocumentError, load_all
 
 KUBECTL_MINOR = "1.37"
 _CACHE_FORMAT = 2
@@ -243,9 +244,9 @@ def run_kustomize(kubectl: Kubectl, build_dir: Path) -> bytes:
 def parse_documents(output: bytes) -> list[Manifest]:
     """Parse kustomize's multi-document YAML output (libyaml's C loader)."""
     try:
-        documents = yaml.load_all(output, Loader=yaml.CSafeLoader)
+        documents = load_all(output, source="kubectl kustomize output", limits=MANIFESTS)
         return [doc for doc in documents if doc]
-    except yaml.YAMLError as exc:
+    except UnsafeDocumentError as exc:
         raise RenderError(f"cannot parse the output of kubectl kustomize: {exc}") from None
 
 

@@ -14,6 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from infra.config_inputs import check_git_ref
 from infra.kubeflow.errors import SourceError
 from infra.kubeflow.render.cache import read_cache, write_cache
 from infra.kubeflow.settings import ManifestSource
@@ -76,12 +77,32 @@ def manifests_root(path: Path, *, config_key: str) -> Path:
     )
 
 
+def refuse_option(url: str) -> None:
+    """Refuse a URL git could read as an option.
+
+    Stack config accepts only https/ssh URLs (infra/config_inputs.py); below it, git is
+    given the URL after `--` and only plain transports (`_git`), and this refuses a
+    leading '-' outright.
+
+    Raises:
+        ValueError: the URL starts with '-'.
+
+    """
+    if url.startswith("-"):
+        raise ValueError(f"git URL {url!r} starts with '-'")
+
+
 def fetch_git(url: str, ref: str, *, cache_dir: Path) -> Path:
     """Return a checkout of `url` at `ref` (a tag, a branch or a 40-hex commit), cached.
 
     The checkout is made in a temporary folder and renamed into place, so a failed or
     interrupted clone never leaves a half checkout behind.
     """
+    try:
+        refuse_option(url)
+        check_git_ref(ref)
+    except ValueError as exc:
+        raise SourceError(f"kubeflow.source.git: {exc}", hint="fix the stack file") from None
     slug = hashlib.sha256(f"{url}\0{ref}".encode()).hexdigest()[:20]
     target = cache_dir / "sources" / slug
     if (target / _COMPLETE).is_file():
@@ -91,10 +112,10 @@ def fetch_git(url: str, ref: str, *, cache_dir: Path) -> Path:
     try:
         if _COMMIT_RE.match(ref):
             _git(["init", "--quiet", str(work)], url)
-            _git(["-C", str(work), "fetch", "--quiet", "--depth", "1", url, ref], url)
+            _git(["-C", str(work), "fetch", "--quiet", "--depth", "1", "--", url, ref], url)
             _git(["-C", str(work), "checkout", "--quiet", "FETCH_HEAD"], url)
         else:
-            _git(["clone", "--quiet", "--depth", "1", "--branch", ref, url, str(work)], url)
+            _git(["clone", "--quiet", "--depth", "1", "--branch", ref, "--", url, str(work)], url)
         (work / _COMPLETE).write_text(f"{url} {ref}\n")
         if target.exists():
             shutil.rmtree(target)
@@ -106,7 +127,8 @@ def fetch_git(url: str, ref: str, *, cache_dir: Path) -> Path:
 
 
 def _git(args: list[str], url: str) -> None:
-    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0"}
+    # No ext::/fd:: remote helpers (they run commands), also not for submodules.
+    env = {**os.environ, "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": "https:ssh:file"}
     try:
         result = subprocess.run(
             ["git", *args], capture_output=True, text=True, env=env, check=False

@@ -86,20 +86,26 @@ SECRETS: Mapping[str, SecretSpec] = MappingProxyType(
 )
 
 
-def dex_password_hash(password: str) -> str:
-    """Return the bcrypt hash Dex expects for `password`, the same for the same password.
+def dex_password_hash(password: str, installation_salt: str) -> str:
+    """Return the bcrypt hash Dex expects for `password`, stable within one installation.
 
-    The salt is derived from the password (HMAC-SHA256), so a second `pulumi up` computes
-    the identical hash and changes nothing; a different password gets a different salt.
+    The bcrypt salt is HMAC-SHA256(installation_salt, password): `installation_salt` is
+    random per stack and kept in its state, so a second `pulumi up` computes the identical
+    hash and changes nothing, while two installations with the same password get different
+    hashes (no precomputation across installations).
     """
-    digest = hmac.new(b"kfstack/dex-password-salt", password.encode(), hashlib.sha256).digest()
+    if not installation_salt:
+        raise ValueError("the Dex password hash needs the installation's salt")
+    key = installation_salt.encode()
+    digest = hmac.new(key, password.encode(), hashlib.sha256).digest()
     salt_b64 = base64.b64encode(digest[:16]).rstrip(b"=").translate(_BCRYPT_ALPHABET)
     salt = b"$2b$%02d$" % DEX_HASH_COST + salt_b64
     return bcrypt.hashpw(password.encode(), salt).decode()
 
 
-# Secret values derived from the value of another secret (the token holds the derived one).
-DERIVED: Mapping[str, Callable[[str], str]] = MappingProxyType(
+# Secret values derived from the value of another secret and the installation's salt
+# (the token holds the derived one).
+DERIVED: Mapping[str, Callable[[str, str], str]] = MappingProxyType(
     {"dex-user-password-hash": dex_password_hash}
 )
 
@@ -138,6 +144,15 @@ SECRET_FIELDS: tuple[SecretField, ...] = (
         "model-registry-db-password",
     ),
 )
+
+
+def secret_homes() -> dict[str, frozenset[str]]:
+    """Return secret name -> the namespaces whose Secrets may hold its token."""
+    homes: dict[str, set[str]] = {}
+    for f in SECRET_FIELDS:
+        homes.setdefault(f.secret, set()).add(f.namespace)
+    return {name: frozenset(spaces) for name, spaces in homes.items()}
+
 
 # Keys of release Secrets that hold no secret (an OIDC client id, a database user name):
 # their value moves into the pods that read it, and out of the Secret, so that a Secret

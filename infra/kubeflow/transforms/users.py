@@ -17,6 +17,7 @@ import yaml
 
 from infra.kubeflow.objects import Manifest, ObjectKey, PlannedObject
 from infra.kubeflow.settings import KubeflowSettings, UserProfile
+from infra.safe_yaml import MANIFESTS, load_one
 
 PROFILE_GROUP = "kubeflow.org"
 DEX_CONFIG = ("auth", "dex")
@@ -65,7 +66,7 @@ def _with_dex_users(obj: PlannedObject, users: Sequence[UserProfile]) -> Planned
 
 def dex_config(config_yaml: str, users: Sequence[UserProfile]) -> str:
     """Return Dex's config with one static user per entry of `users` (same password hash)."""
-    config = yaml.safe_load(config_yaml)
+    config = load_one(config_yaml, source="ConfigMap auth/dex config.yaml", limits=MANIFESTS)
     config["staticPasswords"] = [
         {
             "email": user.email,

@@ -22,6 +22,7 @@ class Evaluation:
 
     Attributes:
         metrics: Scalar metrics (`ml.metrics`), including the number of rows.
+        baseline: The same metrics of the trivial model (majority class / train mean).
         classes: Class names, in output order (empty for regression).
         confusion: Rows = true class, columns = predicted class (empty for regression).
         roc: `fpr`, `tpr` and `thresholds` lists for a binary classifier, else empty.
@@ -29,6 +30,7 @@ class Evaluation:
     """
 
     metrics: dict[str, float]
+    baseline: dict[str, float] = field(default_factory=dict)
     classes: list[str] = field(default_factory=list)
     confusion: list[list[int]] = field(default_factory=list)
     roc: dict[str, list[float]] = field(default_factory=dict)
@@ -63,20 +65,24 @@ def evaluate_split(export_dir: Path, dataset_dir: Path, split: str = "test") -> 
         ValueError: an unknown split, or a split without rows.
 
     """
-    from ml.data import read_schema, read_split
-    from ml.metrics import classification_metrics, regression_metrics
+    from ml.data import read_schema, read_split, read_statistics
+    from ml.metrics import baseline_metrics, classification_metrics, regression_metrics
     from ml.model import predict_columns
 
     schema = read_schema(dataset_dir)
+    train = read_statistics(dataset_dir)["label"]["train"]
     features, label = read_split(dataset_dir, split)
     if len(label) == 0:
         raise ValueError(f"{dataset_dir}: split {split!r} has no rows to evaluate on")
     output = predict_columns(export_dir, features)
     classes = schema.label.classes
     if classes is None:
-        return Evaluation(metrics=regression_metrics(label, output))
+        baseline = baseline_metrics(label, mean=train["mean"])
+        return Evaluation(metrics=regression_metrics(label, output), baseline=baseline)
+    counts = np.array([train["distribution"][c] for c in classes], dtype=np.float64)
     evaluation = Evaluation(
         metrics=classification_metrics(label, output),
+        baseline=baseline_metrics(label, priors=counts / counts.sum()),
         classes=list(classes),
         confusion=confusion_matrix(label, output.argmax(axis=1), len(classes)),
     )

@@ -1,28 +1,29 @@
-"""The data-preparation step: pipeline parameters -> the `ml.data.DatasetSpec` to build with."""
+"""The data-preparation step: the pipeline's `dataset_spec` parameter -> a `DatasetSpec`."""
+
+from typing import Any
+
+from pydantic import ValidationError
 
 from ml.schema import DatasetSpec
 
-#: Values allowed in `column_kinds`.
-KINDS = ("numeric", "categorical", "ignore")
 
-
-def dataset_spec(label: str, column_kinds: dict[str, str], task: str = "") -> DatasetSpec:
-    """Return the DatasetSpec for `label` and a mapping of column -> numeric|categorical|ignore.
+def dataset_spec(spec: dict[str, Any]) -> DatasetSpec:
+    """Validate the `dataset_spec` pipeline parameter (a `DatasetSpec` as JSON).
 
     Raises:
-        ValueError: an unknown kind or task (all of them listed), or an inconsistent spec.
+        ValueError: not a valid DatasetSpec; every invalid field named.
 
     """
-    bad = [f"{column!r}: {kind!r}" for column, kind in column_kinds.items() if kind not in KINDS]
-    if bad:
-        raise ValueError(f"column kinds must be one of {', '.join(KINDS)}; got {', '.join(bad)}")
-    if task not in ("", "classification", "regression"):
-        raise ValueError(f"task must be classification, regression or empty, not {task!r}")
-    by_kind = {kind: tuple(c for c, k in column_kinds.items() if k == kind) for kind in KINDS}
-    return DatasetSpec(
-        label=label,
-        task=task or None,  # type: ignore[arg-type]
-        numeric=by_kind["numeric"],
-        categorical=by_kind["categorical"],
-        ignore=by_kind["ignore"],
-    )
+    try:
+        return DatasetSpec.model_validate(spec)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(map(str, e['loc'])) or 'spec'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in err.errors()
+        )
+        raise ValueError(f"invalid dataset_spec: {problems}") from None
+
+
+def spec_parameter(spec: DatasetSpec) -> dict[str, Any]:
+    """A DatasetSpec as the pipeline parameter: JSON values, defaults left out."""
+    return spec.model_dump(mode="json", exclude_defaults=True)

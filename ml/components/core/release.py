@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 from ml.release import InputColumn, ModelRelease, PipelineRun
 from ml.schema import DatasetSchema
+from ml.serving import input_dtype
 
 _NOT_VERSION_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -43,9 +44,7 @@ def release_version(version: str, run_id: str) -> str:
 def input_schema(schema: DatasetSchema) -> tuple[InputColumn, ...]:
     """The named inputs of the serving signature: one per feature, by sanitized key."""
     return tuple(
-        InputColumn.model_validate(
-            {"name": c.key, "kind": c.kind, "dtype": "float32" if c.kind == "numeric" else "string"}
-        )
+        InputColumn.model_validate({"name": c.key, "kind": c.kind, "dtype": input_dtype(c.kind)})
         for c in schema.features
     )
 
@@ -80,5 +79,8 @@ def build_release(
         "created_at": datetime.now(UTC),
         "description": description,
         "labels": {"kfstack.io/task": schema.label.task},
+        "label": schema.label.name,
+        "task": schema.label.task,
+        "classes": schema.label.classes,
     }
     return ModelRelease.model_validate(data)

@@ -12,15 +12,15 @@ import pytest
 from kfp import dsl
 
 from ml.components.compare import compare
+from ml.components.core.chart import chart_html
 from ml.components.core.comparison import (
     Serving,
-    chart_html,
     decide,
     parse_serving,
     parse_threshold,
 )
 from ml.components.core.evaluation import confusion_matrix, roc_curve
-from ml.components.core.ingest import dataset_spec
+from ml.components.core.ingest import dataset_spec, spec_parameter
 from ml.components.core.model_dir import version_dir
 from ml.components.core.release import release_version, storage_uri_of
 from ml.components.evaluate import evaluate
@@ -29,9 +29,10 @@ from ml.components.train import train
 from ml.components.write_release import write_release
 from ml.errors import DataError
 from ml.release import load_release
+from ml.schema import DatasetSpec
 from tests.ml.conftest import HEADER, classification_rows, write_rows
 
-KINDS = {"row id": "ignore", "city": "categorical"}
+SPEC = spec_parameter(DatasetSpec(label="label", ignore=("row id",), categorical=("city",)))
 
 
 def artifact(cls: type[dsl.Artifact], path: Path, **metadata: object) -> dsl.Artifact:
@@ -43,9 +44,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dsl.Dataset:
     root = tmp_path_factory.mktemp("ingest")
     csv = write_rows(root / "people.csv", HEADER, classification_rows(600))
     out = artifact(dsl.Dataset, root / "dataset")
-    ingest_validate.python_func(
-        csv=artifact(dsl.Dataset, csv), dataset=out, label="label", column_kinds=KINDS
-    )
+    ingest_validate.python_func(csv=artifact(dsl.Dataset, csv), dataset=out, spec=SPEC)
     return out  # type: ignore[return-value]
 
 
@@ -66,23 +65,21 @@ def test_ingest_validate_fails_with_the_data_error(tmp_path: Path) -> None:
         ingest_validate.python_func(
             csv=artifact(dsl.Dataset, csv),
             dataset=artifact(dsl.Dataset, tmp_path / "out"),
-            label="label",
-            column_kinds={"age": "numeric"},
+            spec={"label": "label", "numeric": ["age"]},
         )
 
 
-def test_dataset_spec_lists_every_bad_kind() -> None:
-    with pytest.raises(ValueError, match=r"'a': 'number'.*'b': 'text'"):
-        dataset_spec("y", {"a": "number", "b": "text"})
-    with pytest.raises(ValueError, match="task must be"):
-        dataset_spec("y", {}, "ranking")
-    spec = dataset_spec("y", {"a": "numeric", "b": "categorical", "c": "ignore"}, "regression")
-    assert (spec.numeric, spec.categorical, spec.ignore, spec.task) == (
-        ("a",),
-        ("b",),
-        ("c",),
-        "regression",
-    )
+def test_dataset_spec_parameter_round_trips_and_names_bad_fields() -> None:
+    spec = DatasetSpec(label="y", numeric=("a",), ignore=("c",), task="regression")
+    assert spec_parameter(spec) == {
+        "label": "y",
+        "numeric": ["a"],
+        "ignore": ["c"],
+        "task": "regression",
+    }
+    assert dataset_spec(spec_parameter(spec)) == spec
+    with pytest.raises(ValueError, match=r"invalid dataset_spec: task: .*numbers: .*"):
+        dataset_spec({"label": "y", "task": "ranking", "numbers": ["a"]})
 
 
 @pytest.fixture(scope="module")
@@ -113,10 +110,21 @@ def test_evaluate_logs_metrics_and_confusion_matrix(
     evaluate.python_func(
         model=trained, dataset=built, metrics=metrics, classification=classification
     )
-    assert set(metrics.metadata) == {"accuracy", "auc", "loss", "rows"}
-    assert metrics.metadata["accuracy"] > 0.6
+    assert set(metrics.metadata) == {
+        "accuracy",
+        "auc",
+        "loss",
+        "rows",
+        "baseline_accuracy",
+        "baseline_auc",
+        "baseline_loss",
+    }
+    assert metrics.metadata["accuracy"] > metrics.metadata["baseline_accuracy"]
+    assert metrics.metadata["baseline_auc"] == 0.5
     record = json.loads(Path(metrics.path).read_text())
-    assert record["metrics"] == metrics.metadata
+    assert record["metrics"] | {f"baseline_{k}": v for k, v in record["baseline"].items()} == (
+        metrics.metadata | {"baseline_rows": record["baseline"]["rows"]}
+    )
     matrix = classification.metadata["confusionMatrix"]
     assert [s["displayName"] for s in matrix["annotationSpecs"]] == ["no", "yes"]
     assert sum(sum(r["row"]) for r in matrix["rows"]) == metrics.metadata["rows"]
@@ -143,10 +151,13 @@ def test_version_dir_needs_an_integer_directory(tmp_path: Path) -> None:
 CANDIDATE = {"accuracy": 0.9, "auc": 0.95, "loss": 0.3, "rows": 100.0}
 
 
-def run_compare(tmp_path: Path, serving: str, **params: object) -> tuple[bool, dict[str, str]]:
+def run_compare(
+    tmp_path: Path, built: dsl.Dataset, serving: str, **params: object
+) -> tuple[bool, dict[str, str]]:
     chart = artifact(dsl.HTML, tmp_path / "chart.html")
     promote = compare.python_func(
         candidate=artifact(dsl.Metrics, tmp_path / "m", **CANDIDATE),
+        dataset=built,
         chart=chart,
         better=str(tmp_path / "better"),
         meets_threshold=str(tmp_path / "meets"),
@@ -161,25 +172,36 @@ def run_compare(tmp_path: Path, serving: str, **params: object) -> tuple[bool, d
     return promote, files
 
 
-def test_compare_without_serving_model_promotes_above_threshold(tmp_path: Path) -> None:
-    promote, files = run_compare(tmp_path, "", metric="accuracy", threshold="0.8")
+def test_compare_without_serving_model_promotes_above_threshold(
+    tmp_path: Path, built: dsl.Dataset
+) -> None:
+    promote, files = run_compare(tmp_path, built, "", metric="accuracy", threshold="0.8")
     assert promote is True
     assert files["better"] == "true" and files["meets"] == "true"
     assert "data:image/png;base64,iVBOR" in files["chart"]
     assert "data-promote='true'" in files["chart"]
 
 
-def test_compare_keeps_a_better_serving_model(tmp_path: Path) -> None:
+def test_compare_refuses_a_release_of_another_label(tmp_path: Path, built: dsl.Dataset) -> None:
+    serving = json.dumps(
+        {"name": "people", "version": "7", "label": "city", "metrics": {"accuracy": 0.5}}
+    )
+    promote, files = run_compare(tmp_path, built, serving, metric="accuracy")
+    assert promote is False
+    assert "is another model" in files["chart"] and "label &#x27;city&#x27;" in files["chart"]
+
+
+def test_compare_keeps_a_better_serving_model(tmp_path: Path, built: dsl.Dataset) -> None:
     serving = json.dumps({"name": "people", "version": "7", "metrics": {"accuracy": 0.95}})
-    promote, files = run_compare(tmp_path, serving, metric="accuracy", threshold="0.8")
+    promote, files = run_compare(tmp_path, built, serving, metric="accuracy", threshold="0.8")
     assert promote is False
     assert files["better"] == "false" and files["meets"] == "true"
     assert "serving people v7" in files["chart"]
     assert "do not promote" in files["chart"]
 
 
-def test_compare_below_threshold_is_not_promoted(tmp_path: Path) -> None:
-    promote, files = run_compare(tmp_path, '{"loss": 0.5}', metric="loss", threshold="0.2")
+def test_compare_below_threshold_is_not_promoted(tmp_path: Path, built: dsl.Dataset) -> None:
+    promote, files = run_compare(tmp_path, built, '{"loss": 0.5}', metric="loss", threshold="0.2")
     assert promote is False
     assert files["better"] == "true" and files["meets"] == "false"
 
@@ -222,6 +244,18 @@ def test_chart_html_escapes_labels() -> None:
     assert "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
 
 
+def test_chart_has_one_panel_per_metric_and_no_baseline_bars() -> None:
+    import struct
+
+    from ml.components.core.chart import bar_chart_png, charted
+
+    metrics = {**CANDIDATE, "baseline_accuracy": 0.5, "baseline_loss": 0.69}
+    assert charted(metrics) == ["accuracy", "auc", "loss"]
+    png = bar_chart_png(metrics, Serving("serving people v7 (2026-11-28)", {"loss": 0.2}), "t")
+    width, height = struct.unpack(">II", png[16:24])
+    assert (width, height) == (780, 340)  # three panels of 2.6 x 3.4 inches at 100 dpi
+
+
 def test_storage_uri_and_version() -> None:
     assert storage_uri_of("minio://mlpipeline/v2/artifacts/run/train/model") == (
         "s3://mlpipeline/v2/artifacts/run/train/model"
@@ -240,7 +274,9 @@ def test_write_release_writes_a_valid_record(built: dsl.Dataset, tmp_path: Path)
     release = artifact(dsl.Artifact, tmp_path / "release.json")
     write_release.python_func(
         model=model,
-        metrics=artifact(dsl.Metrics, tmp_path / "m", accuracy=0.9, auc=float("nan")),
+        metrics=artifact(
+            dsl.Metrics, tmp_path / "m", accuracy=0.9, auc=float("nan"), baseline_accuracy=0.5
+        ),
         dataset=built,
         release=release,
         name="people",
@@ -250,8 +286,10 @@ def test_write_release_writes_a_valid_record(built: dsl.Dataset, tmp_path: Path)
     record = load_release(release.path)
     assert record.storage_uri == "s3://bucket/run/train/model"
     assert record.serving_version == 2 and record.version == "6a1f-77"
-    assert record.metrics == {"accuracy": 0.9}  # NaN dropped: a release has finite metrics
+    assert record.metrics == {"accuracy": 0.9}  # NaN and the baseline's dropped
     assert [c.name for c in record.input_schema] == ["age", "income_k", "city"]
+    assert [c.dtype for c in record.input_schema] == ["float64", "float64", "string"]
+    assert (record.label, record.task, record.classes) == ("label", "classification", ("no", "yes"))
     assert record.pipeline_run is not None and record.pipeline_run.name == "kfstack-training-xyz"
     assert release.metadata["storage_uri"] == record.storage_uri
 

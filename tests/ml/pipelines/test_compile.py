@@ -107,7 +107,8 @@ def test_cli_compile_and_dag(
     kfstack: Main, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     spec = tmp_path / "p.yaml"
-    assert kfstack(["pipeline", "compile", "--out", str(spec)]) == 0
+    image = "ghcr.io/kfstack/ml@sha256:" + "0" * 64
+    assert kfstack(["pipeline", "compile", "--out", str(spec), "--image", image]) == 0
     assert kfstack(["pipeline", "dag", "--spec", str(spec), "--out", str(tmp_path / "d.mmd")]) == 0
     assert (tmp_path / "d.mmd").read_text().startswith("flowchart TD")
     capsys.readouterr()
@@ -151,4 +152,4 @@ def test_cli_run_local_bad_input_exits_2(
     assert kfstack([*base, "--csv", str(csv), "--serving-release", str(bad)]) == 2
     assert "malformed JSON" in capsys.readouterr().err
     assert kfstack([*base, "--csv", str(csv), "--numeric", "a", "--ignore", "a"]) == 2
-    assert "more than one kind: a" in capsys.readouterr().err
+    assert "columns declared more than once: ['a']" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from infra.kubeflow.transforms.scope import cluster_scoped_kinds, normalise_key
 
 # The example installs the m2m-dex-only oauth2-proxy overlay: the cluster kind "existing".
 # istio-cni needs SYS_ADMIN (the policy flags it unless allowed).
-ALLOW = ("kube-system/istio-cni-node",)
+ALLOW = ("DaemonSet/kube-system/istio-cni-node",)
 
 
 @dataclass(frozen=True)

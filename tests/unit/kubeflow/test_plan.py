@@ -203,6 +203,8 @@ def test_cli_error_findings_exit_1(
     from infra.kubeflow.objects import Finding
 
     bad = replace(full_plan.plan, findings=(Finding("x", "error", None, "bad"),))
-    monkeypatch.setattr("infra.config.kubeflow_settings_from_stack_file", lambda _p: None)
+    monkeypatch.setattr(
+        "infra.config.kubeflow_settings_from_stack_file", lambda _p: full_plan.settings
+    )
     monkeypatch.setattr("infra.kubeflow.build_plan", lambda *_a, **_k: bad)
     assert plan_cli.main(["-s", "t", "--stack-dir", str(_stack(tmp_path))]) == 2 - 1

@@ -130,6 +130,10 @@ def test_against_the_previous_release(upgrade: tuple[FullPlan, FullPlan]) -> Non
     changed = {c.key: c for c in diff.changed}
     api = changed[_deploy("ml-pipeline")]
     assert any("containers[ml-pipeline-api-server].image" in f for f in api.fields)
+    assert api.fields[0].startswith("spec.template.spec.containers[ml-pipeline-api-server].image")
+    crds = {c.key.name: c for c in diff.crd_versions}
+    policy = crds["authorizationpolicies.security.istio.io"]
+    assert (policy.old_storage, policy.new_storage) == ("v1beta1", "v1")
     risky = dict(diff.data_at_risk)
     assert "removed" in risky[_deploy("minio")]
     assert ObjectKey("", "PersistentVolumeClaim", "kubeflow", "minio-pvc") in risky

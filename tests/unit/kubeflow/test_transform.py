@@ -55,14 +55,18 @@ def _deployment(namespace: str, name: str, container: dict[str, Any]) -> dict[st
 # --- Dex password hash -------------------------------------------------------------------------
 
 
-def test_dex_password_hash_is_deterministic_bcrypt() -> None:
-    first = dex_password_hash("s3cret-pass")
-    assert first == dex_password_hash("s3cret-pass")
+def test_dex_password_hash_is_stable_per_installation_and_salted_per_installation() -> None:
+    first = dex_password_hash("s3cret-pass", "salt-of-stack-a")
+    assert first == dex_password_hash("s3cret-pass", "salt-of-stack-a")
     assert first.startswith("$2b$12$")
     assert bcrypt.checkpw(b"s3cret-pass", first.encode())
     assert not bcrypt.checkpw(b"12341234", first.encode())
-    other = dex_password_hash("another")
+    other = dex_password_hash("another", "salt-of-stack-a")
     assert other[:29] != first[:29]  # the salt differs with the password
+    elsewhere = dex_password_hash("s3cret-pass", "salt-of-stack-b")
+    assert elsewhere[:29] != first[:29]  # and with the installation
+    with pytest.raises(ValueError, match="salt"):
+        dex_password_hash("s3cret-pass", "")
     assert DERIVED["dex-user-password-hash"] is dex_password_hash
 
 

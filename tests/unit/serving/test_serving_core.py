@@ -31,7 +31,10 @@ def test_inference_service_spec_pins_runtime_and_uses_the_parent_uri() -> None:
             "app.kubernetes.io/version": "1",
             "app.kubernetes.io/managed-by": "kfstack",
         },
-        "annotations": {"serving.kserve.io/deploymentMode": "Serverless"},
+        "annotations": {
+            "serving.kserve.io/deploymentMode": "Serverless",
+            "pulumi.com/waitFor": "condition=Ready",
+        },
     }
     assert model["modelFormat"] == {"name": "tensorflow", "version": "2"}
     assert model["runtimeVersion"] == "2.19.0"

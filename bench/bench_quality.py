@@ -1,0 +1,194 @@
+"""Held-out accuracy of kfstack's default model against careful scikit-learn baselines.
+
+    uv run python bench/bench_quality.py [--seeds 3] [--only penguins,wine]
+
+Data sets are the CSV / JSON files shipped inside PyPI packages (dev dependencies), read
+from the installed package, never fetched: palmerpenguins (penguins, penguins-raw),
+scikit-learn (iris, wine, breast cancer: the bundled CSVs, with the feature names of their
+loaders as headers), vega_datasets (cars). Each is written as a plain CSV and, per seed:
+
+- `ml.data.build_dataset` with only the label given (everything else inferred) splits it;
+- `ml.model.train` with the default TrainConfig trains and exports; the accuracy is the
+  exported model's on the test split (through its serving signature);
+- LogisticRegression (standardized numeric, one-hot categorical, C tuned on validation) and
+  RandomForest (500 trees), fitted on train + validation, are scored on the same test rows.
+
+The table reports the mean over seeds; the check is kfstack >= best baseline - 1 point and
+training (build + train + export) under 60 s per run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import numpy as np
+import pandas as pd
+
+TOLERANCE = 0.01
+TIME_LIMIT = 60.0
+
+
+def _package_file(package: str, name: str) -> Path:
+    path = Path(str(resources.files(package).joinpath(name)))
+    if not path.is_file():
+        raise SystemExit(f"{package} does not ship {name}")
+    return path
+
+
+def _sklearn(name: str, loader: str) -> Callable[[Path], tuple[Path, str]]:
+    def make(work: Path) -> tuple[Path, str]:
+        from sklearn import datasets
+
+        # the loaders read the CSV bundled in the wheel (sklearn/datasets/data/*.csv)
+        _package_file("sklearn.datasets", f"data/{name}")
+        bunch = getattr(datasets, loader)(as_frame=True)
+        frame = bunch.frame.copy()
+        frame["target"] = np.asarray(bunch.target_names)[bunch.target.to_numpy()]
+        path = work / f"{loader.removeprefix('load_')}.csv"
+        frame.rename(columns={"target": "class"}).to_csv(path, index=False)
+        return path, "class"
+
+    return make
+
+
+def _penguins(name: str, label: str) -> Callable[[Path], tuple[Path, str]]:
+    def make(_: Path) -> tuple[Path, str]:
+        return _package_file("palmerpenguins", f"data/{name}"), label
+
+    return make
+
+
+def _cars(work: Path) -> tuple[Path, str]:
+    frame = pd.read_json(_package_file("vega_datasets", "_data/cars.json"))
+    path = work / "cars.csv"
+    frame.to_csv(path, index=False)
+    return path, "Origin"
+
+
+DATASETS: dict[str, Callable[[Path], tuple[Path, str]]] = {
+    "penguins": _penguins("penguins.csv", "species"),
+    "penguins-raw": _penguins("penguins-raw.csv", "Species"),
+    "iris": _sklearn("iris.csv", "load_iris"),
+    "wine": _sklearn("wine_data.csv", "load_wine"),
+    "breast-cancer": _sklearn("breast_cancer.csv", "load_breast_cancer"),
+    "cars": _cars,
+}
+
+
+def _matrix(dataset: Path, split: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+    from ml.data import read_schema, read_split
+
+    schema = read_schema(dataset)
+    features, label = read_split(dataset, split)
+    numeric = np.stack([features[c.key] for c in schema.numeric], axis=1).astype(np.float64)
+    categorical = [features[c.key].astype(str) for c in schema.categorical]
+    return numeric, (np.stack(categorical, axis=1) if categorical else None), label
+
+
+def baselines(dataset: Path, seed: int) -> dict[str, float]:
+    """Accuracy of LogisticRegression and RandomForest trained on train + validation."""
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    parts = {s: _matrix(dataset, s) for s in ("train", "validation", "test")}
+    scaler = StandardScaler().fit(parts["train"][0])
+    onehot = None
+    if parts["train"][1] is not None:
+        onehot = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
+        onehot.fit(np.concatenate([parts["train"][1], parts["validation"][1]]))
+
+    def x(split: str) -> np.ndarray:
+        numeric, categorical, _ = parts[split]
+        blocks = [scaler.transform(numeric)]
+        if onehot is not None:
+            blocks.append(onehot.transform(categorical))
+        return np.concatenate(blocks, axis=1)
+
+    y = {s: parts[s][2] for s in parts}
+    best_c = max(
+        (0.01, 0.1, 1.0, 10.0, 100.0),
+        key=lambda c: (
+            LogisticRegression(C=c, max_iter=5000)
+            .fit(x("train"), y["train"])
+            .score(x("validation"), y["validation"])
+        ),
+    )
+    fit_x = np.concatenate([x("train"), x("validation")])
+    fit_y = np.concatenate([y["train"], y["validation"]])
+    lr = LogisticRegression(C=best_c, max_iter=5000).fit(fit_x, fit_y)
+    rf = RandomForestClassifier(n_estimators=500, random_state=seed, n_jobs=1).fit(fit_x, fit_y)
+    return {"logreg": lr.score(x("test"), y["test"]), "forest": rf.score(x("test"), y["test"])}
+
+
+def one_run(csv: Path, label: str, work: Path, seed: int) -> dict[str, float]:
+    from ml.data import DatasetSpec, build_dataset
+    from ml.model import TrainConfig, train
+
+    start, cpu = time.perf_counter(), time.process_time()
+    built = build_dataset(csv, DatasetSpec(label=label), work / f"ds{seed}", seed=seed)
+    result = train(built.directory, work / f"model{seed}", config=TrainConfig(seed=seed))
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    assert result.plan is not None
+    return {
+        "kfstack": result.metrics["accuracy"],
+        "seconds": seconds,
+        "cpu seconds": cpu,
+        "epochs": len(result.history["loss"]),
+        "batch": result.plan.batch_size,
+        "test rows": result.metrics["rows"],
+        **baselines(built.directory, seed),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=3, help="splits per data set (default 3)")
+    parser.add_argument("--only", help="comma-separated data sets (default: all)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    args = parser.parse_args()
+    names = args.only.split(",") if args.only else list(DATASETS)
+    results: dict[str, dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="bench_quality_") as tmp:
+        for name in names:
+            work = Path(tmp) / name
+            work.mkdir()
+            csv, label = DATASETS[name](work)
+            runs = [one_run(csv, label, work, seed) for seed in range(args.seeds)]
+            results[name] = {k: float(np.mean([r[k] for r in runs])) for k in runs[0]}
+            results[name]["max seconds"] = max(r["seconds"] for r in runs)
+            results[name]["max cpu seconds"] = max(r["cpu seconds"] for r in runs)
+            print(f"{name}: {json.dumps({k: round(v, 4) for k, v in results[name].items()})}")
+    report(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+def report(results: dict[str, dict[str, float]]) -> None:
+    head = f"{'data set':<14} {'rows':>5} {'kfstack':>8} {'logreg':>7} {'forest':>7} {'gap':>6}"
+    print(f"\n{head} {'max s':>6} {'cpu s':>6} {'epochs':>6} {'batch':>5}  check")
+    for name, r in results.items():
+        best = max(r["logreg"], r["forest"])
+        gap = r["kfstack"] - best
+        ok = gap >= -TOLERANCE and r["max seconds"] < TIME_LIMIT
+        print(
+            f"{name:<14} {r['test rows']:>5.0f} {r['kfstack']:>8.3f} {r['logreg']:>7.3f} "
+            f"{r['forest']:>7.3f} {gap:>+6.3f} {r['max seconds']:>6.1f} "
+            f"{r['max cpu seconds']:>6.1f} {r['epochs']:>6.0f} "
+            f"{r['batch']:>5.0f}  {'ok' if ok else 'MISSED'}"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,3 @@
+module kfstack.local/engine/etcd
+
+go 1.26

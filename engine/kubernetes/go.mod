@@ -1,0 +1,3 @@
+module kfstack.local/engine/kubernetes
+
+go 1.26

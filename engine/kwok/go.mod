@@ -1,0 +1,3 @@
+module kfstack.local/engine/kwok
+
+go 1.26

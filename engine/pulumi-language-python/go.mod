@@ -1,0 +1,3 @@
+module kfstack.local/engine/pulumi-language-python
+
+go 1.26

@@ -1,0 +1,3 @@
+module kfstack.local/engine/pulumi-resource-kubernetes
+
+go 1.26

@@ -1,0 +1,82 @@
+"""The render and plan caches: JSON entries, keyed by every input, verified on each read.
+
+An entry is `{"format", "key", "sha256", "payload"}`: the key is recomputed by the reader
+(source content digest, settings, and the versions of kfstack, kustomize and the schema
+validator), the payload's digest is checked, and anything that does not match is a miss.
+No pickle: a cache file someone else wrote can at worst be a wrong list of objects, and
+the plan's findings are always recomputed from the objects, never read from disk.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+__all__ = ["FORMAT", "cache_key", "read_entry", "tool_versions", "write_entry"]
+
+FORMAT = 2
+# A cache entry larger than this is not read (the full render is ~15 MB of JSON).
+MAX_ENTRY_BYTES = 512 * 1024 * 1024
+
+
+def _version(distribution: str) -> str:
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def tool_versions(kustomize: str) -> dict[str, str]:
+    """Return the versions a cached render or plan depends on, besides its inputs."""
+    return {
+        "kfstack": _version("kfstack"),
+        "kustomize": kustomize,
+        "kubernetes-validate": _version("kubernetes-validate"),
+        "pyyaml": _version("pyyaml"),
+    }
+
+
+def cache_key(*parts: Any) -> str:
+    """Return the sha256 of `parts` (JSON, keys sorted) and the cache format."""
+    body = json.dumps([FORMAT, *parts], sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def _digest(payload: Any) -> str:
+    body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+def read_entry(path: Path, key: str) -> Any | None:
+    """Return the payload stored at `path` under `key`, or None (missing, stale, corrupt)."""
+    try:
+        if path.stat().st_size > MAX_ENTRY_BYTES:
+            return None
+        entry = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != key:
+        return None
+    payload = entry.get("payload")
+    if entry.get("sha256") != _digest(payload):
+        return None
+    return payload
+
+
+def write_entry(path: Path, key: str, payload: Any) -> None:
+    """Store `payload` under `key` at `path` atomically (a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entry = {"format": FORMAT, "key": key, "sha256": _digest(payload), "payload": payload}
+    fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(entry, handle, separators=(",", ":"))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

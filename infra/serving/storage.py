@@ -1,0 +1,161 @@
+"""KServe reads the model from the platform's own object store (pure).
+
+A pipeline run on the cluster leaves its model in Kubeflow Pipelines' object store
+(`s3://mlpipeline/...`): SeaweedFS in Kubeflow 26.03, MinIO in v1.10, both behind an S3
+API. KServe's storage initializer reads `s3://` with the keys of a Secret attached to the
+predictor's ServiceAccount, and takes the endpoint from the Secret's annotations
+(26.03's `inferenceservice-config` leaves the default S3 endpoint empty, i.e. AWS).
+
+The store is found in the install plan the way KFP's API server finds it: the
+`OBJECTSTORECONFIG_HOST`/`_PORT` env of the `ml-pipeline` Deployment (26.03: SeaweedFS),
+else KFP's built-in default `minio-service.kubeflow:9000` when the plan holds that Service
+(v1.10: MinIO). The keys are the stack's own `objectStoreAccessKey`/`objectStoreSecretKey`,
+the same credentials the plan gives KFP (as secret tokens, filled in by the shell).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from infra.kubeflow import InstallPlan, Manifest, secret_token
+
+ACCESS_KEY_SECRET = "object-store-access-key"
+SECRET_KEY_SECRET = "object-store-secret-key"
+# KServe's default key names (inferenceservice-config `credentials.s3`).
+ACCESS_KEY_FIELD = "AWS_ACCESS_KEY_ID"
+SECRET_KEY_FIELD = "AWS_SECRET_ACCESS_KEY"
+S3_ANNOTATION = "serving.kserve.io/s3-"
+DEFAULT_REGION = "us-east-1"  # neither store checks it; the S3 client needs one
+KFP_DEFAULT_SERVICE = ("kubeflow", "minio-service", 9000)
+STORE_SECRET_NAME = "kfstack-model-store"
+STORE_ACCOUNT_NAME = "kfstack-model-reader"
+
+
+@dataclass(frozen=True)
+class ObjectStore:
+    """The in-cluster S3 endpoint KFP writes artifacts to."""
+
+    namespace: str
+    service: str
+    port: int
+    bucket: str = "mlpipeline"
+    region: str = DEFAULT_REGION
+
+    @property
+    def endpoint(self) -> str:
+        """host:port inside the cluster, as KServe's `s3-endpoint` annotation wants it."""
+        return f"{self.service}.{self.namespace}:{self.port}"
+
+    def as_output(self) -> dict[str, Any]:
+        """The stack output `objectStore` (no keys: those are separate secret outputs)."""
+        return {
+            "endpoint": self.endpoint,
+            "namespace": self.namespace,
+            "service": self.service,
+            "port": self.port,
+            "bucket": self.bucket,
+            "region": self.region,
+            "portForward": (
+                f"kubectl -n {self.namespace} port-forward svc/{self.service} "
+                f"{self.port}:{self.port}"
+            ),
+        }
+
+
+def _env(manifest: Manifest) -> dict[str, Any]:
+    spec = manifest.get("spec", {}).get("template", {}).get("spec", {})
+    found: dict[str, Any] = {}
+    for container in spec.get("containers", []):
+        for item in container.get("env", []) or []:
+            if "value" in item:
+                found[item["name"]] = item["value"]
+            elif "valueFrom" in item:
+                found[item["name"]] = item["valueFrom"]
+    return found
+
+
+def _bucket(manifests: Sequence[Manifest], env: Mapping[str, Any]) -> str:
+    raw = env.get("OBJECTSTORECONFIG_BUCKETNAME")
+    if isinstance(raw, str) and raw:
+        return raw
+    ref = raw.get("configMapKeyRef", {}) if isinstance(raw, dict) else {}
+    name, key = ref.get("name", "pipeline-install-config"), ref.get("key", "bucketName")
+    for manifest in manifests:
+        if manifest.get("kind") == "ConfigMap" and manifest["metadata"].get("name") == name:
+            value = (manifest.get("data") or {}).get(key)
+            if value:
+                return str(value)
+    return "mlpipeline"
+
+
+def object_store(plan: InstallPlan) -> ObjectStore | None:
+    """The platform's object store, as KFP's API server is configured; None without KFP."""
+    manifests = [o.manifest for o in plan.objects]
+    apiserver = next(
+        (
+            m
+            for m in manifests
+            if m.get("kind") == "Deployment" and m["metadata"].get("name") == "ml-pipeline"
+        ),
+        None,
+    )
+    if apiserver is None:
+        return None
+    env = _env(apiserver)
+    bucket = _bucket(manifests, env)
+    host = env.get("OBJECTSTORECONFIG_HOST")
+    if isinstance(host, str) and host:
+        service, _, namespace = host.partition(".")
+        port = int(str(env.get("OBJECTSTORECONFIG_PORT") or "9000"))
+        default_ns = str(apiserver["metadata"].get("namespace", "kubeflow"))
+        return ObjectStore(namespace or default_ns, service, port, bucket)
+    namespace, service, port = KFP_DEFAULT_SERVICE
+    holds_default = any(
+        m.get("kind") == "Service"
+        and m["metadata"].get("name") == service
+        and m["metadata"].get("namespace") == namespace
+        for m in manifests
+    )
+    return ObjectStore(namespace, service, port, bucket) if holds_default else None
+
+
+def store_secret(store: ObjectStore, namespace: str) -> Manifest:
+    """The Secret KServe's storage initializer reads: the stack's keys + S3 annotations.
+
+    Its values are secret tokens; the shell fills them with the stack's credentials.
+    """
+    return {
+        "apiVersion": "v1",
+        "kind": "Secret",
+        "metadata": {
+            "name": STORE_SECRET_NAME,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "kfstack"},
+            "annotations": {
+                f"{S3_ANNOTATION}endpoint": store.endpoint,
+                f"{S3_ANNOTATION}usehttps": "0",
+                f"{S3_ANNOTATION}region": store.region,
+            },
+        },
+        "type": "Opaque",
+        "stringData": {
+            ACCESS_KEY_FIELD: secret_token(ACCESS_KEY_SECRET),
+            SECRET_KEY_FIELD: secret_token(SECRET_KEY_SECRET),
+        },
+    }
+
+
+def store_service_account(namespace: str) -> Manifest:
+    """The ServiceAccount the predictor runs as: it carries the store Secret."""
+    return {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": {
+            "name": STORE_ACCOUNT_NAME,
+            "namespace": namespace,
+            "labels": {"app.kubernetes.io/managed-by": "kfstack"},
+        },
+        "secrets": [{"name": STORE_SECRET_NAME}],
+    }

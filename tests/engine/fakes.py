@@ -1,0 +1,158 @@
+"""Fake controllers for the engine tier: what kwok does for kubelets, done here for cert-manager.
+
+Under kwok no controller of the release runs, so cert-manager never issues a Certificate and
+its cainjector never fills a webhook's caBundle: the plan's readiness waits on them
+(`pulumi.com/waitFor`) would never resolve. `FakeCertManager` plays both roles from the
+outside with kubectl, as the real ones would: for each Certificate it writes the TLS Secret
+and sets `Ready=True`; for each webhook configuration or CRD that asks for an injected CA it
+sets `caBundle`. The plan's waits stay as they are and are resolved for real by the provider.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from tests.engine.harness import ControlPlane
+
+INJECT = ("cert-manager.io/inject-ca-from", "cert-manager.io/inject-ca-from-secret")
+
+
+def certificate_actions(certificates: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Return the not-yet-Ready Certificates (namespace, name, secretName) to issue."""
+    out = []
+    for cert in certificates:
+        conditions = (cert.get("status") or {}).get("conditions") or []
+        if any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions):
+            continue
+        meta = cert["metadata"]
+        out.append(
+            {
+                "namespace": meta.get("namespace", "default"),
+                "name": meta["name"],
+                "secret": (cert.get("spec") or {}).get("secretName") or meta["name"],
+            }
+        )
+    return out
+
+
+def ca_patches(objects: list[dict[str, Any]], ca: str) -> list[tuple[str, str, list[Any]]]:
+    """Return (kind, name, json-patch) setting caBundle where cert-manager would inject it."""
+    patches = []
+    for obj in objects:
+        annotations = (obj.get("metadata") or {}).get("annotations") or {}
+        if not any(a in annotations for a in INJECT):
+            continue
+        kind, name = obj["kind"], obj["metadata"]["name"]
+        if kind == "CustomResourceDefinition":
+            conversion = (obj.get("spec") or {}).get("conversion") or {}
+            webhook = conversion.get("webhook") or {}
+            if conversion.get("strategy") == "Webhook" and not (
+                webhook.get("clientConfig") or {}
+            ).get("caBundle"):
+                path = "/spec/conversion/webhook/clientConfig/caBundle"
+                patches.append((kind, name, [{"op": "add", "path": path, "value": ca}]))
+            continue
+        ops = [
+            {"op": "add", "path": f"/webhooks/{i}/clientConfig/caBundle", "value": ca}
+            for i, hook in enumerate(obj.get("webhooks") or [])
+            if not (hook.get("clientConfig") or {}).get("caBundle")
+        ]
+        if ops:
+            patches.append((kind, name, ops))
+    return patches
+
+
+class FakeCertManager:
+    """Issue Certificates and inject CA bundles in a control plane, every `interval` seconds."""
+
+    def __init__(self, plane: ControlPlane, env: Mapping[str, str], interval: float = 2.0):
+        self.plane, self.env, self.interval = plane, dict(env), interval
+        pki = plane.state / "pki"
+        self.ca = (pki / "ca.crt").read_bytes()
+        self.crt = (pki / "apiserver.crt").read_bytes()
+        self.key = (pki / "apiserver.key").read_bytes()
+        self.issued = 0
+        self.injected = 0
+        self._stop = threading.Event()
+
+    def _list(self, kinds: str) -> list[dict[str, Any]]:
+        result = self.plane.kubectl("get", kinds, "-A", "-o", "json", env=self.env)
+        if result.returncode != 0:
+            return []  # the CRD is not installed yet
+        items: list[dict[str, Any]] = json.loads(result.stdout).get("items", [])
+        return items
+
+    def step(self) -> None:
+        """One reconcile pass over Certificates, webhook configurations and CRDs."""
+        for cert in certificate_actions(self._list("certificates.cert-manager.io")):
+            self._issue(cert)
+        ca = base64.b64encode(self.ca).decode()
+        kinds = "mutatingwebhookconfigurations,validatingwebhookconfigurations,crd"
+        for kind, name, patch in ca_patches(self._list(kinds), ca):
+            resource = "crd" if kind == "CustomResourceDefinition" else kind.lower()
+            result = self.plane.kubectl(
+                "patch", resource, name, "--type=json", "-p", json.dumps(patch), env=self.env
+            )
+            self.injected += result.returncode == 0
+
+    def _issue(self, cert: Mapping[str, str]) -> None:
+        secret = {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "kubernetes.io/tls",
+            "metadata": {"name": cert["secret"], "namespace": cert["namespace"]},
+            "data": {
+                "tls.crt": base64.b64encode(self.crt).decode(),
+                "tls.key": base64.b64encode(self.key).decode(),
+                "ca.crt": base64.b64encode(self.ca).decode(),
+            },
+        }
+        self.plane.exec(
+            ["kubectl", "apply", "--server-side", "--field-manager=fake-cert-manager", "-f", "-"],
+            env=self.env,
+            input=json.dumps(secret),
+        )
+        status = {
+            "status": {"conditions": [{"type": "Ready", "status": "True", "reason": "Issued"}]}
+        }
+        result = self.plane.kubectl(
+            "patch",
+            "certificates.cert-manager.io",
+            cert["name"],
+            "-n",
+            cert["namespace"],
+            "--subresource=status",
+            "--type=merge",
+            "-p",
+            json.dumps(status),
+            env=self.env,
+        )
+        self.issued += result.returncode == 0
+
+    def run(self) -> None:
+        """Reconcile until stopped."""
+        while not self._stop.is_set():
+            self.step()
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        """Ask the loop to end after its current pass."""
+        self._stop.set()
+
+
+@contextmanager
+def fake_cert_manager(plane: ControlPlane, env: Mapping[str, str]) -> Iterator[FakeCertManager]:
+    """Run a FakeCertManager in a background thread for the duration of the block."""
+    fake = FakeCertManager(plane, env)
+    thread = threading.Thread(target=fake.run, name="fake-cert-manager", daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        fake.stop()
+        thread.join(timeout=60)

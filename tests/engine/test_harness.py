@@ -1,0 +1,29 @@
+"""The engine harness's pure parts (run in `make test`, no control plane needed)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from infra.config import parse_settings
+from tests.engine.harness import ControlPlane, changed_names, engine_stack_config
+
+
+def test_changed_names_are_the_kubernetes_objects_that_change() -> None:
+    chain = "kfstack:kubeflow:KubeflowPlatform$kubernetes:kubeflow.org/v1:Profile"
+    steps = [
+        {"op": "create", "urn": f"urn:pulumi:e::kfstack::{chain}::profile-b"},
+        {"op": "same", "urn": f"urn:pulumi:e::kfstack::{chain}::profile-a"},
+        {"op": "update", "urn": "urn:pulumi:e::kfstack::pulumi:pulumi:Stack::kfstack-e"},
+        {"op": "update", "urn": "urn:pulumi:e::kfstack::pulumi:providers:kubernetes::existing"},
+    ]
+    assert changed_names(json.dumps({"steps": steps})) == {"profile-b"}
+
+
+def test_the_engine_stack_config_is_valid_stack_config(tmp_path: Path) -> None:
+    plane = ControlPlane(netns="ns", kubeconfig=tmp_path / "kubeconfig", state=tmp_path)
+    config = engine_stack_config(plane, tmp_path, users=["a@example.com", "b@example.com"])
+    settings = parse_settings(config, stack="engine", require_secrets=False)
+    assert settings.kubeflow.test_mode == "kwok"
+    assert settings.cluster.kind == "existing"
+    assert settings.kubeflow.preset == "ml-core"

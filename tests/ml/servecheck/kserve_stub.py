@@ -1,0 +1,186 @@
+"""A KServe v1/v2 predict server on loopback that runs an exported SavedModel in process.
+
+Like KServe's tensorflow runtime (TF Serving), it answers `POST /v1/models/<name>:predict`
+with `{"predictions": [...]}` and rejects a whole request with 400 `{"error": ...}` when one
+instance is bad. Test knobs: a skew applied to the instances it receives (as a broken
+transformer would), a predicate of rows to reject, a fixed status, a bounded sleep, a
+required bearer token, and a different behaviour for the canary tag header.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+Instance = dict[str, Any]
+
+_V1 = re.compile(r"^/v1/models/(?P<model>[^/:]+):predict$")
+_V2 = re.compile(r"^/v2/models/(?P<model>[^/]+)/infer$")
+
+
+@dataclass
+class Behaviour:
+    """What the server does with a request."""
+
+    skew: Callable[[Instance], Instance] | None = None
+    reject: Callable[[Instance], str | None] | None = None
+    status: int | None = None
+    sleep: float = 0.0
+    token: str | None = None
+
+
+@dataclass
+class StubServer:
+    """The running server: its base URL, behaviours and what it received."""
+
+    url: str
+    model: str
+    default: Behaviour = field(default_factory=Behaviour)
+    canary: Behaviour | None = None
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def predict_url(self) -> str:
+        return f"{self.url}/v1/models/{self.model}:predict"
+
+
+class _Model:
+    def __init__(self, export_dir: Path) -> None:
+        import tensorflow as tf
+
+        self.signature = tf.saved_model.load(str(export_dir)).signatures["serving_default"]
+        _, specs = self.signature.structured_input_signature
+        self.kinds = {name: spec.dtype for name, spec in specs.items()}
+        self.lock = threading.Lock()
+
+    def predict(self, columns: dict[str, list[Any]]) -> np.ndarray:
+        import tensorflow as tf
+
+        tensors = {k: tf.constant(columns[k], dtype=dtype) for k, dtype in self.kinds.items()}
+        with self.lock:
+            outputs = self.signature(**tensors)
+        # kfstack's signature (ml.serving) names its outputs: the numbers are these
+        name = next((n for n in ("probabilities", "value") if n in outputs), next(iter(outputs)))
+        return outputs[name].numpy()
+
+
+def _columns(model: _Model, instances: list[Instance]) -> dict[str, list[Any]]:
+    import tensorflow as tf
+
+    columns: dict[str, list[Any]] = {}
+    for name, dtype in model.kinds.items():
+        values = [row[name] for row in instances]
+        if dtype == tf.string and not all(isinstance(v, str) for v in values):
+            raise ValueError(f"input {name!r} expects strings")
+        if dtype != tf.string and not all(isinstance(v, int | float) for v in values):
+            raise ValueError(f"input {name!r} expects numbers")
+        columns[name] = values
+    return columns
+
+
+def _handler(server: StubServer, model: _Model) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+        def _send(self, status: int, body: Any) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self) -> None:
+            behaviour = server.default
+            if self.headers.get("Knative-Serving-Tag") == "latest" and server.canary:
+                behaviour = server.canary
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            server.requests.append({"path": self.path, "headers": dict(self.headers)})
+            refused = _gate(behaviour, self.headers)
+            reply = refused or _answer(server, model, behaviour, path=self.path, body=body)
+            self._send(*reply)
+
+    return Handler
+
+
+def _gate(behaviour: Behaviour, headers: Any) -> tuple[int, Any] | None:
+    """Sleep, check the token, inject a status: None lets the request through."""
+    if behaviour.sleep:
+        time.sleep(behaviour.sleep)
+    if behaviour.token and headers.get("Authorization") != f"Bearer {behaviour.token}":
+        return 401, {"error": "missing or invalid bearer token"}
+    if behaviour.status is not None:
+        return behaviour.status, {"error": f"injected status {behaviour.status}"}
+    return None
+
+
+def _answer(
+    server: StubServer, model: _Model, behaviour: Behaviour, *, path: str, body: Any
+) -> tuple[int, Any]:
+    v1 = _V1.match(path)
+    match = v1 or _V2.match(path)
+    if match is None or match.group("model") != server.model:
+        return 404, {"error": f"Model not found: {path}"}
+    instances = body["instances"] if v1 else _rows_of(body["inputs"])
+    if behaviour.skew is not None:
+        instances = [behaviour.skew(dict(row)) for row in instances]
+    reasons = [behaviour.reject(row) for row in instances] if behaviour.reject else []
+    refused = next((why for why in reasons if why), None)
+    if refused:
+        return 400, {"error": refused}
+    try:
+        output = model.predict(_columns(model, instances))
+    except ValueError as err:
+        return 400, {"error": str(err)}
+    if v1:
+        return 200, {"predictions": output.tolist()}
+    return 200, {"outputs": [_tensor("output_0", output)]}
+
+
+def _rows_of(inputs: list[dict[str, Any]]) -> list[Instance]:
+    names = [i["name"] for i in inputs]
+    rows = zip(*(i["data"] for i in inputs), strict=True)
+    return [dict(zip(names, cells, strict=True)) for cells in rows]
+
+
+def _tensor(name: str, values: np.ndarray) -> dict[str, Any]:
+    return {
+        "name": name,
+        "shape": list(values.shape),
+        "datatype": "FP32",
+        "data": values.reshape(-1).tolist(),
+    }
+
+
+@contextmanager
+def serve(export_dir: Path, model: str, loaded: Any = None) -> Iterator[StubServer]:
+    """Run the stub on 127.0.0.1 (ephemeral port) for the duration of the block."""
+    runtime = loaded if loaded is not None else _Model(export_dir)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    httpd.daemon_threads = True
+    state = StubServer(url=f"http://127.0.0.1:{httpd.server_address[1]}", model=model)
+    httpd.RequestHandlerClass = _handler(state, runtime)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join()
+
+
+def load_model(export_dir: Path) -> Any:
+    """Load the SavedModel once (share it across servers of a session)."""
+    return _Model(export_dir)

@@ -1,0 +1,37 @@
+"""Cache entries: JSON, keyed by every input and tool version, verified on each read."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+from infra.kubeflow.render.entries import cache_key, read_entry, tool_versions, write_entry
+
+
+def test_round_trip_and_every_mismatch_is_a_miss(tmp_path: Path) -> None:
+    path = tmp_path / "entry.json"
+    key = cache_key("digest", tool_versions("v1.37.1"))
+    write_entry(path, key, {"objects": [{"kind": "ConfigMap"}]})
+    assert read_entry(path, key) == {"objects": [{"kind": "ConfigMap"}]}
+    assert read_entry(path, cache_key("digest", tool_versions("v1.38.0"))) is None
+    entry = json.loads(path.read_text())
+    entry["payload"]["objects"].append({"kind": "Pod", "spec": {"hostPID": True}})
+    path.write_text(json.dumps(entry))
+    assert read_entry(path, key) is None  # tampered payload: its digest no longer matches
+
+
+def test_the_key_holds_the_tool_versions() -> None:
+    versions = tool_versions("v1.37.1")
+    assert set(versions) >= {"kfstack", "kustomize", "kubernetes-validate"}
+    assert versions["kubernetes-validate"] != "absent"
+    assert cache_key("d", versions) != cache_key("d", {**versions, "kubernetes-validate": "0"})
+
+
+def test_a_pickle_or_garbage_is_never_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "entry.json"
+    path.write_bytes(pickle.dumps({"format": 2}))
+    assert read_entry(path, "k") is None
+    path.write_text("[" * 100_000)
+    assert read_entry(path, "k") is None
+    assert read_entry(tmp_path / "missing.json", "k") is None

@@ -1,0 +1,154 @@
+"""The predictor's surroundings: object store keys, its ServiceAccount, who may call it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from infra.kubeflow.checks.schema import validate_objects
+from infra.kubeflow.objects import InstallPlan, Manifest, ObjectKey, PlannedObject, secret_token
+from infra.serving.access import inference_paths, predict_policy, serving_access
+from infra.serving.inference import ServingOptions, inference_service
+from infra.serving.storage import ObjectStore, object_store
+from tests.serving_fixtures import make_release
+
+ISTIO_CRDS = "common/istio/istio-crds/base/crd.yaml"
+KSERVE_CRDS = "applications/kserve/kserve/kserve_kubeflow.yaml"
+
+
+def _apiserver(env: list[dict[str, Any]]) -> Manifest:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "ml-pipeline", "namespace": "kubeflow"},
+        "spec": {"template": {"spec": {"containers": [{"name": "api", "env": env}]}}},
+    }
+
+
+def _plan(*manifests: Manifest) -> InstallPlan:
+    objects = tuple(PlannedObject(ObjectKey.of(m), m, "pipelines") for m in manifests)
+    return InstallPlan("26.03", ("pipelines",), objects, {}, (), ())
+
+
+INSTALL_CONFIG: Manifest = {
+    "apiVersion": "v1",
+    "kind": "ConfigMap",
+    "metadata": {"name": "pipeline-install-config", "namespace": "kubeflow"},
+    "data": {"bucketName": "models-bucket"},
+}
+SEAWEEDFS_ENV = [
+    {"name": "OBJECTSTORECONFIG_HOST", "value": "seaweedfs.kubeflow"},
+    {"name": "OBJECTSTORECONFIG_PORT", "value": "9000"},
+    {
+        "name": "OBJECTSTORECONFIG_BUCKETNAME",
+        "valueFrom": {"configMapKeyRef": {"key": "bucketName", "name": "pipeline-install-config"}},
+    },
+]
+
+
+def test_the_26_03_store_is_what_kfp_is_configured_with() -> None:
+    store = object_store(_plan(_apiserver(SEAWEEDFS_ENV), INSTALL_CONFIG))
+    assert store == ObjectStore("kubeflow", "seaweedfs", 9000, "models-bucket")
+    assert store.endpoint == "seaweedfs.kubeflow:9000"
+    assert store.as_output()["portForward"] == (
+        "kubectl -n kubeflow port-forward svc/seaweedfs 9000:9000"
+    )
+
+
+def test_without_a_host_kfp_uses_its_minio_default_when_the_plan_has_it() -> None:
+    minio: Manifest = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "minio-service", "namespace": "kubeflow"},
+        "spec": {"ports": [{"port": 9000}]},
+    }
+    store = object_store(_plan(_apiserver([]), minio))
+    assert store is not None and store.endpoint == "minio-service.kubeflow:9000"
+    assert store.bucket == "mlpipeline"
+    assert object_store(_plan(_apiserver([]))) is None
+    assert object_store(_plan(INSTALL_CONFIG)) is None
+
+
+def test_secret_account_and_policy_around_the_predictor() -> None:
+    plan = _plan(_apiserver(SEAWEEDFS_ENV), INSTALL_CONFIG)
+    access = serving_access(plan, model="iris", namespace="ds", owners=["a@x.io"])
+    secret, account, policy = access.objects
+    assert secret["metadata"]["annotations"] == {
+        "serving.kserve.io/s3-endpoint": "seaweedfs.kubeflow:9000",
+        "serving.kserve.io/s3-usehttps": "0",
+        "serving.kserve.io/s3-region": "us-east-1",
+    }
+    assert secret["stringData"] == {
+        "AWS_ACCESS_KEY_ID": secret_token("object-store-access-key"),
+        "AWS_SECRET_ACCESS_KEY": secret_token("object-store-secret-key"),
+    }
+    assert account["secrets"] == [{"name": secret["metadata"]["name"]}]
+    assert access.service_account == account["metadata"]["name"]
+    assert {m["metadata"]["namespace"] for m in access.objects} == {"ds"}
+    rule = policy["spec"]["rules"][0]
+    assert policy["spec"]["selector"]["matchLabels"] == {
+        "serving.knative.dev/service": "iris-predictor"
+    }
+    assert rule["from"] == [{"source": {"requestPrincipals": ["*"]}}]
+    assert "/v1/models/iris:predict" in rule["to"][0]["operation"]["paths"]
+    assert rule["when"][0]["values"] == ["a@x.io", "system:serviceaccount:ds:*"]
+
+
+def test_without_a_store_only_the_policy() -> None:
+    access = serving_access(_plan(), model="iris", namespace="ds", owners=[])
+    assert [m["kind"] for m in access.objects] == ["AuthorizationPolicy"]
+    assert access.service_account is None
+
+
+def test_the_predictor_runs_as_the_store_account_unless_config_names_one() -> None:
+    release = make_release()
+    default = inference_service(
+        release, ServingOptions(namespace="ds"), default_service_account="kfstack-model-reader"
+    )
+    assert default["spec"]["predictor"]["serviceAccountName"] == "kfstack-model-reader"
+    named = inference_service(
+        release,
+        ServingOptions(namespace="ds", service_account="mine"),
+        default_service_account="kfstack-model-reader",
+    )
+    assert named["spec"]["predictor"]["serviceAccountName"] == "mine"
+    assert default["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Ready"
+
+
+def _crd(manifests: Path, relative: str, name: str) -> Manifest:
+    for document in yaml.safe_load_all((manifests / relative).read_text()):
+        is_crd = document and document.get("kind") == "CustomResourceDefinition"
+        if is_crd and document["metadata"]["name"] == name:
+            return dict(document)
+    raise AssertionError(f"{name} not in {relative}")
+
+
+def test_everything_validates_against_the_26_03_schemas(kubeflow_manifests: Path) -> None:
+    crds = [
+        _crd(kubeflow_manifests, ISTIO_CRDS, "authorizationpolicies.security.istio.io"),
+        _crd(kubeflow_manifests, KSERVE_CRDS, "inferenceservices.serving.kserve.io"),
+    ]
+    plan = _plan(_apiserver(SEAWEEDFS_ENV), INSTALL_CONFIG)
+    access = serving_access(plan, model="iris", namespace="ds", owners=["a@x.io"])
+    served = inference_service(
+        make_release(), ServingOptions(namespace="ds"), default_service_account="sa"
+    )
+    ours = [*access.objects, served]
+    findings = validate_objects([*crds, *ours], kubernetes_version="1.34")
+    keys = {ObjectKey.of(m) for m in ours}
+    assert [f for f in findings if f.key in keys] == []
+    broken = predict_policy("iris", "ds", [])
+    broken["spec"]["action"] = "PERMIT"
+    findings = validate_objects([*crds, broken], kubernetes_version="1.34")
+    assert any(f.severity == "error" and "PERMIT" in f.message for f in findings)
+
+
+def test_inference_paths_cover_v1_and_v2() -> None:
+    assert inference_paths("m") == [
+        "/v1/models/m",
+        "/v1/models/m:predict",
+        "/v2/models/m",
+        "/v2/models/m/infer",
+    ]

@@ -1,0 +1,57 @@
+"""The CI workflows keep secrets in deploying environments and pin every action."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+WORKFLOWS = sorted((Path(__file__).parents[2] / ".github" / "workflows").glob("*.y*ml"))
+_PINNED = re.compile(r"^\s*-?\s*uses:\s*[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*\s*$")
+
+
+def _jobs(path: Path) -> dict[str, Any]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    return dict(document["jobs"])
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_every_action_is_pinned_to_a_commit_with_its_version(path: Path) -> None:
+    lines = [line for line in path.read_text().splitlines() if re.match(r"^\s*-?\s*uses:", line)]
+    assert lines
+    loose = [line.strip() for line in lines if not line.strip().startswith("uses: ./")]
+    assert [line for line in loose if not _PINNED.match(line)] == []
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_secrets_only_in_jobs_with_an_environment(path: Path) -> None:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert "secrets." not in yaml.safe_dump(document.get("env") or {})
+    for name, job in _jobs(path).items():
+        # GITHUB_TOKEN is the run's own scoped token (its permissions are the job's).
+        stored = yaml.safe_dump(job).replace("secrets.GITHUB_TOKEN", "")
+        if "secrets." in stored:
+            assert job.get("environment"), f"job {name} reads secrets without an environment"
+
+
+@pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
+def test_least_permissions_and_no_persisted_checkout_token(path: Path) -> None:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for name, job in _jobs(path).items():
+        explicit = "permissions" in job or document.get("permissions") == {}
+        assert explicit, f"job {name} has no explicit permissions"
+        for step in job.get("steps", []):
+            if str(step.get("uses", "")).startswith("actions/checkout@"):
+                assert step["with"]["persist-credentials"] is False, name
+
+
+def test_prod_previews_wait_for_a_reviewer_and_plans_get_no_credentials() -> None:
+    jobs = _jobs(Path(__file__).parents[2] / ".github" / "workflows" / "kfstack.yml")
+    assert jobs["preview-prod"]["environment"] == "preview-prod"
+    for name in ("test", "plan"):
+        text = yaml.safe_dump(jobs[name])
+        assert "secrets." not in text
+        assert "id-token" not in text
