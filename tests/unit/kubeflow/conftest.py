@@ -98,3 +98,13 @@ def copy_cache(full_plan: FullPlan, tmp_path: Path) -> Path:
     target = tmp_path / "cache"
     shutil.copytree(full_plan.cache_dir, target)
     return target
+
+
+_WHOLE_RELEASE = frozenset({"full_plan", "release_plans", "copy_cache", "upgrade"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test that plans a whole release (through the shared fixtures)."""
+    for item in items:
+        if _WHOLE_RELEASE & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
