@@ -4,6 +4,9 @@ What differs (read from the v1.10.2 manifests): cert-manager is `base` plus
 `kubeflow-issuer` (one overlay in 26.03), pipelines install from their cert-manager
 env with MinIO as object store (26.03: `applications/pipeline/overlays`, SeaweedFS),
 the Training Operator v1 instead of Trainer v2, and the example adds NetworkPolicies.
+Known: v1.10.2's own `common/istio/istio-install/overlays/gke` does not build (it refers
+to `../../oauth2-proxy`, which the release does not have); the option is kept, so a GKE
+plan of v1.10.2 fails with kustomize's error rather than planning another overlay.
 """
 
 from __future__ import annotations
