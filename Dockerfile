@@ -35,7 +35,7 @@ COPY --from=build /src/requirements.txt /src/dist/ /tmp/kfstack/
 RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/kfstack/requirements.txt \
     && pip install --no-cache-dir --no-deps /tmp/kfstack/kfstack-*.whl \
     && rm -rf /tmp/kfstack \
-    && python -c "import kfp, ml.components, tensorflow"
+    && python -c "import kfp.dsl, ml.data, ml.model, ml.release, ml.components.core.release"
 # A non-root user (group 0, so an arbitrary uid as on OpenShift can write too). KFP's v2
 # launcher stages artifacts under /gcs, /minio and /s3 (kubeflow/pipelines#5673): create them
 # writable for that user instead of running as root.

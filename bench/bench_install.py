@@ -48,8 +48,6 @@ from tests.engine.harness import (  # noqa: E402
 
 STACK = "bench"
 USER = "user@example.com"
-# The salt of derived hashes: the stack makes one per installation; any fixed one serves here.
-BENCH_SALT = "kfstack-bench-salt"
 
 
 def rendered_objects(stack_file: Path) -> str:
@@ -60,7 +58,7 @@ def rendered_objects(stack_file: Path) -> str:
     for spec in plan.secrets:
         derive = DERIVED_SECRETS.get(spec.name)
         value = provided[spec.config_key]
-        values[spec.name] = derive(value, BENCH_SALT) if derive else value
+        values[spec.name] = derive(value, provided["installationSalt"]) if derive else value
     manifests = [substitute(dict(o.manifest), values) for o in plan.objects]
     return yaml.safe_dump_all(manifests, sort_keys=True)
 

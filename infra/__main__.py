@@ -15,6 +15,7 @@ from infra.components.serving import ModelServing, ModelServingArgs
 from infra.config import kubeflow_settings, load_stack_config
 from infra.kubeflow import build_plan, require_clean
 from infra.serving.inputs import load_serving_inputs
+from infra.serving.storage import object_store
 
 config = load_stack_config()
 settings = config.settings
@@ -69,3 +70,7 @@ pulumi.export("kubeflowComponents", list(plan.components))
 pulumi.export("kubeflowObjects", len(plan.objects))
 pulumi.export("users", [user.email for user in settings.kubeflow.users])
 pulumi.export("credentials", platform.credentials)
+# Where `kfstack release publish` uploads (keys: credentials.objectStoreAccessKey/SecretKey).
+store = object_store(plan)
+if store is not None:
+    pulumi.export("objectStore", store.as_output())

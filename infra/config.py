@@ -14,13 +14,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from infra.config_model import SECRET_KEYS, StackSettings
+from infra.config_model import OPTIONAL_SECRET_KEYS, SECRET_KEYS, StackSettings
 from infra.kubeflow import KubeflowSettings, ManifestSource, UserProfile
 from infra.safe_yaml import UnsafeDocumentError, check_depth, load_json, load_one
 
 PROJECT = "kfstack"
 OBJECT_KEYS = ("cluster", "kubeflow", "serving")
-KNOWN_KEYS = (*OBJECT_KEYS, *SECRET_KEYS)
+ALL_SECRET_KEYS = frozenset(SECRET_KEYS) | frozenset(OPTIONAL_SECRET_KEYS)
+KNOWN_KEYS = (*OBJECT_KEYS, *SECRET_KEYS, *OPTIONAL_SECRET_KEYS)
 # Fields inside object keys that may be secrets (`pulumi config set --secret --path`).
 NESTED_SECRETS = frozenset({("cluster", "kubeconfig")})
 # What an encrypted nested value reads as without the passphrase (`kfstack plan`).
@@ -108,7 +109,7 @@ def parse_settings(
             continue
         if key not in KNOWN_KEYS:
             problems.append(f"{full_key}: unknown key; allowed: {', '.join(KNOWN_KEYS)}")
-        elif key in SECRET_KEYS:
+        elif key in ALL_SECRET_KEYS:
             provided_secrets.add(key)
         else:
             try:
@@ -174,7 +175,7 @@ def _stack_file_secrets(config: dict[str, Any]) -> tuple[dict[str, Any], list[st
     out: dict[str, Any] = {}
     for full_key, value in config.items():
         namespace, _, key = full_key.partition(":")
-        if namespace == PROJECT and key in SECRET_KEYS and not _is_secure(value):
+        if namespace == PROJECT and key in ALL_SECRET_KEYS and not _is_secure(value):
             problems.append(
                 f"{full_key}: a secret must be encrypted in the stack file; set it with "
                 f"`pulumi config set --secret {full_key} ...`"

@@ -250,6 +250,14 @@ SECRET_KEYS: dict[str, str] = {
 } | {"dexPassword": "password of the Dex static users (Dex keeps its bcrypt hash)"}
 
 
+# Secret keys a stack may set but never must (not even with generateSecrets false): each is
+# generated once and kept in state when unset. Setting them all lets a stack run without the
+# random provider (the engine tier's stack does).
+OPTIONAL_SECRET_KEYS: dict[str, str] = {
+    "installationSalt": "salt of the derived hashes (Dex password hash); random when unset",
+}
+
+
 class StackSettings(_Model):
     """The whole non-secret stack config, validated; secrets are listed by presence only."""
 

@@ -146,8 +146,9 @@ def _train(args: argparse.Namespace) -> int:
     plan = result.plan
     if plan is not None:
         out.print(
-            f"  {len(result.history.get('loss', []))} epochs of at most {plan.epochs} "
-            f"(batch {plan.batch_size}, patience {plan.patience}; best weights kept)"
+            f"  {len(result.history.get('loss', []))} epochs of at most {plan.epochs}"
+            + (f" ({plan.passes} passes over the rows each)" if plan.passes > 1 else "")
+            + f", batch {plan.batch_size}, patience {plan.patience}; best weights kept"
         )
     out.print(f"exported version {result.version} to {result.export_dir}")
     out.print("  test: " + metrics_line(result.metrics))

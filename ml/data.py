@@ -247,6 +247,7 @@ def load_split(
     seed: int = 0,
     streaming: bool | None = None,
     memory_budget: int | None = None,
+    passes: int = 1,
 ) -> tf.data.Dataset:
     """Load a split as a tf.data.Dataset of (features by key, label) batches.
 
@@ -259,6 +260,7 @@ def load_split(
         streaming: Force the streaming (True) or in-memory (False) path; None picks
             streaming when the split does not fit in `memory_budget`.
         memory_budget: Bytes the in-memory path may use; None is half the available memory.
+        passes: Passes over the rows per iteration (in memory only; see `ml.training.plan`).
 
     """
     schema = read_schema(dataset_dir)
@@ -266,12 +268,12 @@ def load_split(
     shuffle = split == "train" if shuffle is None else shuffle
     if streaming is None:
         streaming = not fits_in_memory(path, memory_budget)
-    if streaming:
+    if streaming:  # big files: one pass per iteration is plenty
         rows = schema.splits[split].rows
         return streaming_dataset(
             path, schema, batch_size=batch_size, shuffle=shuffle, seed=seed, rows=rows
         )
     features, label = read_arrays(path, schema)
     return in_memory_dataset(
-        features, label, schema, batch_size=batch_size, shuffle=shuffle, seed=seed
+        features, label, schema, batch_size=batch_size, shuffle=shuffle, seed=seed, passes=passes
     )

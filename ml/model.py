@@ -278,7 +278,9 @@ def _fit(
 
     schema, statistics = described
     size, seed = steps.batch_size, config.seed
-    train_ds = load_split(dataset_dir, "train", batch_size=size, shuffle=True, seed=seed)
+    train_ds = load_split(
+        dataset_dir, "train", batch_size=size, shuffle=True, seed=seed, passes=steps.passes
+    )
     val_ds = None
     if schema.splits["validation"].rows:
         val_ds = load_split(dataset_dir, "validation", batch_size=size, shuffle=False, seed=seed)

@@ -75,8 +75,13 @@ def in_memory_dataset(
     batch_size: int,
     shuffle: bool,
     seed: int,
+    passes: int = 1,
 ) -> tf.data.Dataset:
-    """Batches gathered from row indices, permuted anew every epoch when `shuffle`."""
+    """Batches gathered from row indices, permuted anew every pass when `shuffle`.
+
+    `passes` > 1 makes one iteration (a Keras epoch) go over the rows that many times, each
+    in a new order: small files then pay the per-epoch costs less often.
+    """
     import tensorflow as tf
 
     n = len(label)
@@ -101,16 +106,16 @@ def in_memory_dataset(
         return ds
 
     if shuffle:
-        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(1)
+        seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).take(passes)
         order = seeds.map(
             lambda s: tf.random.experimental.stateless_shuffle(
                 tf.range(n, dtype=tf.int64), seed=tf.stack([s, tf.constant(seed, tf.int64)])
             )
         )
     else:
-        order = tf.data.Dataset.from_tensors(tf.range(n, dtype=tf.int64))
+        order = tf.data.Dataset.from_tensors(tf.range(n, dtype=tf.int64)).repeat(passes)
     ds = order.flat_map(batches).map(gather, num_parallel_calls=tf.data.AUTOTUNE)
-    ds = ds.apply(tf.data.experimental.assert_cardinality(-(-n // batch_size)))
+    ds = ds.apply(tf.data.experimental.assert_cardinality(passes * -(-n // batch_size)))
     return ds.prefetch(tf.data.AUTOTUNE)
 
 

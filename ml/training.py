@@ -16,6 +16,9 @@ ClassWeight = Literal["auto", "balanced", "none"]
 
 #: Gradient steps the epoch budget aims for (early stopping usually ends sooner).
 STEPS_BUDGET = 4000
+#: A Keras epoch of a small file goes over it several times, to at least this many steps
+#: (validation, callbacks and a new iterator cost the same for 8 steps as for 64).
+MIN_EPOCH_STEPS = 64
 MIN_BATCH, MAX_BATCH = 16, 1024
 #: Batches per epoch the automatic batch size aims for, at least.
 BATCHES_PER_EPOCH = 20
@@ -80,13 +83,16 @@ class Plan:
     epochs: int
     patience: int
     steps_per_epoch: int
+    passes: int = 1
 
 
 def plan(rows: int, config: TrainConfig) -> Plan:
     """Resolve batch size, epochs and patience for `rows` training rows.
 
     The batch is the power of two giving about `BATCHES_PER_EPOCH` batches (16 to 1024);
-    the epochs give about `STEPS_BUDGET` steps (10 to 400); patience is a tenth of that.
+    an epoch makes enough passes over the rows for `MIN_EPOCH_STEPS` steps (unless epochs
+    or the batch size are given); the epochs give about `STEPS_BUDGET` steps (10 to 400);
+    patience is a tenth of that (3 to 25).
     """
     rows = max(rows, 1)
     batch = config.batch_size
@@ -94,14 +100,19 @@ def plan(rows: int, config: TrainConfig) -> Plan:
         target = rows / BATCHES_PER_EPOCH
         power = 2 ** math.floor(math.log2(target)) if target >= 1 else 1
         batch = int(min(max(power, MIN_BATCH), MAX_BATCH))
-    steps = math.ceil(rows / batch)
+    passes = 1
+    if config.epochs is None and config.batch_size is None:
+        passes = max(1, math.ceil(MIN_EPOCH_STEPS / math.ceil(rows / batch)))
+    steps = math.ceil(rows / batch) * passes
     epochs = config.epochs
     if epochs is None:
         epochs = min(max(math.ceil(STEPS_BUDGET / steps), MIN_EPOCHS), MAX_EPOCHS)
     patience = config.patience
     if patience is None:
         patience = min(max(epochs // 10, MIN_PATIENCE), MAX_PATIENCE)
-    return Plan(batch_size=batch, epochs=epochs, patience=patience, steps_per_epoch=steps)
+    return Plan(
+        batch_size=batch, epochs=epochs, patience=patience, steps_per_epoch=steps, passes=passes
+    )
 
 
 def class_weights(counts: list[int], how: ClassWeight = "auto") -> dict[int, float] | None:

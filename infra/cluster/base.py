@@ -88,7 +88,9 @@ def k8s_provider(
 
     Server-side apply is the provider's default and is needed: five CRDs of the
     release are over 256 KB (FACTS.md). With `adopt_existing`, objects already in the
-    cluster are adopted (upsert) instead of failing with AlreadyExists.
+    cluster are adopted (upsert) instead of failing with AlreadyExists, and applied with
+    force (`enablePatchForce`, the provider-wide `pulumi.com/patchForce`): the fields the
+    earlier installer (kubectl apply) manages would otherwise be SSA conflicts.
     """
     return k8s.Provider(
         name,
@@ -96,5 +98,6 @@ def k8s_provider(
         context=context,
         enable_server_side_apply=True,
         upsert_existing_objects=adopt_existing,
+        enable_patch_force=adopt_existing,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on or []),
     )

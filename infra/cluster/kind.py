@@ -17,12 +17,17 @@ from infra.cluster.base import ClusterFacts, ClusterHandle, k8s_provider, server
 from infra.config_model import ClusterConfig
 from infra.kubeflow import KIND_GATEWAY_NODE_PORT
 
-# kindest/node images per Kubernetes minor (kind v0.30 release notes).
+# kindest/node images per Kubernetes minor, pinned by digest as the kind release notes
+# list them (v0.30.0: 1.32-1.34; v0.31.0: 1.35): a tag can be re-pushed, a digest cannot.
 NODE_IMAGES: dict[str, str] = {
-    "1.32": "kindest/node:v1.32.8",
-    "1.33": "kindest/node:v1.33.4",
-    "1.34": "kindest/node:v1.34.0",
-    "1.35": "kindest/node:v1.35.0",
+    "1.32": "kindest/node:v1.32.8"
+    "@sha256:abd489f042d2b644e2d033f5c2d900bc707798d075e8186cb65e3f1367a9d5a1",
+    "1.33": "kindest/node:v1.33.4"
+    "@sha256:25a6018e48dfcaee478f4a59af81157a437f15e6e140bf103f85a2e7cd0cbbf2",
+    "1.34": "kindest/node:v1.34.0"
+    "@sha256:7416a61b42b1662ca6ca89f02028ac133a309a2a30ba309614e8ec94d976dc5a",
+    "1.35": "kindest/node:v1.35.0"
+    "@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f",
 }
 # The NodePort the platform gives the Istio ingress gateway on kind.
 GATEWAY_NODE_PORT = KIND_GATEWAY_NODE_PORT
@@ -63,7 +68,15 @@ def kind_cluster_config(cluster: ClusterConfig, *, name: str) -> dict[str, Any]:
 
 
 def create_script() -> str:
-    """The create step: preflight, create, raise inotify limits, print the kubeconfig."""
+    """The create step: preflight, create, raise inotify limits, print the kubeconfig.
+
+    Idempotent in the sense a user needs: a kind cluster of that name that already exists
+    (made by hand, or left by an interrupted `pulumi up` whose state never recorded it) is
+    reported, never silently adopted (the stack's delete step would later remove it); a
+    create that fails part-way (kind itself, the sysctls, the kubeconfig) deletes the
+    half-made cluster before failing. The sysctls are written from the privileged node
+    container into the host kernel: they raise the host's inotify limits (README).
+    """
     sysctls = " ".join(f"{k}={v}" for k, v in INOTIFY.items())
     return "\n".join(
         [
@@ -71,12 +84,26 @@ def create_script() -> str:
             "for tool in docker kind; do command -v $tool >/dev/null || "
             '{ echo "kfstack dev needs $tool on PATH (see README prerequisites)" >&2; exit 1; }; '
             "done",
+            'if kind get clusters 2>/dev/null | grep -qx "$CLUSTER"; then',
+            '  echo "a kind cluster named $CLUSTER already exists and this stack has no record'
+            " of it: delete it (kind delete cluster --name $CLUSTER), or set"
+            " kfstack:cluster.name to another name, or use it with kind: existing"
+            ' (kind get kubeconfig --name $CLUSTER)" >&2',
+            "  exit 1",
+            "fi",
+            "created=0",
+            'cleanup() { if [ "$created" != done ]; then'
+            ' echo "kfstack: cluster creation failed; deleting the half-made cluster $CLUSTER" >&2;'
+            ' kind delete cluster --name "$CLUSTER" >&2 || true; fi; }',
+            "trap cleanup EXIT",
             'printf "%s" "$KIND_CONFIG" | kind create cluster --name "$CLUSTER" '
             "--config - --wait 180s >&2",
             'for node in $(kind get nodes --name "$CLUSTER"); do',
             f'  docker exec "$node" sysctl -w {sysctls} >&2',
             "done",
-            'kind get kubeconfig --name "$CLUSTER"',
+            'kubeconfig="$(kind get kubeconfig --name "$CLUSTER")"',
+            "created=done",
+            'printf "%s\\n" "$kubeconfig"',
         ]
     )
 

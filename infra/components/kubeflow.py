@@ -27,6 +27,9 @@ from infra.kubeflow import (
     tokens_in,
 )
 
+# The config key of the installation salt (optional, see infra/config_model.py).
+INSTALLATION_SALT_KEY = "installationSalt"
+
 
 def type_token(api_version: str, kind: str) -> str:
     """The pulumi-kubernetes type token of a kind: `v1` is the `core/v1` group."""
@@ -111,6 +114,7 @@ class KubeflowPlatform(pulumi.ComponentResource):
         self, name: str, args: KubeflowPlatformArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("kfstack:kubeflow:KubeflowPlatform", name, {}, opts)
+        self._provided_salt = args.secrets.get(INSTALLATION_SALT_KEY)
         self.credentials = self._credentials(args.plan.secrets, args.secrets)
         values = {
             spec.name: self._derived(spec, self.credentials[spec.config_key])
@@ -163,12 +167,16 @@ class KubeflowPlatform(pulumi.ComponentResource):
         )
 
     def _installation_salt(self) -> pulumi.Output[str]:
-        """Random bytes made once per stack and kept in state: the salt of derived hashes."""
+        """The salt of derived hashes: from stack config, else random bytes kept in state."""
         if not hasattr(self, "_salt"):
-            generated = random.RandomBytes(
-                "installation-salt", length=32, opts=pulumi.ResourceOptions(parent=self)
-            )
-            self._salt: pulumi.Output[str] = pulumi.Output.secret(generated.base64)
+            salt: pulumi.Output[str]
+            if self._provided_salt is not None:
+                salt = self._provided_salt
+            else:
+                salt = random.RandomBytes(
+                    "installation-salt", length=32, opts=pulumi.ResourceOptions(parent=self)
+                ).base64
+            self._salt: pulumi.Output[str] = pulumi.Output.secret(salt)
         return self._salt
 
     def _register(

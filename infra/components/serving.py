@@ -24,10 +24,13 @@ from infra.registry.provider import (
     ModelRegistryEntryArgs,
     RegistryConnectionArgs,
 )
+from infra.registry.reach import apiserver_proxy_policy
 from infra.serving.access import ServingAccess, serving_access
 from infra.serving.dependencies import namespaced_needs, serving_dependencies
 from infra.serving.inference import inference_service, predict_path
 from infra.serving.inputs import ServingInputs
+from infra.serving.rollout import DIGEST_ANNOTATION
+from infra.serving.rollout_provider import InferenceServiceRollout
 
 
 @dataclass(frozen=True)
@@ -106,7 +109,10 @@ class ModelServing(pulumi.ComponentResource):
                 ModelRegistryEntryArgs.from_release(
                     release, connection=RegistryConnectionArgs(kubeconfig=args.kubeconfig)
                 ),
-                pulumi.ResourceOptions(parent=self, depends_on=self._on(args, needs.registry)),
+                pulumi.ResourceOptions(
+                    parent=self,
+                    depends_on=[*self._registry_reach(args), *self._on(args, needs.registry)],
+                ),
             )
             served = KubernetesObject(
                 ObjectKey.of(manifest).resource_name,
@@ -122,6 +128,19 @@ class ModelServing(pulumi.ComponentResource):
                     ),
                 ),
             )
+            # Beside it (same dependencies): fails `up` with KServe's reason, not at the timeout.
+            if inputs.options.await_ready:
+                InferenceServiceRollout(
+                    "inference-service-rollout",
+                    manifest=manifest,
+                    digest=manifest["metadata"]["annotations"][DIGEST_ANNOTATION],
+                    timeout=inputs.options.ready_timeout,
+                    kubeconfig=args.kubeconfig,
+                    opts=pulumi.ResourceOptions(
+                        parent=self,
+                        depends_on=[entry, *around, *self._on(args, needs.inference_service)],
+                    ),
+                )
             internal = f"http://{release.name}.{inputs.options.namespace}.svc.cluster.local"
             self.url = served.status.apply(  # type: ignore[attr-defined]
                 lambda status: str((status or {}).get("url") or internal)
@@ -154,6 +173,25 @@ class ModelServing(pulumi.ComponentResource):
     @staticmethod
     def _on(args: ModelServingArgs, keys: Sequence[ObjectKey]) -> list[pulumi.Resource]:
         return [args.platform.objects[key] for key in keys]
+
+    def _registry_reach(self, args: ModelServingArgs) -> list[pulumi.Resource]:
+        """The NetworkPolicy that lets the API server's proxy reach the registry, if needed."""
+        policy = apiserver_proxy_policy(args.plan)
+        if policy is None:
+            return []
+        key = ObjectKey.of(policy)
+        registry = [o.key for o in args.plan.objects if o.key.name == "model-registry-service"]
+        return [
+            KubernetesObject(
+                key.resource_name,
+                policy,
+                pulumi.ResourceOptions(
+                    parent=self,
+                    provider=args.provider,
+                    depends_on=self._on(args, registry),
+                ),
+            )
+        ]
 
     def _access(self, args: ModelServingArgs, access: ServingAccess) -> list[pulumi.Resource]:
         """The store Secret, its ServiceAccount and the predict AuthorizationPolicy."""

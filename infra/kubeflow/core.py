@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
@@ -32,7 +31,9 @@ from infra.kubeflow.objects import (
     PlannedObject,
     SecretSpec,
 )
-from infra.kubeflow.render import Rendered, read_cache, render_components, write_cache
+from infra.kubeflow.render import Rendered, render_components
+from infra.kubeflow.render.entries import cache_key, read_entry, tool_versions, write_entry
+from infra.kubeflow.render.kustomize import pinned_kubectl
 from infra.kubeflow.render.source import resolve_source, source_digest
 from infra.kubeflow.settings import KubeflowSettings
 from infra.kubeflow.transforms import apply_transforms, credentials
@@ -84,16 +85,19 @@ def build_plan(
     root = resolve_source(settings.source, cache_dir=cache)
     say(f"source: {root}")
     digest = source_digest(root, cache_dir=cache if use_cache else None)
-    plan_file = cache / "plans" / f"{plan_key(settings, digest)}.pickle"
-    if use_cache:
-        cached = read_cache(plan_file)
-        if isinstance(cached, InstallPlan):
-            say("plan: cached")
-            return cached
+    key = plan_key(settings, digest)
+    plan_file = cache / "plans" / f"{key}.json"
+    cached = _read_objects(plan_file, key) if use_cache else None
     release, release_notes = resolve_release(settings.release, root)
     settings = replace(settings, release=release.name)
     say(f"release: {release.name}")
     selection = catalogue.select_components(settings, release, root)
+    notes = (*release_notes, *(_catalogue_finding(w) for w in selection.warnings))
+    if cached is not None:
+        # The cached objects only: edges, waves and findings are recomputed from them.
+        say("plan: cached objects")
+        plan = assemble(settings, selection, *cached, digest=digest, progress=say, notes=notes)
+        return apply_test_mode(plan, settings.test_mode)
     prevalidated = Prevalidated(settings.kubernetes_version)
     rendered = render_components(
         root,
@@ -109,7 +113,6 @@ def build_plan(
     objects, secrets = final_objects(
         rendered_objects=rendered, components=selection.components, settings=settings
     )
-    notes = (*release_notes, *(_catalogue_finding(w) for w in selection.warnings))
     plan = assemble(
         settings,
         selection,
@@ -122,7 +125,7 @@ def build_plan(
     )
     plan = apply_test_mode(plan, settings.test_mode)
     if use_cache:
-        write_cache(plan_file, plan)
+        write_entry(plan_file, key, _objects_payload(objects, secrets))
     return plan
 
 
@@ -170,10 +173,47 @@ def _catalogue_finding(message: str) -> Finding:
 
 
 def plan_key(settings: KubeflowSettings, digest: str) -> str:
-    """Return the cache key of a plan: format, code, source content and settings."""
+    """Return the cache key of a plan: code, source content, settings and tool versions."""
     fields = dataclasses.asdict(replace(settings, source=type(settings.source)()))
-    body = json.dumps([_PLAN_FORMAT, code_version(), digest, fields], sort_keys=True, default=str)
-    return hashlib.sha256(body.encode()).hexdigest()
+    versions = tool_versions(pinned_kubectl().version)
+    return cache_key("plan", _PLAN_FORMAT, code_version(), digest, fields, versions)
+
+
+def _objects_payload(
+    objects: Sequence[PlannedObject], secrets: Sequence[SecretSpec]
+) -> dict[str, object]:
+    return {
+        "objects": [
+            [
+                list(dataclasses.astuple(o.key)),
+                o.manifest,
+                o.component,
+                o.origin,
+                o.holds_data,
+                o.reason,
+            ]
+            for o in objects
+        ],
+        "secrets": [dataclasses.asdict(s) for s in secrets],
+    }
+
+
+def _read_objects(
+    path: Path, key: str
+) -> tuple[tuple[PlannedObject, ...], tuple[SecretSpec, ...]] | None:
+    """The final objects and secrets of a cached plan, or None when absent or not valid."""
+    payload = read_entry(path, key)
+    if not isinstance(payload, dict):
+        return None
+    try:
+        objects = tuple(
+            PlannedObject(ObjectKey(*k), m, c, origin=o, holds_data=bool(h), reason=str(r))
+            for k, m, c, o, h, r in payload["objects"]
+        )
+        secrets = tuple(SecretSpec(**s) for s in payload["secrets"])
+    except (TypeError, KeyError, ValueError):
+        return None
+    return objects, secrets
 
 
 def final_objects(

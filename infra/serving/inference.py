@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from infra.kubeflow import Manifest
+from infra.serving.rollout import DIGEST_ANNOTATION, spec_digest
 from ml.release import ModelRelease
 
 API_VERSION = "serving.kserve.io/v1beta1"
@@ -35,6 +36,9 @@ class ServingOptions:
     memory: str = "2Gi"
     service_account: str | None = None
     ready_timeout: str = "15m"
+    # False only in test mode `kwok` (the engine tier): no KServe controller runs there,
+    # so nothing would ever become Ready.
+    await_ready: bool = True
 
 
 class ServingError(ValueError):
@@ -106,17 +110,23 @@ def inference_service(
         "app.kubernetes.io/version": _label_value(release.version),
         "app.kubernetes.io/managed-by": "kfstack",
     }
-    return {
+    manifest: Manifest = {
         "apiVersion": API_VERSION,
         "kind": "InferenceService",
         "metadata": {
             "name": release.name,
             "namespace": options.namespace,
             "labels": labels,
-            "annotations": {"serving.kserve.io/deploymentMode": "Serverless", **WAIT_FOR},
+            "annotations": {
+                "serving.kserve.io/deploymentMode": "Serverless",
+                **(WAIT_FOR if options.await_ready else {}),
+            },
         },
         "spec": {"predictor": predictor},
     }
+    # Lets the rollout check tell this spec's status from the previous one's.
+    manifest["metadata"]["annotations"][DIGEST_ANNOTATION] = spec_digest(manifest)
+    return manifest
 
 
 def predict_path(release: ModelRelease) -> str:

@@ -61,6 +61,7 @@ def load_serving_inputs(settings: StackSettings, *, base: Path) -> ServingInputs
         memory=serving.memory,
         service_account=serving.service_account,
         ready_timeout=serving.ready_timeout,
+        await_ready=settings.kubeflow.test_mode is None,
     )
     release = _servable(_path(serving.release_record, base)) if serving.release_record else None
     current = (

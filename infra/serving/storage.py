@@ -108,7 +108,10 @@ def object_store(plan: InstallPlan) -> ObjectStore | None:
     host = env.get("OBJECTSTORECONFIG_HOST")
     if isinstance(host, str) and host:
         service, _, namespace = host.partition(".")
-        port = int(str(env.get("OBJECTSTORECONFIG_PORT") or "9000"))
+        raw_port = env.get("OBJECTSTORECONFIG_PORT")
+        port = (
+            int(raw_port) if isinstance(raw_port, str | int) and str(raw_port).isdigit() else 9000
+        )
         default_ns = str(apiserver["metadata"].get("namespace", "kubeflow"))
         return ObjectStore(namespace or default_ns, service, port, bucket)
     namespace, service, port = KFP_DEFAULT_SERVICE

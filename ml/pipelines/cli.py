@@ -122,6 +122,8 @@ def _run_local(args: argparse.Namespace) -> int:
     out = console()
     arguments = pipeline_arguments(dataset_spec(args), train_config(args), gate_options(args))
     progress = _TaskProgress(out) if not (args.quiet or args.verbose) else None
+    if progress is not None:
+        out.print(f"running the training pipeline on {args.csv} with kfp.local ...")
     result = run_local(
         args.csv,
         args.out,

@@ -333,6 +333,16 @@ def failure_message(run: Any) -> str:
     return text
 
 
+def _transient(exc: Exception) -> bool:
+    """A failure that a later poll may not see: the network, or a 5xx of a proxy or the API."""
+    import urllib3
+    from kfp_server_api.exceptions import ApiException
+
+    if isinstance(exc, ApiException):
+        return (exc.status or 0) >= 500
+    return isinstance(exc, (urllib3.exceptions.HTTPError, OSError))
+
+
 def follow_run(
     client: Any,
     run_id: str,
@@ -340,18 +350,30 @@ def follow_run(
     on_update: Callable[[Any], None],
     poll: float = 5.0,
     timeout: float | None = None,
+    tolerate: int = 3,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Any:
     """Poll the run until it ends (or `timeout` seconds pass); call `on_update` on changes.
 
+    Up to `tolerate` polls in a row may fail transiently (a port-forward that drops, a 503
+    from the gateway) before the error is raised: a training run outlives such hiccups.
+
     Returns:
         The last `V2beta1Run` read (its state is terminal unless the timeout passed).
 
     """
-    start, last = clock(), None
+    start, last, failures = clock(), None, 0
     while True:
-        run = get_run(client, run_id)
+        try:
+            run = get_run(client, run_id)
+        except Exception as exc:
+            failures += 1
+            if failures > tolerate or not _transient(exc):
+                raise
+            sleep(poll)
+            continue
+        failures = 0
         seen = (str(run.state), tuple(sorted(task_states(run).items())))
         if seen != last:
             on_update(run)

@@ -203,7 +203,8 @@ def _run(args: argparse.Namespace) -> int:
     if args.no_follow:
         return 0
     seen: dict[str, str] = {}
-    with remote.calling(conn.host, f"follow run {run_id}"):
+    what = f"follow run {run_id} (it may still be running: see the KFP UI)"
+    with remote.calling(conn.host, what):
         final = remote.follow_run(
             client,
             run_id,

@@ -109,6 +109,11 @@ def _publish(args: argparse.Namespace) -> int:
         raise ValueError("give --run-dir OUT, or both --model and --release")
     model = args.model or args.run_dir / "model"
     record = args.release or args.run_dir / "release.json"
+    if args.release is None and args.run_dir.is_dir() and not record.is_file():
+        raise ValueError(
+            f"{args.run_dir} has no release.json: the run did not promote its candidate, "
+            "so there is no release to publish"
+        )
     published = publish_release(
         model, record, store=_store(args), bucket=args.bucket, prefix=args.prefix, out=args.out
     )

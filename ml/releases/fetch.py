@@ -51,25 +51,36 @@ def release_task_state(run: Any) -> str | None:
     return next((states[name] for name in RELEASE_TASKS if name in states), None)
 
 
-def _check_promoted(run: Any, run_id: str) -> None:
+_NOT_PROMOTED = (
+    "run {run} did not promote its candidate ({why}): the gate kept the serving model; "
+    "see the run's comparison chart for the verdict"
+)
+
+
+def _check_promoted(run: Any, run_id: str) -> str | None:
+    """Refuse a run that did not succeed or whose release task did not; return that state.
+
+    None means the task details do not name the release task (the gate closed, or a KFP
+    version that names tasks otherwise): the object store then decides.
+    """
     state = str(run.state)
     if state != "SUCCEEDED":
         reason = f": {run.error.message}" if run.error is not None and run.error.message else ""
         raise FetchError(f"run {run_id} is {state}{reason}; only a succeeded run has a release")
     task = release_task_state(run)
-    if task != "SUCCEEDED":
-        raise FetchError(
-            f"run {run_id} did not promote its candidate (release task "
-            f"{'not run' if task is None else task}): the gate kept the serving model; "
-            "see the run's comparison chart for the verdict"
-        )
+    if task is not None and task != "SUCCEEDED":
+        raise FetchError(_NOT_PROMOTED.format(run=run_id, why=f"release task {task}"))
+    return task
 
 
-def _find_record(s3: Any, bucket: str, prefix: str) -> str:
+def _find_record(s3: Any, bucket: str, prefix: str, *, run_id: str, task: str | None) -> str:
     keys: list[str] = []
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
         keys += [o["Key"] for o in page.get("Contents", [])]
     found = [k for k in keys if k.rsplit("/", 1)[-1] == RELEASE_ARTIFACT]
+    if not found and task is None:
+        why = f"no release task, no release artifact under s3://{bucket}/{prefix}"
+        raise FetchError(_NOT_PROMOTED.format(run=run_id, why=why))
     if len(found) != 1:
         what = "no release artifact" if not found else f"{len(found)} release artifacts"
         raise FetchError(
@@ -102,12 +113,12 @@ def fetch_release(
     client = api_client(conn)
     with calling(conn.host, f"get run {run_id}"):
         run = get_run(client, run_id)
-    _check_promoted(run, run_id)
+    task = _check_promoted(run, run_id)
     bucket, root = split_uri(pipeline_root)
     prefix = f"{root}/{pipeline_name}/{run_id}/".lstrip("/")
     s3 = s3_client(store)
     try:
-        key = _find_record(s3, bucket, prefix)
+        key = _find_record(s3, bucket, prefix, run_id=run_id, task=task)
         body = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
     except FetchError:
         raise

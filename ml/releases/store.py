@@ -1,10 +1,11 @@
 """The stack's object store through the S3 API: where it is, its keys, a boto3 client.
 
-Kubeflow Pipelines keeps its artifacts in the platform's object store (SeaweedFS behind the
-``minio-service`` S3 API in 26.03, MinIO in v1.10); the stack generates its keys and exports
-them in its ``credentials`` output. From a laptop, reach it with a port-forward::
+Kubeflow Pipelines keeps its artifacts in the platform's object store (SeaweedFS, service
+``seaweedfs`` in 26.03; MinIO, ``minio-service`` in v1.10; both S3 on port 9000); the stack
+generates its keys and exports them in its ``credentials`` output. From a laptop, reach it
+with a port-forward::
 
-    kubectl port-forward -n kubeflow svc/minio-service 9000:9000
+    kubectl port-forward -n kubeflow svc/seaweedfs 9000:9000
     pulumi stack output --json --show-secrets > build/outputs.json
     kfstack release publish --stack-outputs build/outputs.json ...
 """

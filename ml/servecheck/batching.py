@@ -23,9 +23,10 @@ ISOLATE_LIMIT = 50
 
 @dataclass(frozen=True)
 class Accepted:
-    """The endpoint answered: predictions of the rows sent, in order."""
+    """The endpoint answered: predictions of the rows sent, in order (and its class names)."""
 
     predictions: np.ndarray
+    classes: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,7 @@ class Outcome:
     predictions: dict[int, np.ndarray] = field(default_factory=dict)
     rejected: dict[int, str] = field(default_factory=dict)
     requests: int = 0
+    classes: tuple[str, ...] | None = None
 
     @property
     def accepted(self) -> np.ndarray:
@@ -105,6 +107,7 @@ def _resolve(send: Send, rows: list[int], outcome: Outcome, limit: int) -> None:
     outcome.requests += 1
     reply = send(rows)
     if isinstance(reply, Accepted):
+        outcome.classes = outcome.classes or reply.classes
         for row, prediction in zip(rows, reply.predictions, strict=True):
             outcome.predictions[row] = prediction
         return

@@ -142,6 +142,8 @@ def _run(request: CheckRequest, out: Path) -> int:
     path = write_report(report(result, chart=chart), out)
     _summary(result)
     _out.print(f"wrote {path}" + (f" and {chart}" if chart else ""))
+    for note in result.notes:
+        _out.print(f"note: {note}", soft_wrap=True)
     for line in result.failures:
         _err.print(f"FAILED {line}", soft_wrap=True)
     return PASSED if result.passed else FAILED

@@ -115,6 +115,7 @@ class HttpSender:
         headers: Mapping[str, str],
         timeout: float,
         output: str | None = None,
+        dtypes: Mapping[str, str] | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.target = target
@@ -123,12 +124,13 @@ class HttpSender:
         self.headers = {"Content-Type": "application/json", **headers, **target.headers}
         self.timeout = timeout
         self.output = output
+        self.dtypes = dtypes
         self.session = session or requests.Session()
 
     def __call__(self, rows: Sequence[int]) -> Reply:
         """POST the rows; Accepted or Refused, or raise EndpointError."""
         url = self.target.url
-        body = encode(request_body(self.protocol, self.features, rows))
+        body = encode(request_body(self.protocol, self.features, rows, dtypes=self.dtypes))
         try:
             response = self.session.post(
                 url, data=body, headers=self.headers, timeout=self.timeout, allow_redirects=False
@@ -148,7 +150,8 @@ class HttpSender:
             raise EndpointError(url, _status_message(status, response), status)
         try:
             decoded: Any = response.json()
-            return Accepted(parse_response(self.protocol, decoded, len(rows), output=self.output))
+            answer = parse_response(self.protocol, decoded, len(rows), output=self.output)
+            return Accepted(answer.values, answer.classes)
         except ValueError as err:  # not JSON, or a ProtocolError
             detail = str(err) if isinstance(err, ProtocolError) else "the body is not JSON"
             message = f"not a {self.protocol} predict response: {detail}"

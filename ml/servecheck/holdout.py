@@ -51,9 +51,11 @@ class Holdout:
 
 
 def _find(name: str, header: list[str], keys: dict[str, str]) -> str | None:
+    """The header column holding `name`: by name, or by the key either of them sanitizes to."""
     if name in header:
         return name
-    return next((h for h in header if keys[h] == name), None)
+    key = sanitize_names([name])[name]
+    return next((h for h in header if keys[h] in (name, key)), None)
 
 
 def _label_column(

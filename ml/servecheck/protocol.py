@@ -23,6 +23,8 @@ from urllib.parse import urlparse
 
 import numpy as np
 
+from ml.serving import CLASSES, PROBABILITIES, VALUE
+
 Protocol = Literal["v1", "v2"]
 PROTOCOLS: tuple[Protocol, ...] = ("v1", "v2")
 
@@ -101,10 +103,34 @@ def _cell(value: Any) -> float | str:
     return float(value)
 
 
+#: Open Inference Protocol datatypes of the release record's input dtypes.
+V2_DATATYPES = {
+    "float32": "FP32",
+    "float64": "FP64",
+    "int32": "INT32",
+    "int64": "INT64",
+    "string": "BYTES",
+    "bool": "BOOL",
+}
+
+
 def request_body(
-    protocol: Protocol, features: Mapping[str, np.ndarray], rows: Sequence[int]
+    protocol: Protocol,
+    features: Mapping[str, np.ndarray],
+    rows: Sequence[int],
+    *,
+    dtypes: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The JSON body asking for predictions of `rows` (numbers as JSON numbers, NaN as NaN)."""
+    """The JSON body asking for predictions of `rows` (numbers as JSON numbers, NaN as NaN).
+
+    Args:
+        protocol: "v1" or "v2".
+        features: The holdout's columns by input name.
+        rows: The row indices to send.
+        dtypes: Input name -> the release record's dtype (v2 `datatype`); by default FP32
+            for numbers and BYTES for text.
+
+    """
     index = np.asarray(rows, dtype=np.int64)
     if protocol == "v1":
         columns = {k: [_cell(v) for v in values[index]] for k, values in features.items()}
@@ -113,12 +139,12 @@ def request_body(
         return {"instances": instances}
     inputs = []
     for name, values in features.items():
-        text = values.dtype.kind in "OUS"
+        default = "BYTES" if values.dtype.kind in "OUS" else "FP32"
         inputs.append(
             {
                 "name": name,
                 "shape": [len(index)],
-                "datatype": "BYTES" if text else "FP32",
+                "datatype": V2_DATATYPES.get((dtypes or {}).get(name, ""), default),
                 "data": [_cell(v) for v in values[index]],
             }
         )
@@ -130,28 +156,44 @@ def encode(body: Mapping[str, Any]) -> bytes:
     return json.dumps(body, separators=(",", ":")).encode("utf-8")
 
 
+@dataclass(frozen=True)
+class Answer:
+    """A successful response: the numbers per row and, when the model names them, its classes.
+
+    Attributes:
+        values: (rows, classes) probabilities, or (rows,) values.
+        classes: The class names in output order, from kfstack's `classes` output.
+
+    """
+
+    values: np.ndarray
+    classes: tuple[str, ...] | None = None
+
+
 def parse_response(
     protocol: Protocol, body: Any, rows: int, *, output: str | None = None
-) -> np.ndarray:
-    """The predictions of a successful response: (rows, classes) or (rows,).
+) -> Answer:
+    """The predictions of a successful response.
 
     Args:
         protocol: "v1" or "v2".
         body: The decoded JSON body.
         rows: How many rows were sent (the response must have as many).
-        output: The output to read when the model has several (None: the only one).
+        output: The output to read when the model has several (None: kfstack's
+            `probabilities` or `value`, else the only one).
 
     Raises:
         ProtocolError: the body is not a response of the protocol, or has another row count.
 
     """
-    values = _v1_values(body, output) if protocol == "v1" else _v2_values(body, output)
+    answer = _v1_answer(body, output) if protocol == "v1" else _v2_answer(body, output)
+    values = answer.values
     if values.ndim == 0 or values.shape[0] != rows:
         got = 0 if values.ndim == 0 else values.shape[0]
         raise ProtocolError(f"the response has {got} predictions for {rows} rows sent")
     if values.ndim == 2 and values.shape[1] == 1:
         values = values[:, 0]
-    return values
+    return Answer(values, answer.classes)
 
 
 def _pick(names: Sequence[str], output: str | None) -> str:
@@ -159,40 +201,55 @@ def _pick(names: Sequence[str], output: str | None) -> str:
         if output not in names:
             raise ProtocolError(f"the response has no output {output!r}; it has {sorted(names)}")
         return output
-    # kfstack's serving signature (ml.serving): label, probabilities, classes / value
-    numeric = [n for n in ("probabilities", "value") if n in names]
-    if len(names) != 1 and numeric:
-        return numeric[0]
+    numbers = [n for n in (PROBABILITIES, VALUE) if n in names]
+    if len(names) != 1 and numbers:
+        return numbers[0]
     if len(names) != 1:
         raise ProtocolError(f"the model has outputs {sorted(names)}: choose one with --output")
     return names[0]
 
 
-def _v1_values(body: Any, output: str | None) -> np.ndarray:
+def _class_names(first_row: Any) -> tuple[str, ...] | None:
+    if isinstance(first_row, list) and first_row and all(isinstance(c, str) for c in first_row):
+        return tuple(first_row)
+    return None
+
+
+def _v1_answer(body: Any, output: str | None) -> Answer:
     if not isinstance(body, dict) or not isinstance(body.get("predictions"), list):
         raise ProtocolError('a v1 response is a JSON object with a "predictions" list')
     predictions = body["predictions"]
+    classes = None
     if predictions and all(isinstance(p, dict) for p in predictions):
         name = _pick(list(predictions[0]), output)
+        classes = _class_names(predictions[0].get(CLASSES))
         predictions = [p.get(name) for p in predictions]
     try:
         # TF Serving's outputs are float32: keep that precision so metrics match offline ones.
-        return np.asarray(predictions, dtype=np.float32)
+        return Answer(np.asarray(predictions, dtype=np.float32), classes)
     except (TypeError, ValueError) as err:
         raise ProtocolError(f"predictions are not numbers of one shape: {err}") from None
 
 
-def _v2_values(body: Any, output: str | None) -> np.ndarray:
+def _tensor(output: dict[str, Any], dtype: Any) -> np.ndarray:
+    try:
+        data = np.asarray(output["data"], dtype=dtype)
+        return data.reshape([int(d) for d in output["shape"]])
+    except (KeyError, TypeError, ValueError) as err:
+        raise ProtocolError(f"output {output.get('name')!r} is not a tensor: {err}") from None
+
+
+def _v2_answer(body: Any, output: str | None) -> Answer:
     if not isinstance(body, dict) or not isinstance(body.get("outputs"), list):
         raise ProtocolError('a v2 response is a JSON object with an "outputs" list')
     outputs = {o.get("name"): o for o in body["outputs"] if isinstance(o, dict)}
     chosen = outputs[_pick([str(n) for n in outputs], output)]
-    dtype = _V2_TYPES.get(str(chosen.get("datatype")), np.float64)
-    try:
-        data = np.asarray(chosen["data"], dtype=dtype)
-        return data.reshape([int(d) for d in chosen["shape"]])
-    except (KeyError, TypeError, ValueError) as err:
-        raise ProtocolError(f"output {chosen.get('name')!r} is not a tensor: {err}") from None
+    values = _tensor(chosen, _V2_TYPES.get(str(chosen.get("datatype")), np.float64))
+    classes = None
+    if CLASSES in outputs:
+        names = _tensor(outputs[CLASSES], object)
+        classes = _class_names(list(names[0])) if names.ndim == 2 and len(names) else None
+    return Answer(values, classes)
 
 
 def error_reason(text: str) -> str:

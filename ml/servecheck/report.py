@@ -68,6 +68,7 @@ def report(check: CheckResult, *, chart: Path | None = None) -> dict[str, Any]:
         "schema": REPORT_SCHEMA,
         "passed": check.passed,
         "failures": check.failures,
+        "notes": check.notes,
         "endpoint": check.route.url,
         "model": check.route.model,
         "protocol": check.route.protocol,

@@ -98,6 +98,34 @@ class CheckResult:
         return out
 
     @property
+    def notes(self) -> list[str]:
+        """What a reader should know that does not fail the check."""
+        out = []
+        offline = self.release.metrics.get("rows")
+        if offline is not None and int(offline) != self.holdout.rows:
+            out.append(
+                f"the holdout has {self.holdout.rows} rows, the offline evaluation had "
+                f"{int(offline)}: not the same split, so metrics may differ without skew"
+            )
+        task = self.release.labels.get("kfstack.io/task")
+        for r in self.results:
+            if task and r.score is not None and r.score.task != task:
+                out.append(f"{r.target.name}: the release is {task}, the answers {r.score.task}")
+            given = self.request.classes
+            if given and r.outcome.classes and tuple(given) != r.outcome.classes:
+                out.append(
+                    f"{r.target.name}: the model names its classes {list(r.outcome.classes)}; "
+                    f"used those, not --classes {list(given)}"
+                )
+            if r.target.headers:
+                out.append(
+                    f"{r.target.name}: reached with a tag header, which routes only where "
+                    "Knative's tag-header-based-routing is on and the tag exists; "
+                    "--canary-url is unambiguous"
+                )
+        return out
+
+    @property
     def passed(self) -> bool:
         """Whether every target reproduced the offline metrics."""
         return not self.failures
@@ -136,7 +164,7 @@ def run_check(request: CheckRequest, *, progress: Progress | None = None) -> Che
     holdout = read_holdout(
         request.csv, release.input_schema, label=label, delimiter=request.delimiter
     )
-    classes = request.classes or (schema.label.classes if schema is not None else None)
+    known = request.classes or (schema.label.classes if schema is not None else None)
     results = []
     for target in targets:
         sender = HttpSender(
@@ -146,6 +174,7 @@ def run_check(request: CheckRequest, *, progress: Progress | None = None) -> Che
             headers={**request.headers, **request.auth.headers()},
             timeout=request.timeout,
             output=request.output,
+            dtypes={c.name: c.dtype for c in release.input_schema},
         )
         advance = progress(target.name, holdout.rows) if progress is not None else None
         try:
@@ -157,6 +186,8 @@ def run_check(request: CheckRequest, *, progress: Progress | None = None) -> Che
         measured = None
         checks: list[MetricCheck] = []
         if outcome.predictions:
+            # the model's own class names (kfstack's `classes` output) come first
+            classes = outcome.classes or known
             measured = score(holdout.label[outcome.accepted], outcome.stacked(), classes)
             checks = compare(release.metrics, measured.metrics, request.tolerances)
         results.append(TargetResult(target, outcome, measured, checks))

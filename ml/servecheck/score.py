@@ -1,9 +1,9 @@
 """Predictions through the endpoint + held-out labels -> the metrics the pipeline computes.
 
 The metrics are `ml.metrics` (as `ml.components.core.evaluation` uses them), so the numbers
-are comparable with the release record's offline metrics. Class order: `--classes` when
-given, else a dataset's schema.json, else the order `kfstack data build` infers (sorted,
-numerically when the labels are numbers).
+are comparable with the release record's offline metrics. Class order: the model's own
+`classes` output, else `--classes`, else a dataset's schema.json, else the order
+`kfstack data build` infers (sorted, numerically when the labels are numbers).
 """
 
 from __future__ import annotations

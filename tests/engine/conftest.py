@@ -13,8 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.engine.harness import (
+    CLI_COMPONENTS,
     ControlPlane,
     PulumiProject,
+    bare_namespace,
     control_plane,
     engine_path,
     missing_engine,
@@ -25,16 +27,18 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     engine_items = [item for item in items if item.get_closest_marker("engine") is not None]
     if not engine_items:
         return
-    reason: str | None
     if not config.getoption("--engine"):
-        reason = "engine tier: opt-in, run `make engine` then `make engine-test`"
-    else:
-        reason = missing_engine()
-    if reason is None:
+        skip = pytest.mark.skip(
+            reason="engine tier: opt-in, run `make engine` then `make engine-test`"
+        )
+        for item in engine_items:
+            item.add_marker(skip)
         return
-    skip = pytest.mark.skip(reason=reason)
+    reasons = {False: missing_engine(), True: missing_engine(CLI_COMPONENTS)}
     for item in engine_items:
-        item.add_marker(skip)
+        reason = reasons["cli_project" in getattr(item, "fixturenames", ())]
+        if reason is not None:
+            item.add_marker(pytest.mark.skip(reason=reason))
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +61,11 @@ def project(
 ) -> PulumiProject:
     """A copy of the kfstack project with a file backend, run inside the namespace."""
     return PulumiProject(root=Path(tmp_path_factory.mktemp("project")), plane=plane, path=path)
+
+
+@pytest.fixture(scope="module")
+def cli_project(path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PulumiProject]:
+    """A project whose commands run in a bare namespace: the CLI alone, no control plane."""
+    state = tmp_path_factory.mktemp("bare")
+    with bare_namespace(f"kfstack-cli-{uuid.uuid4().hex[:6]}", state) as namespace:
+        yield PulumiProject(root=state / "project", plane=namespace, path=path)

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 ENGINE_BUILD = REPO / "scripts" / "engine-build"
 ENGINE_CLUSTER = REPO / "scripts" / "engine-cluster"
 PASSPHRASE = "kfstack-engine-tier"
-# The secret config keys of Pulumi.yaml: every one is provided, so no generator is needed.
+# The secret config keys: every one is provided, so no generator (random provider) is needed.
 SECRET_KEYS = (
     "dexPassword",
     "oauth2ProxyClientSecret",
@@ -34,17 +34,22 @@ SECRET_KEYS = (
     "pipelinesDbPassword",
     "katibDbPassword",
     "modelRegistryDbPassword",
+    "installationSalt",  # optional: without it the stack needs the random provider
 )
 
 
-def missing_engine() -> str | None:
-    """Return why the engine tier cannot run here (None when it can)."""
+# What the CLI's own config validation needs: no provider, no control plane.
+CLI_COMPONENTS = ("pulumi", "pulumi-language-python")
+
+
+def missing_engine(components: Sequence[str] = ()) -> str | None:
+    """Return why the engine tier (or just `components`) cannot run here (None when it can)."""
     if os.geteuid() != 0:
         return "the engine tier needs root (it makes a network namespace with `ip netns add`)"
     if shutil.which("ip") is None:
         return "the engine tier needs `ip` (iproute2) for its network namespace"
     check = subprocess.run(
-        [str(ENGINE_BUILD), "--check"], capture_output=True, text=True, check=False
+        [str(ENGINE_BUILD), "--check", *components], capture_output=True, text=True, check=False
     )
     if check.returncode != 0:
         return f"engine binaries {check.stdout.strip()}"
@@ -94,6 +99,22 @@ class ControlPlane:
         if result.returncode != 0:
             raise RuntimeError(f"kubectl {' '.join(args)}: {result.stderr}")
         return json.loads(result.stdout)
+
+
+@contextmanager
+def bare_namespace(name: str, state: Path) -> Iterator[ControlPlane]:
+    """A network namespace with loopback only and no control plane (for CLI-only runs)."""
+    subprocess.run(["ip", "netns", "add", name], check=True)
+    try:
+        subprocess.run(["ip", "netns", "exec", name, "ip", "link", "set", "lo", "up"], check=True)
+        yield ControlPlane(netns=name, kubeconfig=state / "kubeconfig", state=state)
+    finally:
+        pids = subprocess.run(
+            ["ip", "netns", "pids", name], capture_output=True, text=True, check=False
+        ).stdout.split()
+        for pid in pids:  # only what this run started inside its own namespace
+            subprocess.run(["kill", "-KILL", pid], check=False)
+        subprocess.run(["ip", "netns", "del", name], check=False)
 
 
 @contextmanager

@@ -48,9 +48,10 @@ def stack(project: PulumiProject, plane: ControlPlane, kubeflow_manifests: Path)
 
 @pytest.mark.parametrize("shipped", ["dev", "staging", "prod"])
 def test_shipped_stack_config_passes_the_cli_validation(
-    project: PulumiProject, shipped: str
+    cli_project: PulumiProject, shipped: str
 ) -> None:
     """The CLI accepts each shipped stack file (clouds fail later, for want of credentials)."""
+    project = cli_project
     shutil.copy(REPO / "stacks" / f"Pulumi.{shipped}.yaml", project.root / "stacks")
     project.init_stack(shipped)
     result = project.pulumi("preview", "-s", shipped, timeout=900)

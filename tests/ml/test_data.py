@@ -195,3 +195,13 @@ def test_automatic_choice_streams_over_the_memory_budget(
     ds = load_split(ids_dataset, "train", memory_budget=10)
     assert calls == [ids_dataset / "train.csv"]
     assert sum(len(label) for _, label in ds) == 2000
+
+
+def test_passes_go_over_every_row_once_each_in_a_new_order(ids_dataset: Path) -> None:
+    ds = load_split(ids_dataset, "train", batch_size=100, seed=7, passes=3)
+    assert ds.cardinality().numpy() == 60
+    ids = np.concatenate(_epoch_ids(ds))
+    passes = ids.reshape(3, 2000)
+    for one in passes:
+        assert sorted(one) == list(range(2000))
+    assert not np.array_equal(passes[0], passes[1])

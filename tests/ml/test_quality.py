@@ -136,10 +136,11 @@ def test_bad_row_after_quoted_newline_names_its_line(
 
 def test_plan_adapts_batch_and_epochs_to_the_rows() -> None:
     small, large = plan(280, TrainConfig()), plan(1_200_000, TrainConfig())
-    assert small.batch_size == 16 and small.epochs >= 100 and small.patience >= 10
-    assert large.batch_size == 1024 and large.epochs == 10
+    assert small.batch_size == 16 and small.passes == 4 and small.steps_per_epoch == 72
+    assert small.epochs == 56 and small.patience == 5
+    assert large.batch_size == 1024 and large.epochs == 10 and large.passes == 1
     fixed = plan(280, TrainConfig(epochs=5, batch_size=32, patience=2))
-    assert (fixed.epochs, fixed.batch_size, fixed.patience) == (5, 32, 2)
+    assert (fixed.epochs, fixed.batch_size, fixed.patience, fixed.passes) == (5, 32, 2, 1)
 
 
 @pytest.mark.parametrize("field", ["epochs", "batch_size", "patience"])

@@ -126,6 +126,7 @@ def test_existing_cluster_uses_the_given_kubeconfig(tmp_path: Path) -> None:
     provider = rec.one(K8S_PROVIDER, "existing")
     assert provider.inputs["context"] == "c"
     assert provider.inputs["upsertExistingObjects"] == "true"  # adoptExisting
+    assert provider.inputs["enablePatchForce"] == "true"  # ... applied with force
     assert provider.is_secret("kubeconfig")
     assert provider.inputs["kubeconfig"] == FAKE_KUBECONFIG
 

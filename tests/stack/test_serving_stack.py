@@ -276,3 +276,39 @@ def test_ready_timeout_comes_from_config(kubeflow_manifests: Path, tmp_path: Pat
     served = rec.one(IS_TYPE)
     assert served.custom_timeouts == {"create": "40m", "update": "40m"}
     assert served.inputs["spec"]["predictor"]["serviceAccountName"] == "mine"
+
+
+ROLLOUT = "pulumi-python:dynamic/kfstack:InferenceServiceRollout"
+
+
+def test_a_failed_rollout_is_reported_by_a_check_beside_the_inference_service(
+    first_release: tuple[Recording, Path],
+) -> None:
+    rec, _ = first_release
+    served, check = rec.one(IS_TYPE), rec.one(ROLLOUT)
+    annotations = served.inputs["metadata"]["annotations"]
+    assert check.inputs["digest"] == annotations["kfstack.io/spec-digest"]
+    assert (check.inputs["namespace"], check.inputs["name"]) == ("data-science", "iris")
+    assert check.inputs["timeout"] == "15m"
+    assert check.is_secret("kubeconfig")
+    # it starts with the InferenceService (same dependencies), not after its own wait
+    assert served.urn not in check.dependencies
+    assert set(served.dependencies) <= set(check.dependencies)  # + the cluster (kubeconfig)
+
+
+def test_the_registry_entry_can_reach_the_registry_through_the_proxy(
+    first_release: tuple[Recording, Path],
+) -> None:
+    rec, _ = first_release
+    policies = [
+        r
+        for r in rec.of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+        if r.inputs["metadata"]["name"] == "model-registry-apiserver-proxy"
+    ]
+    assert len(policies) == 1
+    opened = policies[0]
+    assert opened.parent == rec.one(SERVING, "serving").urn
+    assert opened.inputs["spec"]["podSelector"] == {
+        "matchLabels": {"component": "model-registry-server"}
+    }
+    assert opened.urn in rec.one(ENTRY_TYPE, "model-registry-entry").dependencies

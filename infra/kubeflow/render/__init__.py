@@ -1,6 +1,5 @@
 """Render: the release's source (a folder or a pinned git ref) through the pinned kustomize."""
 
-from infra.kubeflow.render.cache import read_cache, write_cache
 from infra.kubeflow.render.kustomize import (
     Kubectl,
     Rendered,
@@ -18,9 +17,7 @@ __all__ = [
     "manifests_root",
     "parse_documents",
     "pinned_kubectl",
-    "read_cache",
     "render_components",
     "resolve_source",
     "source_digest",
-    "write_cache",
 ]

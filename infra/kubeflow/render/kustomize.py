@@ -13,7 +13,6 @@ a `kubectl` found on PATH: the render must not depend on the machine.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import subprocess
@@ -32,12 +31,11 @@ import yaml
 from infra.kubeflow.catalogue import Component
 from infra.kubeflow.errors import RenderError
 from infra.kubeflow.objects import Manifest
-from infra.kubeflow.render.cache import read_cache, write_cache
+from infra.kubeflow.render.entries import cache_key, read_entry, tool_versions, write_entry
 from infra.kubeflow.settings import KubeflowSettings
 from infra.safe_yaml import MANIFESTS, UnsafeDocumentError, load_all
 
 KUBECTL_MINOR = "1.37"
-_CACHE_FORMAT = 2
 _EXE = "kubectl.exe" if os.name == "nt" else "kubectl"
 
 
@@ -138,18 +136,16 @@ def render_components(
     """
     kubectl = pinned_kubectl()
     layout = [(c.name, c.select_paths(settings), c.namespace) for c in components]
-    key = hashlib.sha256(
-        json.dumps([_CACHE_FORMAT, digest, kubectl.version, layout]).encode()
-    ).hexdigest()
-    cache_file = cache_dir / "render" / f"{key}.pickle"
+    key = cache_key("render", digest, tool_versions(kubectl.version), layout)
+    cache_file = cache_dir / "render" / f"{key}.json"
     if use_cache:
-        cached = read_cache(cache_file)
-        if isinstance(cached, tuple):
+        cached = read_entry(cache_file, key)
+        if isinstance(cached, list):
             _say(progress, "render: cached")
-            return cached
+            return tuple(Rendered(str(c), m) for c, m in cached)
     rendered = _render_concurrently(kubectl, root, layout, progress, on_parsed)
     if use_cache:
-        write_cache(cache_file, rendered)
+        write_entry(cache_file, key, [[r.component, r.manifest] for r in rendered])
     return rendered
 
 

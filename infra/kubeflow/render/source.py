@@ -16,7 +16,7 @@ from pathlib import Path
 
 from infra.config_inputs import check_git_ref
 from infra.kubeflow.errors import SourceError
-from infra.kubeflow.render.cache import read_cache, write_cache
+from infra.kubeflow.render.entries import cache_key, read_entry, write_entry
 from infra.kubeflow.settings import ManifestSource
 
 # A folder is a manifests root when it holds the release's example kustomization.
@@ -160,25 +160,25 @@ def source_digest(root: Path, *, cache_dir: Path | None = None) -> str:
         for file in _files(base)
     ]
     memo_file = None
-    memo: dict[str, tuple[int, int, bytes]] = {}
+    memo_key = cache_key("digest", str(root.resolve()))
+    memo: dict[str, list[object]] = {}
     if cache_dir is not None:
-        name = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:20]
-        memo_file = cache_dir / "digests" / f"{name}.pickle"
-        loaded = read_cache(memo_file)
+        memo_file = cache_dir / "digests" / f"{memo_key}.json"
+        loaded = read_entry(memo_file, memo_key)
         memo = loaded if isinstance(loaded, dict) else {}
     digest = hashlib.blake2b(digest_size=20)
-    fresh: dict[str, tuple[int, int, bytes]] = {}
+    fresh: dict[str, list[object]] = {}
     for relative, file in files:
         stat = file.stat()
         known = memo.get(relative)
-        if known is not None and known[:2] == (stat.st_size, stat.st_mtime_ns):
+        if isinstance(known, list) and known[:2] == [stat.st_size, stat.st_mtime_ns]:
             fresh[relative] = known
         else:
-            content = hashlib.blake2b(file.read_bytes(), digest_size=20).digest()
-            fresh[relative] = (stat.st_size, stat.st_mtime_ns, content)
-        digest.update(relative.encode() + b"\0" + fresh[relative][2])
+            content = hashlib.blake2b(file.read_bytes(), digest_size=20).hexdigest()
+            fresh[relative] = [stat.st_size, stat.st_mtime_ns, content]
+        digest.update(relative.encode() + b"\0" + str(fresh[relative][2]).encode())
     if memo_file is not None and fresh != memo:
-        write_cache(memo_file, fresh)
+        write_entry(memo_file, memo_key, fresh)
     return digest.hexdigest()
 
 

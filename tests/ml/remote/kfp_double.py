@@ -105,6 +105,7 @@ class KfpDouble:
         self.requests: list[tuple[str, str, dict[str, Any] | None, str | None]] = []
         self.problems: list[str] = []
         self.status: int | None = None  # force every answer to this HTTP status
+        self.unavailable = 0  # answer this many next requests 503 (a gateway hiccup)
         self._ids = iter(range(1, 10_000))
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -261,7 +262,10 @@ class KfpDouble:
                 auth = self.headers.get("Authorization")
                 double.requests.append((method, parsed.path, body, auth))
                 try:
-                    if double.status is not None:
+                    if double.unavailable:
+                        double.unavailable -= 1
+                        status, out = 503, {"code": 14, "message": "upstream connect error"}
+                    elif double.status is not None:
                         status, out = double.status, {"code": 16, "message": "denied by test"}
                     else:
                         status, out = double.answer(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -258,3 +259,53 @@ def test_a_spec_on_a_tag_is_refused(
     assert "executors not on an image by digest: exec-compare (ghcr.io/kfstack/ml:0.1.0)" in err
     assert "--image REF@sha256:<digest>" in err
     assert kfp.requests == []
+
+
+def test_following_outlives_a_few_unavailable_polls(
+    kfstack: Main, kfp: KfpDouble, spec_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import ml.pipelines.remote_cli as cli
+
+    kfp.script = [run_state("RUNNING", {"training": "RUNNING"}), run_state("SUCCEEDED", DONE)]
+    shown: list[str] = []
+    show = cli._show
+
+    def show_then_hiccup(run: Any, seen: dict[str, str]) -> None:
+        shown.append(str(run.state))
+        kfp.unavailable = 3 if len(shown) == 1 else 0  # the next three polls answer 503
+        show(run, seen)
+
+    monkeypatch.setattr(cli, "_show", show_then_hiccup)
+    assert kfstack(run_args(kfp.url, spec_file)) == 0
+    assert shown == ["RUNNING", "SUCCEEDED"]
+    assert len(kfp.calls("GET", r"/apis/v2beta1/runs/.+")) == 5
+    assert kfp.problems == []
+
+
+def test_following_gives_up_after_too_many_failures(
+    kfstack: Main, kfp: KfpDouble, spec_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    kfp.script = [run_state("RUNNING", {"training": "RUNNING"})] * 3
+    original_answer = kfp.answer
+
+    def answer(method: str, path: str, query: dict[str, list[str]], body: object) -> object:
+        if method == "GET" and path.startswith("/apis/v2beta1/runs/"):
+            kfp.unavailable = 10
+        return original_answer(method, path, query, body)
+
+    kfp.answer = answer  # type: ignore[method-assign]
+    assert kfstack(run_args(kfp.url, spec_file)) == 1
+    err = capsys.readouterr().err
+    assert "follow run run-" in err and "it may still be running" in err and "HTTP 503" in err
+
+
+def test_a_profile_namespace_reaches_the_pipeline_and_the_experiment(
+    kfstack: Main, kfp: KfpDouble, spec_file: Path
+) -> None:
+    kfp.script = [run_state("SUCCEEDED", DONE)]
+    assert kfstack(run_args(kfp.url, spec_file, "--namespace", "team-a")) == 0
+    (pipeline,) = kfp.calls("POST", r"/apis/v2beta1/pipelines")
+    (experiment,) = kfp.calls("POST", r"/apis/v2beta1/experiments")
+    assert pipeline is not None and pipeline["namespace"] == "team-a"
+    assert experiment is not None and experiment["namespace"] == "team-a"
+    assert kfp.problems == []

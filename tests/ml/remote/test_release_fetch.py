@@ -95,7 +95,8 @@ def test_keys_from_the_stack_outputs(
         (run_state("RUNNING", {"training": "RUNNING"}), "is RUNNING"),
         (
             run_state("SUCCEEDED", {"training": "SUCCEEDED", "gate: promote candidate": "SKIPPED"}),
-            "did not promote its candidate (release task not run)",
+            "did not promote its candidate (no release task, no release artifact under "
+            "s3://mlpipeline/v2/artifacts/kfstack-training/run-1/)",
         ),
         (
             run_state("SUCCEEDED", {"training": "SUCCEEDED", RELEASE_TASK: "SKIPPED"}),
@@ -206,3 +207,14 @@ def test_no_keys_names_the_options(
     )
     assert kfstack([*args, "--stack-outputs", str(masked)]) == 1
     assert "write it with --show-secrets" in capsys.readouterr().err
+
+
+def test_task_names_kfp_does_not_report_leave_the_decision_to_the_store(
+    kfstack: Main, kfp: KfpDouble, s3: Any, s3_endpoint: str, tmp_path: Path
+) -> None:
+    # Task details under other names (or none at all): the record in the store decides.
+    kfp.add_run("run-5", run_state("SUCCEEDED", {"system-container-impl": "SUCCEEDED"}))
+    record = put_record(s3, "run-5", tmp_path, pipeline_run={"id": "run-5"})
+    out = tmp_path / "release.json"
+    assert kfstack(fetch_args(kfp.url, "run-5", out, s3_endpoint)) == 0
+    assert json.loads(out.read_text()) == record

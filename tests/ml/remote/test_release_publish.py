@@ -105,6 +105,9 @@ def test_bad_input_exits_2(
     assert "give --run-dir OUT, or both --model and --release" in capsys.readouterr().err
     assert kfstack(publish_args(tmp_path / "none", s3_endpoint)) == 2
     assert "release record not found" in capsys.readouterr().err
+    (tmp_path / "unpromoted" / "model").mkdir(parents=True)
+    assert kfstack(publish_args(tmp_path / "unpromoted", s3_endpoint)) == 2
+    assert "did not promote its candidate" in capsys.readouterr().err
 
 
 def test_serving_refuses_a_record_that_was_never_published(run_dir: Path) -> None:

@@ -37,6 +37,7 @@ class Behaviour:
     status: int | None = None
     sleep: float = 0.0
     token: str | None = None
+    outputs: tuple[str, ...] | None = None  # the signature's outputs to answer with (all)
 
 
 @dataclass
@@ -63,15 +64,20 @@ class _Model:
         self.kinds = {name: spec.dtype for name, spec in specs.items()}
         self.lock = threading.Lock()
 
-    def predict(self, columns: dict[str, list[Any]]) -> np.ndarray:
+    def predict(self, columns: dict[str, list[Any]]) -> dict[str, np.ndarray]:
+        """Every named output of the signature, strings decoded (as TF Serving prints them)."""
         import tensorflow as tf
 
         tensors = {k: tf.constant(columns[k], dtype=dtype) for k, dtype in self.kinds.items()}
         with self.lock:
             outputs = self.signature(**tensors)
-        # kfstack's signature (ml.serving) names its outputs: the numbers are these
-        name = next((n for n in ("probabilities", "value") if n in outputs), next(iter(outputs)))
-        return outputs[name].numpy()
+        decoded = {}
+        for name, tensor in outputs.items():
+            values = tensor.numpy()
+            if values.dtype.kind in "OS":
+                values = np.vectorize(lambda b: b.decode(), otypes=[object])(values)
+            decoded[name] = values
+        return decoded
 
 
 def _columns(model: _Model, instances: list[Instance]) -> dict[str, list[Any]]:
@@ -132,20 +138,44 @@ def _answer(
     match = v1 or _V2.match(path)
     if match is None or match.group("model") != server.model:
         return 404, {"error": f"Model not found: {path}"}
+    wrong = None if v1 else _wrong_datatypes(model, body["inputs"])
     instances = body["instances"] if v1 else _rows_of(body["inputs"])
     if behaviour.skew is not None:
         instances = [behaviour.skew(dict(row)) for row in instances]
     reasons = [behaviour.reject(row) for row in instances] if behaviour.reject else []
-    refused = next((why for why in reasons if why), None)
+    refused = wrong or next((why for why in reasons if why), None)
     if refused:
         return 400, {"error": refused}
     try:
-        output = model.predict(_columns(model, instances))
+        outputs = model.predict(_columns(model, instances))
     except ValueError as err:
         return 400, {"error": str(err)}
+    shown = {
+        k: v for k, v in outputs.items() if behaviour.outputs is None or k in behaviour.outputs
+    }
     if v1:
-        return 200, {"predictions": output.tolist()}
-    return 200, {"outputs": [_tensor("output_0", output)]}
+        # TF Serving's row format: one object per row when the signature has several outputs
+        if len(shown) == 1:
+            return 200, {"predictions": next(iter(shown.values())).tolist()}
+        rows = len(next(iter(shown.values())))
+        return 200, {
+            "predictions": [{k: _plain(v[i]) for k, v in shown.items()} for i in range(rows)]
+        }
+    return 200, {"outputs": [_tensor(k, v) for k, v in shown.items()]}
+
+
+def _wrong_datatypes(model: _Model, inputs: list[dict[str, Any]]) -> str | None:
+    """A strict v2 server: each input's datatype must be the signature's."""
+    expected = {
+        k: {"float64": "FP64", "float32": "FP32"}.get(d.name, "BYTES")
+        for k, d in model.kinds.items()
+    }
+    for i in inputs:
+        if expected.get(i["name"]) != i["datatype"]:
+            return (
+                f"input {i['name']!r}: datatype {i['datatype']}, expected {expected.get(i['name'])}"
+            )
+    return None
 
 
 def _rows_of(inputs: list[dict[str, Any]]) -> list[Instance]:
@@ -154,11 +184,15 @@ def _rows_of(inputs: list[dict[str, Any]]) -> list[Instance]:
     return [dict(zip(names, cells, strict=True)) for cells in rows]
 
 
+def _plain(value: Any) -> Any:
+    return value.tolist() if isinstance(value, np.ndarray | np.generic) else value
+
+
 def _tensor(name: str, values: np.ndarray) -> dict[str, Any]:
     return {
         "name": name,
         "shape": list(values.shape),
-        "datatype": "FP32",
+        "datatype": "BYTES" if values.dtype.kind == "O" else "FP32",
         "data": values.reshape(-1).tolist(),
     }
 

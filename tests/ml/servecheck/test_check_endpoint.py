@@ -45,6 +45,7 @@ def test_reproduces_the_offline_metrics_exactly(
     status, report = check(kfstack, served, server.predict_url, tmp_path)
     assert status == 0
     assert report is not None and report["passed"] is True and report["failures"] == []
+    assert report["notes"] == []
     (target,) = report["targets"]
     rows = int(served.metrics["rows"])
     assert target["rows"] == {"sent": rows, "accepted": rows, "rejected": 0}
@@ -201,6 +202,7 @@ def test_canary_and_default_are_checked_and_reported_separately(
     assert default["drifted"] == [] and "accuracy" in canary["drifted"]
     assert "Knative-Serving-Tag: latest" in canary["request"]
     assert all(f.startswith("canary:") for f in report["failures"])
+    assert any(n.startswith("canary: reached with a tag header") for n in report["notes"])
     tagged = [r for r in server.requests if r["headers"].get("Knative-Serving-Tag") == "latest"]
     assert len(tagged) == canary["requests"]
 
@@ -272,9 +274,18 @@ def test_a_holdout_without_an_input_is_bad_input_and_sends_nothing(
     assert server.requests == []
 
 
-def test_class_order_from_the_dataset_schema_or_the_classes_flag(
+def test_class_order_from_the_model_then_the_schema_or_the_classes_flag(
     kfstack: Kfstack, served: Served, server: StubServer, tmp_path: Path
 ) -> None:
+    # the model names its classes (kfstack's `classes` output): a wrong --classes is noted
+    status, report = check(
+        kfstack, served, server.predict_url, tmp_path / "named", "--classes", "yes", "no"
+    )
+    assert status == 0 and report is not None
+    assert report["targets"][0]["classes"] == ["no", "yes"]
+    assert any("the model names its classes ['no', 'yes']" in n for n in report["notes"])
+    # a model answering with probabilities only: the order comes from the flags
+    server.default.outputs = ("probabilities",)
     schema = served.dataset / "schema.json"
     status, report = check(kfstack, served, server.predict_url, tmp_path, "--schema", str(schema))
     assert status == 0 and report is not None
@@ -285,3 +296,20 @@ def test_class_order_from_the_dataset_schema_or_the_classes_flag(
     )
     assert status == 1 and report is not None
     assert {"accuracy", "auc"} <= set(report["targets"][0]["drifted"])
+
+
+def test_a_holdout_other_than_the_offline_split_is_noted(
+    kfstack: Kfstack, served: Served, server: StubServer, tmp_path: Path
+) -> None:
+    rows = holdout_rows(served)[:100]
+    path = tmp_path / "part.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    argv = ["serve", "check", "--endpoint", server.predict_url, "--csv", str(path)]
+    argv += ["--release", str(served.release), "--out", str(tmp_path / "o"), "--tolerance", "1"]
+    assert kfstack(argv) == 0
+    report = json.loads((tmp_path / "o" / "serving-check.json").read_text())
+    assert report["targets"][0]["rows"]["sent"] == 100
+    assert any("holdout has 100 rows" in n for n in report["notes"])

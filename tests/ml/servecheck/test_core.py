@@ -91,12 +91,17 @@ def test_v2_body_is_one_tensor_per_input() -> None:
     ]
 
 
+def test_v2_datatypes_follow_the_release_dtypes() -> None:
+    body = request_body("v2", FEATURES, [0], dtypes={"age": "float64", "city": "string"})
+    assert [i["datatype"] for i in body["inputs"]] == ["FP64", "BYTES"]
+
+
 def test_v1_predictions_keep_float32_and_single_outputs_flatten() -> None:
-    probs = parse_response("v1", {"predictions": [[0.25, 0.75], [0.5, 0.5]]}, 2)
+    probs = parse_response("v1", {"predictions": [[0.25, 0.75], [0.5, 0.5]]}, 2).values
     assert probs.dtype == np.float32 and probs.shape == (2, 2)
-    values = parse_response("v1", {"predictions": [[1.5], [2.5]]}, 2)
+    values = parse_response("v1", {"predictions": [[1.5], [2.5]]}, 2).values
     assert values.shape == (2,)
-    named = parse_response("v1", {"predictions": [{"p": [0.1, 0.9]}]}, 1)
+    named = parse_response("v1", {"predictions": [{"p": [0.1, 0.9]}]}, 1).values
     assert named.shape == (1, 2) and named[0].tolist() == pytest.approx([0.1, 0.9])
 
 
@@ -107,8 +112,8 @@ def test_v2_outputs_are_reshaped_and_picked_by_name() -> None:
             {"name": "b", "shape": [2], "datatype": "FP64", "data": [1.0, 2.0]},
         ]
     }
-    assert parse_response("v2", body, 2, output="a").shape == (2, 2)
-    assert parse_response("v2", body, 2, output="b").dtype == np.float64
+    assert parse_response("v2", body, 2, output="a").values.shape == (2, 2)
+    assert parse_response("v2", body, 2, output="b").values.dtype == np.float64
     with pytest.raises(ProtocolError, match="choose one with --output"):
         parse_response("v2", body, 2)
 
@@ -124,10 +129,33 @@ def test_v2_outputs_are_reshaped_and_picked_by_name() -> None:
 )
 def test_responses_that_break_the_protocol_are_named(body: object, message: str | None) -> None:
     if message is None:
-        assert parse_response("v1", body, 2).tolist() == [1.0, 2.0]
+        assert parse_response("v1", body, 2).values.tolist() == [1.0, 2.0]
         return
     with pytest.raises(ProtocolError, match=message):
         parse_response("v1", body, 2)
+
+
+def test_kfstack_signature_outputs_give_probabilities_and_class_names() -> None:
+    rows = [
+        {"label": "yes", "probabilities": [0.25, 0.75], "classes": ["no", "yes"]},
+        {"label": "no", "probabilities": [0.5, 0.5], "classes": ["no", "yes"]},
+    ]
+    answer = parse_response("v1", {"predictions": rows}, 2)
+    assert answer.values.tolist() == [[0.25, 0.75], [0.5, 0.5]]
+    assert answer.classes == ("no", "yes")
+    with pytest.raises(ProtocolError, match="not numbers"):
+        parse_response("v1", {"predictions": rows}, 2, output="label")
+    v2 = {
+        "outputs": [
+            {"name": "label", "shape": [1], "datatype": "BYTES", "data": ["b"]},
+            {"name": "probabilities", "shape": [1, 2], "datatype": "FP32", "data": [0.4, 0.6]},
+            {"name": "classes", "shape": [1, 2], "datatype": "BYTES", "data": ["a", "b"]},
+        ]
+    }
+    answer = parse_response("v2", v2, 1)
+    assert answer.values.shape == (1, 2) and answer.classes == ("a", "b")
+    value = parse_response("v1", {"predictions": [{"value": 3.5}]}, 1)
+    assert value.values.tolist() == [3.5] and value.classes is None
 
 
 def test_error_reason_reads_kserve_and_fastapi_bodies() -> None:
@@ -307,6 +335,10 @@ def test_raw_headers_are_matched_by_their_sanitized_key(tmp_path: Path) -> None:
     assert np.isnan(holdout.features["age"][1])
     assert holdout.features["city"].tolist() == ["Paris", ""]
     assert holdout.label.tolist() == ["yes", "no"]
+    # a built split has keys as header: the label's header name still finds its column
+    split = tmp_path / "split.csv"
+    split.write_text("age,income_k,city,income_class\n30,50.5,Paris,high\n")
+    assert read_holdout(split, INPUTS, label="income class").label_column == "income_class"
 
 
 def test_holdout_problems_are_listed_with_lines(tmp_path: Path) -> None:
@@ -340,6 +372,6 @@ def test_tf_serving_float_text_reads_back_as_the_same_float32() -> None:
         + ",".join("[" + ",".join(_tf_serving_float(v) for v in row) + "]" for row in probabilities)
         + "]"
     )
-    parsed = parse_response("v1", json.loads(f'{{"predictions": {text}}}'), 500)
+    parsed = parse_response("v1", json.loads(f'{{"predictions": {text}}}'), 500).values
     assert parsed.dtype == np.float32
     assert np.array_equal(parsed, probabilities)

@@ -6,7 +6,10 @@ import json
 import pickle
 from pathlib import Path
 
-from infra.kubeflow.render.entries import cache_key, read_entry, tool_versions, write_entry
+from infra.kubeflow.core import build_plan
+from infra.kubeflow.objects import ObjectKey
+from infra.kubeflow.render.entries import _digest, cache_key, read_entry, tool_versions, write_entry
+from infra.kubeflow.settings import KubeflowSettings, ManifestSource
 
 
 def test_round_trip_and_every_mismatch_is_a_miss(tmp_path: Path) -> None:
@@ -35,3 +38,30 @@ def test_a_pickle_or_garbage_is_never_loaded(tmp_path: Path) -> None:
     path.write_text("[" * 100_000)
     assert read_entry(path, "k") is None
     assert read_entry(tmp_path / "missing.json", "k") is None
+
+
+def test_findings_of_a_cached_plan_are_recomputed(kubeflow_manifests: Path, tmp_path: Path) -> None:
+    settings = KubeflowSettings(
+        preset=None,
+        components=("kubeflow-namespace",),
+        cluster_kind="existing",
+        source=ManifestSource(path=kubeflow_manifests),
+    )
+    cache = tmp_path / "cache"
+    assert build_plan(settings, cache_dir=cache).errors == ()
+    (entry_file,) = (cache / "plans").glob("*.json")
+    entry = json.loads(entry_file.read_text())
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "planted", "namespace": "kubeflow"},
+        "spec": {"containers": [{"name": "c", "securityContext": {"privileged": True}}]},
+    }
+    entry["payload"]["objects"].append(
+        [["", "Pod", "kubeflow", "planted"], pod, "x", "release", False, ""]
+    )
+    entry["sha256"] = _digest(entry["payload"])  # whoever can write the cache can do this
+    entry_file.write_text(json.dumps(entry))
+    replanned = build_plan(settings, cache_dir=cache)
+    planted = ObjectKey("", "Pod", "kubeflow", "planted")
+    assert [f.rule for f in replanned.errors if f.key == planted] == ["policy.pod-security"]

@@ -209,7 +209,7 @@ def test_render_attributes_and_caches(
     assert generated.component == "two"
     for r in rendered:
         assert "annotations" not in r.manifest["metadata"]  # origin annotation removed
-    assert list((cache / "render").glob("*.pickle"))
+    assert list((cache / "render").glob("*.json"))
     assert not list(tiny_root.parent.glob("**/kfstack-render-*"))  # nothing written in source
 
     def boom(*_args: object) -> bytes:
@@ -292,7 +292,7 @@ def test_cached_digest_rereads_only_changed_files(tiny_root: Path, tmp_path: Pat
     cache = tmp_path / "cache"
     first = source_digest(tiny_root, cache_dir=cache)
     assert first == source_digest(tiny_root)  # the same digest with or without the cache
-    assert list((cache / "digests").glob("*.pickle"))
+    assert list((cache / "digests").glob("*.json"))
     assert source_digest(tiny_root, cache_dir=cache) == first
     (tiny_root / "apps" / "one" / "cm.yaml").write_text(_configmap("changed-name", "ns1"))
     changed = source_digest(tiny_root, cache_dir=cache)

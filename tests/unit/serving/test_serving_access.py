@@ -152,3 +152,19 @@ def test_inference_paths_cover_v1_and_v2() -> None:
         "/v2/models/m",
         "/v2/models/m/infer",
     ]
+
+
+def test_the_v1_10_store_is_kfps_minio_default(kubeflow_manifests: Path) -> None:
+    """v1.10.2 (MinIO): the API server names no host, so KFP uses minio-service:9000."""
+    root = kubeflow_manifests.parents[1] / "v1.10.2" / "manifests" / "applications/pipeline"
+    upstream = root / "upstream"
+    apiserver = yaml.safe_load(
+        (upstream / "base/pipeline/ml-pipeline-apiserver-deployment.yaml").read_text()
+    )
+    service = yaml.safe_load((upstream / "third-party/minio/base/minio-service.yaml").read_text())
+    for manifest in (apiserver, service):
+        manifest["metadata"]["namespace"] = "kubeflow"
+    store = object_store(_plan(apiserver, service, INSTALL_CONFIG))
+    assert store is not None
+    assert store.endpoint == "minio-service.kubeflow:9000"
+    assert store.bucket == "models-bucket"  # from pipeline-install-config, as KFP reads it

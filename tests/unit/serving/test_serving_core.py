@@ -12,6 +12,7 @@ from infra.kubeflow.checks.schema import validate_objects
 from infra.kubeflow.objects import ObjectKey
 from infra.serving.inference import ServingError, ServingOptions, inference_service
 from infra.serving.pipeline import PipelinePackageError, pipeline_objects
+from infra.serving.rollout import spec_digest
 from tests.serving_fixtures import make_release, write_pipeline
 
 OPTIONS = ServingOptions(namespace="data-science", min_replicas=1, max_replicas=3)
@@ -34,6 +35,7 @@ def test_inference_service_spec_pins_runtime_and_uses_the_parent_uri() -> None:
         "annotations": {
             "serving.kserve.io/deploymentMode": "Serverless",
             "pulumi.com/waitFor": "condition=Ready",
+            "kfstack.io/spec-digest": spec_digest(manifest),
         },
     }
     assert model["modelFormat"] == {"name": "tensorflow", "version": "2"}
