@@ -9,20 +9,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from infra.config_inputs import check_git_ref, check_git_url
 from infra.kubeflow import SECRETS as CREDENTIALS
-from infra.kubeflow import parse_allow_entry
+from infra.kubeflow import SUPPORTED_KUBERNETES, parse_allow_entry
 
-# Kubernetes minor versions each Kubeflow release is tested with (its release notes);
-# the plan validates objects against the schema of the chosen one.
-SUPPORTED_KUBERNETES: dict[str, tuple[str, ...]] = {
-    "26.03": ("1.32", "1.33", "1.34", "1.35"),
-}
+# SUPPORTED_KUBERNETES (release -> Kubernetes minor versions) is the release table's
+# (infra/kubeflow/catalogue/releases.py); the plan validates against the chosen version.
 
 # Default node size per cloud: Kubeflow `full` needs ~16 GB RAM and 8 cores in all.
 DEFAULT_NODE_TYPE: dict[str, str] = {"eks": "m6i.2xlarge", "gke": "e2-standard-8"}
@@ -181,6 +178,14 @@ class KubeflowConfig(_Model):
     generate_secrets: bool = True
     # The engine tier's fake-node control plane (kwok): webhooks fail open. Never in a real stack.
     test_mode: Literal["kwok"] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _source_follows_release(cls, data: Any) -> Any:
+        """With no source, the release's own tag of kubeflow/manifests (tags are the names)."""
+        if isinstance(data, dict) and "source" not in data and data.get("release"):
+            return {**data, "source": {"git": {"ref": str(data["release"])}}}
+        return data
 
     @model_validator(mode="after")
     def _selection(self) -> Self:

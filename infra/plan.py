@@ -2,14 +2,18 @@
 
 Reads `stacks/Pulumi.<env>.yaml`, runs the pure core (`build_plan`) and prints the
 components, object counts, install waves, stack-added objects, secrets and findings.
-`--out DIR` writes every final object as one YAML file. Exit status: 0 on success,
-1 when the plan has error findings (or a dependency cycle), 2 on bad input.
+`--out DIR` writes every final object as one YAML file. `--against BASELINE` (a
+release, a plan folder, a manifests folder or a git ref) prints the object-level
+difference from that baseline to the stack's plan (`--out` adds `diff.json`).
+Exit status: 0 on success, 1 when the plan has error findings (or a dependency
+cycle), 2 on bad input.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import sys
 from collections import Counter
@@ -21,7 +25,7 @@ import yaml
 from rich.console import Console
 from rich.table import Table
 
-from infra.kubeflow import InstallPlan, KubeflowSettings, ManifestSource, ObjectKey
+from infra.kubeflow import InstallPlan, KubeflowSettings, ManifestSource, ObjectKey, PlanDiff
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -42,6 +46,11 @@ def register(subparsers: Any) -> None:
     )
     parser.add_argument("--source", type=Path, help="local manifests path (overrides the stack's)")
     parser.add_argument("--out", type=Path, help="write each final object as YAML into this dir")
+    parser.add_argument(
+        "--against",
+        metavar="BASELINE",
+        help="preview the upgrade from BASELINE: a release, a plan folder or a git ref",
+    )
     parser.add_argument("--no-cache", action="store_true", help="render again, ignore the caches")
     parser.add_argument(
         "--stack-dir", type=Path, help="folder of the stack files (default: stacks/)"
@@ -51,34 +60,85 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run `kfstack plan` for parsed `args`; return the exit status."""
-    from infra.kubeflow import CycleError, PlanError, build_plan
+    from infra.kubeflow import CycleError, PlanError, build_plan, diff_plans
 
     out = Console()
     err = Console(stderr=True)
     try:
+        if args.out is not None:
+            check_out_dir(args.out)
         settings = load_settings(args.stack, stack_dir=args.stack_dir, source=args.source)
     except (OSError, ValueError) as exc:
         err.print(f"[red]error:[/red] {exc}", markup=True, highlight=False)
         return EXIT_BAD_INPUT
     try:
         with err.status("planning ...") as status:
-            plan = build_plan(
-                settings,
-                use_cache=not args.no_cache,
-                progress=status.update,
-            )
+
+            def progress(message: str) -> None:
+                if "failed" in message:
+                    err.print(message, highlight=False, markup=False)
+                status.update(message)
+
+            plan = build_plan(settings, use_cache=not args.no_cache, progress=progress)
+            diff = None
+            if args.against:
+                from infra.plan_against import baseline
+
+                old_release, old = baseline(
+                    args.against, settings, use_cache=not args.no_cache, progress=progress
+                )
+                diff = diff_plans(
+                    old, plan.objects, old_release=old_release, new_release=plan.release
+                )
     except CycleError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         return EXIT_FINDINGS
     except PlanError as exc:
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         return EXIT_BAD_INPUT
-    print_plan(out, plan)
-    print_protection(out, plan, protect_data=settings.protect_data)
-    if args.out is not None:
-        write_objects(plan, args.out)
-        out.print(f"wrote {len(plan.objects)} objects to {args.out}")
+    return _report(out, plan, diff, args.out, protect_data=settings.protect_data)
+
+
+def _report(
+    console: Console,
+    plan: InstallPlan,
+    diff: PlanDiff | None,
+    out: Path | None,
+    *,
+    protect_data: bool,
+) -> int:
+    from infra.plan_against import print_diff, write_diff
+
+    print_plan(console, plan)
+    print_protection(console, plan, protect_data=protect_data)
+    if diff is not None:
+        print_diff(console, diff)
+    if out is not None:
+        write_objects(plan, out)
+        console.print(f"wrote {len(plan.objects)} objects to {out}")
+        if diff is not None:
+            write_diff(diff, out)
+            console.print(f"wrote {out / 'diff.json'}")
     return EXIT_FINDINGS if plan.errors else EXIT_OK
+
+
+def check_out_dir(out: Path) -> None:
+    """Fail before any rendering when `--out` is a file or cannot be written.
+
+    Raises:
+        NotADirectoryError: `out` exists and is not a folder.
+        PermissionError: `out`, or the folder it would be made in, is not writable.
+
+    """
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(f"--out {out}: is a file; give a folder to write the plan to")
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise NotADirectoryError(f"--out {out}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise PermissionError(f"--out {out}: {probe} is not writable")
 
 
 def load_settings(
@@ -113,8 +173,17 @@ def _default_stack_dir() -> Path:
 
 def print_plan(console: Console, plan: InstallPlan) -> None:
     """Print the plan: components, counts by kind, waves, stack objects, secrets, findings."""
-    console.print(f"[bold]Kubeflow {plan.release}[/bold] source digest {plan.source_digest}")
+    console.print(
+        f"[bold]Kubeflow {plan.release}[/bold] (the release the source holds) "
+        f"source digest {plan.source_digest}"
+    )
     console.print(f"components ({len(plan.components)}): {', '.join(plan.components)}")
+    if plan.unknown_components:
+        console.print(
+            f"[yellow]planned as rendered, not in the release's table "
+            f"({len(plan.unknown_components)}): {', '.join(plan.unknown_components)}[/yellow]",
+            highlight=False,
+        )
     if "test_mode" in plan.meta:
         console.print(f"[yellow]test mode {plan.meta['test_mode']}[/yellow]", highlight=False)
     kinds = Counter(o.key.kind for o in plan.objects)
@@ -152,7 +221,7 @@ def print_protection(console: Console, plan: InstallPlan, *, protect_data: bool)
 
 
 def _protected(plan: InstallPlan) -> dict[ObjectKey, str]:
-    from infra.kubeflow.protection import protected_objects
+    from infra.kubeflow import protected_objects
 
     return protected_objects(plan.objects)
 
@@ -175,6 +244,7 @@ def write_objects(plan: InstallPlan, out: Path) -> None:
     summary = {
         "release": plan.release,
         "components": list(plan.components),
+        "unknown_components": list(plan.unknown_components),
         "source_digest": plan.source_digest,
         "objects": [
             {

@@ -10,6 +10,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("KFSTACK_SHARED", REPO.parent / "shared"))
 KUBEFLOW_2603 = SHARED / "kubeflow" / "26.03" / "manifests"
+KUBEFLOW_RELEASES = {
+    "26.03": KUBEFLOW_2603,
+    "v1.10.2": SHARED / "kubeflow" / "v1.10.2" / "manifests",
+}
 MODEL_REGISTRY_OPENAPI = SHARED / "model-registry" / "v0.3.7" / "model-registry.openapi.yaml"
 
 
@@ -49,6 +53,15 @@ def kubeflow_manifests() -> Path:
     if not (KUBEFLOW_2603 / "example" / "kustomization.yaml").is_file():
         pytest.fail(f"Kubeflow 26.03 manifests not found at {KUBEFLOW_2603} (set KFSTACK_SHARED)")
     return KUBEFLOW_2603
+
+
+@pytest.fixture(scope="session")
+def shared_releases() -> dict[str, Path]:
+    """Every shared Kubeflow release: name -> its manifests root (read-only)."""
+    missing = [str(p) for p in KUBEFLOW_RELEASES.values() if not (p / "example").is_dir()]
+    if missing:
+        pytest.fail(f"Kubeflow manifests not found at {', '.join(missing)} (set KFSTACK_SHARED)")
+    return dict(KUBEFLOW_RELEASES)
 
 
 @pytest.fixture(scope="session")

@@ -6,11 +6,15 @@ Stages, each a folder: `catalogue/` (what a release holds) -> `render/` (kustomi
 `infra/plan.py`, `infra/config*.py`) imports only the names below.
 """
 
+from infra.kubeflow.catalogue import RELEASE_NAMES, RELEASES, SUPPORTED_KUBERNETES, Release
+from infra.kubeflow.catalogue import release as find_release
 from infra.kubeflow.checks.gate import PlanRejectedError, require_clean
 from infra.kubeflow.checks.pod_security import parse_allow_entry
 from infra.kubeflow.core import build_plan, default_cache_dir
+from infra.kubeflow.diff import PlanDiff, diff_plans, load_plan_dir
 from infra.kubeflow.errors import CatalogueError, PlanError, RenderError, SourceError
 from infra.kubeflow.graph import CycleError, infer_edges
+from infra.kubeflow.graph.protection import protected_objects
 from infra.kubeflow.objects import (
     DeclaredEdge,
     Finding,
@@ -20,8 +24,8 @@ from infra.kubeflow.objects import (
     ObjectMatch,
     PlannedObject,
     SecretSpec,
+    secret_token,
 )
-from infra.kubeflow.protection import protected_objects
 from infra.kubeflow.settings import KubeflowSettings, ManifestSource, UserProfile
 from infra.kubeflow.tokens import substitute, tokens_in
 from infra.kubeflow.transforms.credentials import DERIVED as DERIVED_SECRETS
@@ -31,7 +35,10 @@ from infra.kubeflow.transforms.gateway import KIND_GATEWAY_NODE_PORT
 __all__ = [
     "DERIVED_SECRETS",
     "KIND_GATEWAY_NODE_PORT",
+    "RELEASES",
+    "RELEASE_NAMES",
     "SECRETS",
+    "SUPPORTED_KUBERNETES",
     "CatalogueError",
     "CycleError",
     "DeclaredEdge",
@@ -42,19 +49,25 @@ __all__ = [
     "ManifestSource",
     "ObjectKey",
     "ObjectMatch",
+    "PlanDiff",
     "PlanError",
     "PlanRejectedError",
     "PlannedObject",
+    "Release",
     "RenderError",
     "SecretSpec",
     "SourceError",
     "UserProfile",
     "build_plan",
     "default_cache_dir",
+    "diff_plans",
+    "find_release",
     "infer_edges",
+    "load_plan_dir",
     "parse_allow_entry",
     "protected_objects",
     "require_clean",
+    "secret_token",
     "substitute",
     "tokens_in",
 ]

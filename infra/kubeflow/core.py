@@ -18,20 +18,25 @@ from pathlib import Path
 import platformdirs
 
 from infra.kubeflow import catalogue
-from infra.kubeflow.cache import cache_key, read_entry, tool_versions, write_entry
-from infra.kubeflow.checks.policy import check_policy
-from infra.kubeflow.checks.schema import validate_objects
-from infra.kubeflow.errors import PlanError
-from infra.kubeflow.graph.order import add_readiness_annotations, critical_path, infer_edges
-from infra.kubeflow.graph.order import install_waves as compute_waves
-from infra.kubeflow.objects import InstallPlan, ObjectKey, PlannedObject, SecretSpec
-from infra.kubeflow.render.kustomize import Rendered, pinned_kubectl, render_components
+from infra.kubeflow.checks import run_checks
+from infra.kubeflow.checks.schema import Prevalidated
+from infra.kubeflow.errors import CatalogueError, PlanError
+from infra.kubeflow.graph import critical_path, infer_edges
+from infra.kubeflow.graph import install_waves as compute_waves
+from infra.kubeflow.objects import (
+    DeclaredEdge,
+    Finding,
+    InstallPlan,
+    ObjectKey,
+    PlannedObject,
+    SecretSpec,
+)
+from infra.kubeflow.render import Rendered, render_components
+from infra.kubeflow.render.entries import cache_key, read_entry, tool_versions, write_entry
+from infra.kubeflow.render.kustomize import pinned_kubectl
 from infra.kubeflow.render.source import resolve_source, source_digest
 from infra.kubeflow.settings import KubeflowSettings
-from infra.kubeflow.transforms import credentials
-from infra.kubeflow.transforms import images as transform
-from infra.kubeflow.transforms.gateway import expose_gateway
-from infra.kubeflow.transforms.scope import strip_cluster_namespaces
+from infra.kubeflow.transforms import apply_transforms, credentials
 from infra.kubeflow.transforms.testmode import apply_test_mode
 
 Progress = Callable[[str], None]
@@ -75,36 +80,96 @@ def build_plan(
     """
     cache = cache_dir if cache_dir is not None else default_cache_dir()
     say = progress or (lambda _message: None)
-    components = catalogue.select_components(settings)
+    if settings.release is not None:
+        catalogue.release(settings.release)  # an unknown release fails before any fetch
     root = resolve_source(settings.source, cache_dir=cache)
     say(f"source: {root}")
-    digest = source_digest(root)
+    digest = source_digest(root, cache_dir=cache if use_cache else None)
     key = plan_key(settings, digest)
     plan_file = cache / "plans" / f"{key}.json"
     cached = _read_objects(plan_file, key) if use_cache else None
+    release, release_notes = resolve_release(settings.release, root)
+    settings = replace(settings, release=release.name)
+    say(f"release: {release.name}")
+    selection = catalogue.select_components(settings, release, root)
+    notes = (*release_notes, *(_catalogue_finding(w) for w in selection.warnings))
     if cached is not None:
         # The cached objects only: edges, waves and findings are recomputed from them.
         say("plan: cached objects")
-        plan = assemble(settings, components, *cached, digest=digest, progress=say)
+        plan = assemble(settings, selection, *cached, digest=digest, progress=say, notes=notes)
         return apply_test_mode(plan, settings.test_mode)
+    prevalidated = Prevalidated(settings.kubernetes_version)
     rendered = render_components(
         root,
-        components,
+        selection.components,
         settings,
         digest=digest,
         cache_dir=cache,
         use_cache=use_cache,
         progress=say,
+        on_parsed=prevalidated.add,
     )
     say(f"transform: {len(rendered)} objects")
     objects, secrets = final_objects(
-        rendered_objects=rendered, components=components, settings=settings
+        rendered_objects=rendered, components=selection.components, settings=settings
     )
-    plan = assemble(settings, components, objects, secrets, digest=digest, progress=say)
+    plan = assemble(
+        settings,
+        selection,
+        objects,
+        secrets,
+        digest=digest,
+        progress=say,
+        notes=notes,
+        prevalidated=prevalidated,
+    )
     plan = apply_test_mode(plan, settings.test_mode)
     if use_cache:
         write_entry(plan_file, key, _objects_payload(objects, secrets))
     return plan
+
+
+def resolve_release(
+    configured: str | None, root: Path
+) -> tuple[catalogue.Release, tuple[Finding, ...]]:
+    """Return the release the source at `root` holds, checked against `configured`.
+
+    Raises:
+        CatalogueError: the source holds another release than the configured one, or
+            its release cannot be detected and none is configured.
+
+    """
+    detected = catalogue.detect_release(root)
+    if configured is None:
+        if detected is None:
+            raise CatalogueError(
+                f"cannot tell which Kubeflow release {root} holds "
+                "(its README lists no component versions of a known release)",
+                hint=f"set kubeflow.release (known: {', '.join(catalogue.RELEASE_NAMES)})",
+            )
+        return detected, ()
+    wanted = catalogue.release(configured)
+    if detected is None:
+        note = Finding(
+            "release.undetected",
+            "warning",
+            None,
+            f"the source at {root} does not show which release it holds; "
+            f"planned as the configured {wanted.name}",
+        )
+        return wanted, (note,)
+    if detected.name != wanted.name:
+        raise CatalogueError(
+            f"kubeflow.release is {wanted.name!r} but the source at {root} holds "
+            f"Kubeflow {detected.name}",
+            hint="set kubeflow.release to the source's release, or point the source at "
+            f"{wanted.name} (tag {wanted.git_tag})",
+        )
+    return detected, ()
+
+
+def _catalogue_finding(message: str) -> Finding:
+    return Finding("catalogue.unplaced", "warning", None, message)
 
 
 def plan_key(settings: KubeflowSettings, digest: str) -> str:
@@ -158,23 +223,28 @@ def final_objects(
     settings: KubeflowSettings,
 ) -> tuple[tuple[PlannedObject, ...], tuple[SecretSpec, ...]]:
     """Return the transformed objects (sorted by key) and the secrets they need."""
-    objects = strip_cluster_namespaces(transform.planned_objects(rendered_objects, components))
-    objects, secrets = credentials.replace_credentials(objects, settings.users)
-    names = {c.name for c in components}
-    if "profiles" in names:
-        owner = "user-namespace" if "user-namespace" in names else "profiles"
-        objects = transform.apply_users(objects, settings.users, profiles_component=owner)
-    if settings.registry_mirror:
-        objects = transform.rewrite_images(objects, settings.registry_mirror)
-    objects = transform.scale_requests(objects, settings.resource_scale)
-    objects = expose_gateway(objects, cluster_kind=settings.cluster_kind)
-    annotated = add_readiness_annotations([o.manifest for o in objects])
-    objects = tuple(
-        o if m is o.manifest else replace(o, manifest=m)
-        for o, m in zip(objects, annotated, strict=True)
-    )
+    objects = apply_transforms(planned_objects(rendered_objects, components), settings)
     check_unique(objects)
-    return tuple(sorted(objects, key=lambda o: o.key)), secrets
+    return tuple(sorted(objects, key=lambda o: o.key)), credentials.secrets_used(objects)
+
+
+def planned_objects(
+    rendered: Sequence[Rendered], components: Sequence[catalogue.Component]
+) -> tuple[PlannedObject, ...]:
+    """Return the rendered objects as PlannedObjects, with `holds_data` from the catalogue."""
+    by_name = {c.name: c for c in components}
+    out = []
+    for item in rendered:
+        key = ObjectKey.of(item.manifest)
+        out.append(
+            PlannedObject(
+                key=key,
+                manifest=item.manifest,
+                component=item.component,
+                holds_data=by_name[item.component].holds_data(key),
+            )
+        )
+    return tuple(out)
 
 
 def check_unique(objects: Sequence[PlannedObject]) -> None:
@@ -190,33 +260,34 @@ def check_unique(objects: Sequence[PlannedObject]) -> None:
 
 def assemble(
     settings: KubeflowSettings,
-    components: Sequence[catalogue.Component],
+    selection: catalogue.Selection,
     objects: tuple[PlannedObject, ...],
     secrets: tuple[SecretSpec, ...],
     *,
     digest: str,
     progress: Progress,
+    notes: Sequence[Finding] = (),
+    prevalidated: Prevalidated | None = None,
 ) -> InstallPlan:
-    """Return the plan of `objects`: edges, waves, critical path, policy/schema findings."""
+    """Return the plan of `objects`: edges, waves, critical path, findings."""
     manifests = [o.manifest for o in objects]
     keys = [o.key for o in objects]
     progress("graph: edges and waves")
-    edges = infer_edges(manifests, catalogue.declared_edges(components))
+    declared = catalogue.declared_edges(selection.components)
+    edges = infer_edges(manifests, declared)
     waves = compute_waves(keys, edges)
     path = critical_path(keys, edges)
     progress("check: policy and schemas")
     findings = [
-        *check_policy(
-            manifests,
-            allow_privileged=settings.allow_privileged,
-            pod_security=settings.pod_security,
-        ),
-        *validate_objects(manifests, kubernetes_version=settings.kubernetes_version),
+        *notes,
+        *unmatched_edges(declared, keys),
+        *kubernetes_support(settings),
+        *run_checks(manifests, settings, prevalidated=prevalidated),
     ]
     findings.sort(key=lambda f: (f.severity, str(f.key or ""), f.rule, f.message))
     return InstallPlan(
-        release=settings.release,
-        components=tuple(c.name for c in components),
+        release=str(settings.release),
+        components=tuple(c.name for c in selection.components),
         objects=objects,
         edges=edges,
         waves=waves,
@@ -224,5 +295,40 @@ def assemble(
         secrets=secrets,
         findings=tuple(findings),
         source_digest=digest,
+        unknown_components=selection.unknown,
         meta={"derived_secrets": tuple(sorted(credentials.DERIVED))},
     )
+
+
+def unmatched_edges(declared: Sequence[DeclaredEdge], keys: Sequence[ObjectKey]) -> list[Finding]:
+    """Return a warning for each declared edge whose end selects no object of the plan."""
+    findings = []
+    for edge in declared:
+        for end, match in (("dependent", edge.dependent), ("dependency", edge.dependency)):
+            if not any(match.matches(k) for k in keys):
+                findings.append(
+                    Finding(
+                        "catalogue.unmatched-edge",
+                        "warning",
+                        None,
+                        f"declared edge ({edge.reason}): its {end} {match} matches no "
+                        "object of the plan; the edge is not applied",
+                    )
+                )
+    return findings
+
+
+def kubernetes_support(settings: KubeflowSettings) -> list[Finding]:
+    """Return a warning when the release does not support the cluster's Kubernetes version."""
+    release = catalogue.release(str(settings.release))
+    if settings.kubernetes_version in release.kubernetes:
+        return []
+    return [
+        Finding(
+            "release.kubernetes-version",
+            "warning",
+            None,
+            f"Kubeflow {release.name} supports Kubernetes {', '.join(release.kubernetes)}, "
+            f"not {settings.kubernetes_version}",
+        )
+    ]

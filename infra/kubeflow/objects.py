@@ -128,6 +128,8 @@ class InstallPlan:
     secrets: tuple[SecretSpec, ...] = ()
     findings: tuple[Finding, ...] = ()
     source_digest: str = ""
+    # Components planned as rendered: example entries the release's table does not know.
+    unknown_components: tuple[str, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -144,6 +146,12 @@ class ObjectMatch:
     group: str | None = None
     namespace: str | None = None
     name: str | None = None
+
+    def __str__(self) -> str:
+        kind = self.kind or "*"
+        kind = f"{kind}.{self.group}" if self.group else kind
+        where = f"{self.namespace}/" if self.namespace else ("" if self.namespace == "" else "*/")
+        return f"{kind} {where}{self.name or '*'}"
 
     def matches(self, key: ObjectKey) -> bool:
         """Return whether `key` is selected."""

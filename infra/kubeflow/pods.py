@@ -1,7 +1,7 @@
 """Pod-level facts of a manifest: its pod template, what the pod needs, what selects it.
 
-Pure helpers over plain manifests, shared by the install graph (graph.py, webhooks.py)
-and policy (policy.py).
+The one place that knows where a workload keeps its pod template and containers;
+shared by the transforms (credentials, resources), the install graph and the policy.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ _POD_TEMPLATE_PATHS: dict[str, tuple[str, ...]] = {
     "Job": ("spec", "template"),
     "CronJob": ("spec", "jobTemplate", "spec", "template"),
 }
+# Every kind with pods: the workloads above and the Pod itself.
+POD_TEMPLATE_KINDS = frozenset({*_POD_TEMPLATE_PATHS, "Pod"})
 # The workloads a Service can put in front of a webhook (long-running pods).
 SERVING_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet"})
 _CONTAINER_FIELDS = ("initContainers", "containers", "ephemeralContainers")
@@ -49,6 +51,20 @@ def containers(pod_spec: Mapping[str, Any]) -> Iterator[Mapping[str, Any]]:
     for field in _CONTAINER_FIELDS:
         for container in pod_spec.get(field) or ():
             if isinstance(container, Mapping):
+                yield container
+
+
+def mutable_containers(manifest: Manifest) -> Iterator[dict[str, Any]]:
+    """Yield the containers of a workload or Pod as the dicts inside `manifest`.
+
+    For transforms working on their own deep copy: changing a yielded container
+    changes `manifest`.
+    """
+    template = pod_template(manifest)
+    spec = (template or {}).get("spec") or {}
+    for field in _CONTAINER_FIELDS:
+        for container in spec.get(field) or ():
+            if isinstance(container, dict):
                 yield container
 
 

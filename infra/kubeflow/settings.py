@@ -40,7 +40,8 @@ class KubeflowSettings:
     """Everything the pure core needs to compute an InstallPlan.
 
     Attributes:
-        release: Kubeflow release, e.g. "26.03".
+        release: Kubeflow release, e.g. "26.03"; checked against the release the source
+            holds. None: plan whatever release the source holds (`--against`).
         source: where the manifests of that release are read from.
         preset: "full", "ml-core" or None when `components` is explicit.
         components: explicit component names (closed over their needs by the catalogue).
@@ -57,7 +58,7 @@ class KubeflowSettings:
             webhooks fail open, stated in the plan (see `testmode.py`); None otherwise.
     """
 
-    release: str = "26.03"
+    release: str | None = "26.03"
     source: ManifestSource = field(default_factory=ManifestSource)
     preset: str | None = "full"
     components: tuple[str, ...] = ()

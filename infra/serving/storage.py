@@ -19,8 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infra.kubeflow import InstallPlan, Manifest
-from infra.kubeflow.objects import secret_token
+from infra.kubeflow import InstallPlan, Manifest, secret_token
 
 ACCESS_KEY_SECRET = "object-store-access-key"
 SECRET_KEY_SECRET = "object-store-secret-key"

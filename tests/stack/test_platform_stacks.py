@@ -17,8 +17,8 @@ from infra.config import kubeflow_settings, settings_from_stack_file
 from infra.config_model import SECRET_KEYS
 from infra.kubeflow.core import build_plan
 from infra.kubeflow.errors import PlanError
+from infra.kubeflow.graph.protection import protected_objects
 from infra.kubeflow.objects import InstallPlan, ObjectKey
-from infra.kubeflow.protection import protected_objects
 from tests.stack.harness import Recording, Registered, run_stack_file
 
 REPO = Path(__file__).resolve().parents[2]

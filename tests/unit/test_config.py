@@ -167,3 +167,14 @@ def test_pulumi_yaml_declares_exactly_the_known_keys() -> None:
     assert all(declared[key].get("description") for key in declared)
     text = (REPO / "Pulumi.yaml").read_text()
     assert all(key in text for key in SECRET_KEYS)
+
+
+def test_release_comes_from_the_release_table() -> None:
+    from infra.config_model import KubeflowConfig, StackSettings
+
+    older = KubeflowConfig(release="v1.10.2")
+    assert older.source.git is not None and older.source.git.ref == "v1.10.2"
+    with pytest.raises(ValidationError, match=r"allowed: 1\.32, 1\.33"):
+        StackSettings(stack="s", kubeflow=older)  # cluster default 1.34: not for v1.10.2
+    with pytest.raises(ValidationError, match=r"known: 26\.03, v1\.10\.2, v1\.11\.0"):
+        KubeflowConfig(release="1.9")

@@ -1,27 +1,42 @@
-"""The catalogue: which components a release has, what they need, and how they are chosen."""
+"""The catalogue: which releases kfstack knows, and which components a plan holds.
 
-from infra.kubeflow.catalogue.component import OPTION_ATTRIBUTES, Component, ReleasePaths
-from infra.kubeflow.catalogue.select import (
-    CATALOGUE,
-    PRESETS,
+`releases.py` is the release table, `tables/` each release's component table (data),
+`example.py` reads the release's own component list, `detect.py` tells which release a
+source holds, and `select.py` chooses and closes the components of a plan.
+"""
+
+from infra.kubeflow.catalogue.component import OPTION_ATTRIBUTES, Component
+from infra.kubeflow.catalogue.detect import detect_release, readme_versions
+from infra.kubeflow.catalogue.example import example_entries
+from infra.kubeflow.catalogue.releases import (
+    RELEASE_NAMES,
     RELEASES,
-    check_release,
-    close_needs,
+    SUPPORTED_KUBERNETES,
+    Release,
+    release,
+)
+from infra.kubeflow.catalogue.select import (
+    FULL,
+    Selection,
     declared_edges,
     requested_names,
     select_components,
 )
 
 __all__ = [
-    "CATALOGUE",
+    "FULL",
     "OPTION_ATTRIBUTES",
-    "PRESETS",
     "RELEASES",
+    "RELEASE_NAMES",
+    "SUPPORTED_KUBERNETES",
     "Component",
-    "ReleasePaths",
-    "check_release",
-    "close_needs",
+    "Release",
+    "Selection",
     "declared_edges",
+    "detect_release",
+    "example_entries",
+    "readme_versions",
+    "release",
     "requested_names",
     "select_components",
 ]

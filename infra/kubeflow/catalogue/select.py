@@ -1,96 +1,173 @@
-"""The Kubeflow platform by component: selection, needs closed, declared edges.
+"""Which components a plan holds: the release's example, a preset, needs closed.
 
-The components themselves (kustomize paths per release, needs, declared edges, the
-objects that hold data) are data, in `components_2603.py`; presets live beside them.
+The `full` preset is the source's own `example/kustomization.yaml`: each entry is
+matched to a component of the release's table by its path. An entry the table does not
+know is planned as rendered, as a component of its own, with a warning; a table
+component the source does not hold, or a needs entry that names nothing, is a warning
+too. Only what the stack names explicitly (`kubeflow.components`, a preset other than
+`full`) must be known and present, else it is an error.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from types import MappingProxyType
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 
-from infra.kubeflow.catalogue.component import OPTION_ATTRIBUTES, Component, ReleasePaths
-from infra.kubeflow.catalogue.data_2603 import COMPONENTS, PRESETS
+from infra.kubeflow.catalogue.component import Component
+from infra.kubeflow.catalogue.example import example_entries
+from infra.kubeflow.catalogue.releases import Release
 from infra.kubeflow.errors import CatalogueError
 from infra.kubeflow.objects import DeclaredEdge
 from infra.kubeflow.settings import KubeflowSettings
 
-__all__ = [
-    "CATALOGUE",
-    "OPTION_ATTRIBUTES",
-    "PRESETS",
-    "RELEASES",
-    "Component",
-    "ReleasePaths",
-    "check_release",
-    "close_needs",
-    "declared_edges",
-    "requested_names",
-    "select_components",
-]
-
-RELEASES: tuple[str, ...] = ("26.03",)
-
-CATALOGUE: Mapping[str, Component] = MappingProxyType({c.name: c for c in COMPONENTS})
+FULL = "full"
+_GENERIC = frozenset({"base", "overlays", "upstream", "installs", "options", "kubeflow"})
 
 
-def check_release(release: str) -> None:
-    """Raise a CatalogueError when `release` is not supported."""
-    if release not in RELEASES:
-        raise CatalogueError(
-            f"kubeflow.release: unsupported release {release!r}",
-            hint=f"supported releases: {', '.join(RELEASES)}",
-        )
+@dataclass(frozen=True)
+class Selection:
+    """The components of a plan and what the catalogue could not place.
+
+    Attributes:
+        components: the closed component set, the example's order first.
+        unknown: components planned as rendered (example entries the table does not know).
+        warnings: one line per thing the catalogue could not place or match.
+
+    """
+
+    components: tuple[Component, ...]
+    unknown: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
-def requested_names(settings: KubeflowSettings) -> tuple[str, ...]:
-    """Return the component names the settings ask for (preset plus explicit components)."""
+def requested_names(settings: KubeflowSettings, release: Release) -> tuple[str, ...]:
+    """Return the component names of a preset other than `full` plus the explicit ones."""
     names: list[str] = []
-    if settings.preset is not None:
-        if settings.preset not in PRESETS:
+    if settings.preset is not None and settings.preset != FULL:
+        if settings.preset not in release.presets:
+            known = sorted({FULL, *release.presets})
             raise CatalogueError(
                 f"kubeflow.preset: unknown preset {settings.preset!r}",
-                hint=f"known presets: {', '.join(sorted(PRESETS))}",
+                hint=f"known presets: {', '.join(known)}",
             )
-        names.extend(PRESETS[settings.preset])
+        names.extend(release.presets[settings.preset])
     names.extend(settings.components)
-    if not names:
+    if not names and settings.preset != FULL:
         raise CatalogueError(
             "kubeflow: no components selected", hint="set kubeflow.preset or kubeflow.components"
         )
     return tuple(names)
 
 
-def close_needs(names: Iterable[str]) -> tuple[Component, ...]:
-    """Return the components `names` and everything they need, in catalogue order.
+def select_components(settings: KubeflowSettings, release: Release, root: Path) -> Selection:
+    """Return the components `settings` ask for in the source at `root`, needs closed.
 
     Raises:
-        CatalogueError: listing every unknown name, and the known ones.
+        CatalogueError: an explicit component is unknown or not in the source.
 
     """
-    wanted = list(names)
-    unknown = sorted({n for n in wanted if n not in CATALOGUE})
-    if unknown:
-        raise CatalogueError(
-            [f"kubeflow.components: unknown component {n!r}" for n in unknown],
-            hint=f"known components: {', '.join(CATALOGUE)}",
+    table = {c.name: c for c in release.components}
+    warnings = [
+        f"could not place component {c.name!r} of the {release.name} table: "
+        f"{', '.join(missing)} not in the source"
+        for c in release.components
+        if (missing := [p for p in c.paths if not (root / p).is_dir()])
+    ]
+    chosen: list[Component] = []
+    unknown: list[str] = []
+    if settings.preset == FULL:
+        chosen, unknown, more = _from_example(root, release)
+        warnings.extend(more)
+    known = {c.name: c for c in chosen}
+    _check_explicit(requested_names(settings, release), {**table, **known}, root, release)
+    wanted = [*[c.name for c in chosen], *requested_names(settings, release)]
+    closed, unmatched = _close_needs(wanted, {**table, **known}, root)
+    warnings.extend(unmatched)
+    order = [c.name for c in chosen] + [c.name for c in release.components]
+    ranked = sorted(closed, key=lambda c: order.index(c.name))
+    return Selection(tuple(ranked), tuple(unknown), tuple(warnings))
+
+
+def _from_example(root: Path, release: Release) -> tuple[list[Component], list[str], list[str]]:
+    by_path = {p: c for c in release.components for p in c.all_paths()}
+    chosen: dict[str, Component] = {}
+    unknown: list[str] = []
+    warnings: list[str] = []
+    for entry in example_entries(root):
+        component = by_path.get(entry)
+        if component is not None:
+            chosen.setdefault(component.name, component)
+            continue
+        name = _unknown_name(entry, {*chosen, *(c.name for c in release.components)})
+        chosen[name] = Component(name, f"planned as rendered from {entry}", (entry,), known=False)
+        unknown.append(name)
+        warnings.append(
+            f"example entry {entry!r} matches no component of the {release.name} table: "
+            f"planned as rendered, as component {name!r}"
         )
-    closed: set[str] = set()
-    stack = list(wanted)
+    return list(chosen.values()), unknown, warnings
+
+
+def _unknown_name(entry: str, taken: set[str]) -> str:
+    parts = [p for p in entry.split("/") if p and p not in _GENERIC]
+    if len(parts) > 1:
+        parts = parts[1:]  # the top folder: applications/, common/ ...
+    name = parts[0] if parts else entry.replace("/", "-")
+    if name in taken:
+        name = "-".join(parts) or entry.replace("/", "-")
+    while name in taken:
+        name += "-x"
+    return name
+
+
+def _check_explicit(
+    names: Sequence[str], catalogue: dict[str, Component], root: Path, release: Release
+) -> None:
+    problems = [
+        f"kubeflow.components: unknown component {n!r}"
+        for n in sorted(set(names))
+        if n not in catalogue
+    ]
+    problems += [
+        f"component {n!r} is not in this source: {', '.join(missing)} missing"
+        for n in sorted(set(names))
+        if n in catalogue
+        and (missing := [p for p in catalogue[n].paths if not (root / p).is_dir()])
+    ]
+    if problems:
+        raise CatalogueError(
+            problems,
+            hint=f"components of {release.name}: {', '.join(catalogue)}",
+        )
+
+
+def _close_needs(
+    names: Iterable[str], catalogue: dict[str, Component], root: Path
+) -> tuple[list[Component], list[str]]:
+    closed: dict[str, Component] = {}
+    warnings: list[str] = []
+    stack = list(names)
     while stack:
         name = stack.pop()
-        if name not in closed:
-            closed.add(name)
-            stack.extend(CATALOGUE[name].needs)
-    return tuple(c for c in COMPONENTS if c.name in closed)
-
-
-def select_components(settings: KubeflowSettings) -> tuple[Component, ...]:
-    """Return the closed, ordered component set of `settings` (release checked)."""
-    check_release(settings.release)
-    return close_needs(requested_names(settings))
+        if name in closed:
+            continue
+        component = catalogue[name]
+        closed[name] = component
+        for need in component.needs:
+            placeable = need in catalogue and all(
+                (root / p).is_dir() for p in catalogue[need].paths
+            )
+            if placeable:
+                stack.append(need)
+            else:
+                warnings.append(
+                    f"needs entry {need!r} of component {name!r} matches no component "
+                    "of this source: not planned"
+                )
+    return list(closed.values()), sorted(set(warnings))
 
 
 def declared_edges(components: Sequence[Component]) -> tuple[DeclaredEdge, ...]:
-    """Return the declared edges of `components`, in catalogue order."""
+    """Return the declared edges of `components`, in order."""
     return tuple(edge for component in components for edge in component.edges)

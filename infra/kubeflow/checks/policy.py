@@ -31,6 +31,7 @@ import bcrypt
 from infra.kubeflow.checks.pod_security import Level, check_pod_security
 from infra.kubeflow.checks.secrets_scan import check_secret_placement
 from infra.kubeflow.objects import SECRET_TOKEN_RE, Finding, Manifest, ObjectKey
+from infra.kubeflow.settings import KubeflowSettings
 from infra.kubeflow.transforms.credentials import secret_homes
 
 __all__ = ["DEFAULT_CREDENTIALS", "check_policy"]
@@ -124,6 +125,13 @@ def _secret_values_are_tokens(manifest: Manifest, key: ObjectKey) -> Iterator[Fi
                     f"{path} is not a secret token (a real value would be stored in the plan "
                     "and in Pulumi state in clear); it must come from a Pulumi secret",
                 )
+
+
+def check(manifests: Sequence[Manifest], settings: KubeflowSettings) -> list[Finding]:
+    """The policy rules of this module (see the module docstring)."""
+    return check_policy(
+        manifests, allow_privileged=settings.allow_privileged, pod_security=settings.pod_security
+    )
 
 
 def check_policy(

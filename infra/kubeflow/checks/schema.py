@@ -23,7 +23,9 @@ from typing import Any
 import jsonschema
 import referencing
 
+from infra.kubeflow.crds import crds_of
 from infra.kubeflow.objects import Finding, Manifest, ObjectKey
+from infra.kubeflow.settings import KubeflowSettings
 
 __all__ = ["supported_kubernetes_versions", "validate_objects"]
 
@@ -108,19 +110,7 @@ def _crd_validators(
     manifests: Sequence[Manifest],
 ) -> dict[tuple[str, str], dict[str, Mapping[str, Any] | None]]:
     """Return (group, kind) -> served version -> openAPIV3Schema (None if none)."""
-    found: dict[tuple[str, str], dict[str, Mapping[str, Any] | None]] = {}
-    for crd in manifests:
-        if crd.get("kind") != "CustomResourceDefinition":
-            continue
-        spec = crd.get("spec") or {}
-        versions = found.setdefault(
-            (str(spec.get("group", "")), str((spec.get("names") or {}).get("kind", ""))), {}
-        )
-        for version in spec.get("versions") or ():
-            if version.get("served", True):
-                schema = (version.get("schema") or {}).get("openAPIV3Schema")
-                versions[str(version.get("name"))] = schema
-    return found
+    return {key: dict(crd.schemas) for key, crd in crds_of(manifests).items()}
 
 
 class _CustomValidators:
@@ -223,6 +213,39 @@ def _validate_one(
     yield from _schema_errors(validator, manifest, key, f"Kubernetes {kubernetes_version}")
 
 
+class Prevalidated:
+    """Built-in objects validated while the rest of the release still renders.
+
+    Rendering runs `kubectl kustomize` processes; validating each component's built-in
+    objects as soon as it is parsed overlaps the two. A transform that changes an object
+    returns a new manifest, so findings are kept by identity: an object the transforms
+    left alone is not validated twice, a changed one is validated again.
+    """
+
+    def __init__(self, kubernetes_version: str) -> None:
+        self.minor = _minor(kubernetes_version)
+        self.found: dict[int, tuple[Manifest, list[Finding]]] = {}
+
+    def add(self, manifests: Sequence[Manifest]) -> None:
+        """Validate the built-in objects among `manifests` (custom ones wait for their CRD)."""
+        if self.minor is None:
+            return
+        for manifest in manifests:
+            key = ObjectKey.of(manifest)
+            api_version = str(manifest.get("apiVersion", ""))
+            validator = _builtin_validator(self.minor, api_version, key.kind)
+            if validator is None or key.kind == "CustomResourceDefinition":
+                continue
+            what = f"Kubernetes {self.minor}"
+            found = list(_schema_errors(validator, manifest, key, what))
+            self.found[id(manifest)] = (manifest, found)
+
+    def get(self, manifest: Manifest) -> list[Finding] | None:
+        """Return the findings of `manifest` if this very object was validated."""
+        hit = self.found.get(id(manifest))
+        return hit[1] if hit is not None and hit[0] is manifest else None
+
+
 def _duplicates(manifests: Sequence[Manifest]) -> Iterator[Finding]:
     seen: set[ObjectKey] = set()
     for manifest in manifests:
@@ -232,12 +255,30 @@ def _duplicates(manifests: Sequence[Manifest]) -> Iterator[Finding]:
         seen.add(key)
 
 
-def validate_objects(manifests: Sequence[Manifest], *, kubernetes_version: str) -> list[Finding]:
+def check(
+    manifests: Sequence[Manifest],
+    settings: KubeflowSettings,
+    *,
+    prevalidated: Prevalidated | None = None,
+) -> list[Finding]:
+    """Validate against the schemas of the stack's Kubernetes version and the plan's CRDs."""
+    return validate_objects(
+        manifests, kubernetes_version=settings.kubernetes_version, prevalidated=prevalidated
+    )
+
+
+def validate_objects(
+    manifests: Sequence[Manifest],
+    *,
+    kubernetes_version: str,
+    prevalidated: Prevalidated | None = None,
+) -> list[Finding]:
     """Validate every object against its schema; return the findings (errors and warnings).
 
     Args:
         manifests: the final objects.
         kubernetes_version: "1.34" style (a patch or leading "v" is accepted).
+        prevalidated: findings of objects already validated (for the same version).
 
     Returns:
         Findings in object order. An unsupported version is one error naming the
@@ -259,5 +300,6 @@ def validate_objects(manifests: Sequence[Manifest], *, kubernetes_version: str) 
         )
     custom = _CustomValidators(manifests)
     for manifest in manifests:
-        findings.extend(_validate_one(manifest, minor, custom))
+        known = prevalidated.get(manifest) if prevalidated is not None else None
+        findings.extend(known if known is not None else _validate_one(manifest, minor, custom))
     return findings

@@ -3,12 +3,12 @@
 from infra.kubeflow.graph.order import (
     CycleError,
     Edge,
-    add_readiness_annotations,
     critical_path,
     explain_edges,
     infer_edges,
     install_waves,
 )
+from infra.kubeflow.graph.readiness import add_readiness_annotations
 
 __all__ = [
     "CycleError",

@@ -23,7 +23,9 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from infra.kubeflow.crds import crds_of
 from infra.kubeflow.graph.webhooks import (
+    Request,
     ResourceTable,
     Webhook,
     backend_workloads,
@@ -59,18 +61,14 @@ class PlanIndex:
     def of(cls, manifests: Sequence[Manifest]) -> PlanIndex:
         """Index the manifests (a later duplicate key replaces an earlier one)."""
         by_key = {ObjectKey.of(m): m for m in manifests}
-        crds = {}
-        for key, manifest in by_key.items():
-            if key.kind == "CustomResourceDefinition":
-                spec = manifest.get("spec") or {}
-                kind = str((spec.get("names") or {}).get("kind", ""))
-                crds[(str(spec.get("group", "")), kind)] = key
+        infos = crds_of(by_key.values())
+        crds = {group_kind: info.key for group_kind, info in infos.items()}
         namespaces = {
             key.name: labels_of(m)
             for key, m in by_key.items()
             if key.kind == "Namespace" and not key.group
         }
-        return cls(by_key, crds, namespaces, ResourceTable.of(list(by_key.values())))
+        return cls(by_key, crds, namespaces, ResourceTable.from_crds(infos))
 
 
 def crd_edges(index: PlanIndex) -> Iterator[Edge]:
@@ -189,18 +187,22 @@ def webhook_edges(
     Those objects are admitted before the webhook exists, so they never get an edge to
     it: that is what keeps a webhook from waiting on itself.
     """
+    # The admission requests of each object, computed once for every webhook.
+    requests = {
+        key: tuple(install_requests(manifest, index.table, index.namespaces))
+        for key, manifest in index.by_key.items()
+    }
     for webhook in webhooks:
         _, workloads = backend_workloads(webhook, index.by_key)
         excluded = backing.get(webhook.config, frozenset()) | {webhook.config}
-        for key, manifest in index.by_key.items():
-            if key in excluded or not _intercepted(webhook, manifest, index):
+        for key, made in requests.items():
+            if key in excluded or not _intercepted(webhook, made):
                 continue
             for target in [webhook.config, *workloads]:
                 yield Edge(key, target, "webhook")
 
 
-def _intercepted(webhook: Webhook, manifest: Manifest, index: PlanIndex) -> bool:
-    return any(
-        webhook.intercepts(request, served=served)
-        for request, served in install_requests(manifest, index.table, index.namespaces)
-    )
+def _intercepted(
+    webhook: Webhook, requests: Sequence[tuple[Request, frozenset[str] | None]]
+) -> bool:
+    return any(webhook.intercepts(request, served=served) for request, served in requests)

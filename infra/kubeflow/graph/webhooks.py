@@ -17,6 +17,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from infra.kubeflow.crds import CrdInfo, crds_of
 from infra.kubeflow.objects import Manifest, ObjectKey
 from infra.kubeflow.pods import SERVING_KINDS, labels_of, pod_template, selector_matches_labels
 
@@ -217,21 +218,12 @@ class ResourceTable:
     @classmethod
     def of(cls, manifests: Sequence[Manifest]) -> ResourceTable:
         """Read (group, kind) -> (plural, namespaced, served versions) from the plan's CRDs."""
-        custom = {}
-        for crd in manifests:
-            if crd.get("kind") != "CustomResourceDefinition":
-                continue
-            spec = crd.get("spec") or {}
-            names = spec.get("names") or {}
-            served = frozenset(
-                str(v.get("name")) for v in spec.get("versions") or () if v.get("served", True)
-            )
-            custom[(str(spec.get("group", "")), str(names.get("kind", "")))] = (
-                str(names.get("plural", "")),
-                spec.get("scope", "Namespaced") == "Namespaced",
-                served,
-            )
-        return cls(custom)
+        return cls.from_crds(crds_of(manifests))
+
+    @classmethod
+    def from_crds(cls, crds: Mapping[tuple[str, str], CrdInfo]) -> ResourceTable:
+        """Build the table from CRDs already read."""
+        return cls({k: (c.plural, c.namespaced, c.served) for k, c in crds.items()})
 
     def namespaced(self, group: str, kind: str) -> bool | None:
         """Return whether a kind is namespaced (None if the plan does not say)."""

@@ -28,10 +28,10 @@ from typing import Any
 
 import yaml
 
-from infra.kubeflow.cache import cache_key, read_entry, tool_versions, write_entry
 from infra.kubeflow.catalogue import Component
 from infra.kubeflow.errors import RenderError
 from infra.kubeflow.objects import Manifest
+from infra.kubeflow.render.entries import cache_key, read_entry, tool_versions, write_entry
 from infra.kubeflow.settings import KubeflowSettings
 from infra.safe_yaml import MANIFESTS, UnsafeDocumentError, load_all
 
@@ -112,6 +112,7 @@ def render_components(
     cache_dir: Path,
     use_cache: bool = True,
     progress: Callable[[str], None] | None = None,
+    on_parsed: Callable[[list[Manifest]], None] | None = None,
 ) -> tuple[Rendered, ...]:
     """Render `components` from the manifests at `root` as one kustomization.
 
@@ -123,6 +124,8 @@ def render_components(
         cache_dir: the user cache dir; renders are stored under `render/`.
         use_cache: read and write the render cache.
         progress: called with a short status line.
+        on_parsed: called with each component's objects as soon as they are parsed, while
+            other components still render (not called for a cached render).
 
     Returns:
         The rendered objects, in kustomize's output order, each with its component.
@@ -132,9 +135,7 @@ def render_components(
 
     """
     kubectl = pinned_kubectl()
-    layout = [
-        (c.name, c.paths(settings), c.release_paths(settings.release).namespace) for c in components
-    ]
+    layout = [(c.name, c.select_paths(settings), c.namespace) for c in components]
     key = cache_key("render", digest, tool_versions(kubectl.version), layout)
     cache_file = cache_dir / "render" / f"{key}.json"
     if use_cache:
@@ -142,7 +143,7 @@ def render_components(
         if isinstance(cached, list):
             _say(progress, "render: cached")
             return tuple(Rendered(str(c), m) for c, m in cached)
-    rendered = _render_concurrently(kubectl, root, layout, progress)
+    rendered = _render_concurrently(kubectl, root, layout, progress, on_parsed)
     if use_cache:
         write_entry(cache_file, key, [[r.component, r.manifest] for r in rendered])
     return rendered
@@ -152,7 +153,11 @@ Layout = Sequence[tuple[str, tuple[str, ...], str | None]]
 
 
 def _render_concurrently(
-    kubectl: Kubectl, root: Path, layout: Layout, progress: Callable[[str], None] | None
+    kubectl: Kubectl,
+    root: Path,
+    layout: Layout,
+    progress: Callable[[str], None] | None,
+    on_parsed: Callable[[list[Manifest]], None] | None = None,
 ) -> tuple[Rendered, ...]:
     """Render each component of `layout`; parse each output while the others render."""
     workers = max(1, min(len(layout), os.cpu_count() or 1))
@@ -172,8 +177,11 @@ def _render_concurrently(
             name = futures[future]
             try:
                 parsed[name] = parse_documents(future.result())
+                if on_parsed is not None and not failures:
+                    on_parsed(parsed[name])
             except RenderError as exc:
                 failures.extend(f"{name}: {line}" for line in exc.problems)
+                _say(progress, f"render: {name} failed: {exc.problems[0]}")
     if failures:
         raise RenderError(
             ["kubectl kustomize failed:", *failures],

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from infra.config_inputs import check_git_ref
 from infra.kubeflow.errors import SourceError
+from infra.kubeflow.render.entries import cache_key, read_entry, write_entry
 from infra.kubeflow.settings import ManifestSource
 
 # A folder is a manifests root when it holds the release's example kustomization.
@@ -144,27 +145,46 @@ def _git(args: list[str], url: str) -> None:
         )
 
 
-def source_digest(root: Path) -> str:
+def source_digest(root: Path, *, cache_dir: Path | None = None) -> str:
     """Return a content digest of the manifests at `root` and the sibling `upstream/` folder.
 
-    The whole tree is hashed (paths and bytes, `.git` skipped): ~40 MB in ~0.1 s, which is
-    simpler and safer than following every kustomization's references.
+    The whole tree is hashed (paths and bytes, `.git` skipped), which is simpler and
+    safer than following every kustomization's references. With `cache_dir`, each file's
+    hash is kept with its size and modification time (`<cache_dir>/digests/`), and only
+    files whose size or time changed are read again, so a warm plan only stats the tree.
     """
+    files = [
+        (os.path.relpath(file, root), file)
+        for base in (root, root.parent / "upstream")
+        if base.is_dir()
+        for file in _files(base)
+    ]
+    memo_file = None
+    memo_key = cache_key("digest", str(root.resolve()))
+    memo: dict[str, list[object]] = {}
+    if cache_dir is not None:
+        memo_file = cache_dir / "digests" / f"{memo_key}.json"
+        loaded = read_entry(memo_file, memo_key)
+        memo = loaded if isinstance(loaded, dict) else {}
     digest = hashlib.blake2b(digest_size=20)
-    for base in (root, root.parent / "upstream"):
-        if not base.is_dir():
-            continue
-        for file in _files(base):
-            digest.update(os.path.relpath(file, root).encode())
-            digest.update(b"\0")
-            digest.update(file.read_bytes())
-            digest.update(b"\0")
+    fresh: dict[str, list[object]] = {}
+    for relative, file in files:
+        stat = file.stat()
+        known = memo.get(relative)
+        if isinstance(known, list) and known[:2] == [stat.st_size, stat.st_mtime_ns]:
+            fresh[relative] = known
+        else:
+            content = hashlib.blake2b(file.read_bytes(), digest_size=20).hexdigest()
+            fresh[relative] = [stat.st_size, stat.st_mtime_ns, content]
+        digest.update(relative.encode() + b"\0" + str(fresh[relative][2]).encode())
+    if memo_file is not None and fresh != memo:
+        write_entry(memo_file, memo_key, fresh)
     return digest.hexdigest()
 
 
 def _files(base: Path) -> list[Path]:
     found: list[Path] = []
-    for directory, dirs, files in os.walk(base):
+    for directory, dirs, files in os.walk(base, followlinks=True):
         dirs[:] = sorted(d for d in dirs if d != ".git")
         found.extend(Path(directory) / f for f in sorted(files) if f != _COMPLETE)
     return found

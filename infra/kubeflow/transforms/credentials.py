@@ -1,10 +1,11 @@
-"""Replace every default credential of the release with secret tokens; Dex static users.
+"""Replace every default credential of the release with secret tokens.
 
 The release ships fixed credentials (Dex password 12341234 as a bcrypt hash, the
 oauth2-proxy client and cookie secrets, minio/minio123, empty and "test" MySQL root
 passwords). Each value becomes `secret_token(name)`; the plan lists a `SecretSpec` per
-name, which the Pulumi shell fills from stack config or generates. Secret keys moved from
-`data` (base64) to `stringData` so the token is substituted as plain text.
+name used (`secrets_used`), which the Pulumi shell fills from stack config or generates.
+Secret keys moved from `data` (base64) to `stringData` so the token is substituted as
+plain text. The Dex users themselves are the users transform's.
 """
 
 from __future__ import annotations
@@ -14,25 +15,28 @@ import copy
 import hashlib
 import hmac
 import re
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import MappingProxyType
 
 import bcrypt
-import yaml
 
-from infra.kubeflow.objects import Manifest, PlannedObject, SecretSpec, secret_token
-from infra.kubeflow.settings import UserProfile
-from infra.kubeflow.transforms.images import POD_TEMPLATE_KINDS, workload_containers
-from infra.safe_yaml import MANIFESTS, load_one
+from infra.kubeflow.objects import (
+    SECRET_TOKEN_RE,
+    Manifest,
+    PlannedObject,
+    SecretSpec,
+    secret_token,
+)
+from infra.kubeflow.pods import POD_TEMPLATE_KINDS, mutable_containers, pod_template
+from infra.kubeflow.settings import KubeflowSettings
+from infra.kubeflow.transforms.users import DEX_HASH_ENV
 
 DEX_HASH_COST = 12
 _BCRYPT_ALPHABET = bytes.maketrans(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
     b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
 )
-_DEX_HASH_ENV = "DEX_USER_PASSWORD"
 
 SECRETS: Mapping[str, SecretSpec] = MappingProxyType(
     {
@@ -121,7 +125,7 @@ def _field(namespace: str, name: str, key: str, secret: str) -> SecretField:
 
 
 SECRET_FIELDS: tuple[SecretField, ...] = (
-    _field("auth", r"dex-passwords", _DEX_HASH_ENV, "dex-user-password-hash"),
+    _field("auth", r"dex-passwords", DEX_HASH_ENV, "dex-user-password-hash"),
     _field("auth", r"dex-oidc-client", "OIDC_CLIENT_SECRET", "oauth2-proxy-client-secret"),
     _field(
         "oauth2-proxy", r"oauth2-proxy(-[a-z0-9]+)?", "client-secret", "oauth2-proxy-client-secret"
@@ -171,28 +175,45 @@ _MYSQL_DEPLOYMENTS: Mapping[tuple[str, str], tuple[str, str] | None] = MappingPr
 _EMPTY_PASSWORD = "MYSQL_ALLOW_EMPTY_PASSWORD"
 
 
-def replace_credentials(
-    objects: Sequence[PlannedObject], users: Sequence[UserProfile]
-) -> tuple[tuple[PlannedObject, ...], tuple[SecretSpec, ...]]:
-    """Return the objects with every default credential tokenised, and the secrets used.
+def transform(
+    objects: tuple[PlannedObject, ...], settings: KubeflowSettings
+) -> tuple[PlannedObject, ...]:
+    """Tokenise the release's default credentials (see `replace_credentials`)."""
+    del settings  # the default credentials are the same in every release of the table
+    return replace_credentials(objects)
 
-    Also writes the Dex static users (`users`, first is the admin) into Dex's config and
-    makes the MySQL servers require their root password.
+
+def replace_credentials(objects: Sequence[PlannedObject]) -> tuple[PlannedObject, ...]:
+    """Return the objects with every default credential tokenised.
+
+    Also makes the MySQL servers require their root password.
     """
-    used: set[str] = set()
     out: list[PlannedObject] = []
     for obj in inline_plain_values(objects):
         manifest = obj.manifest
         kind = manifest.get("kind")
         if kind == "Secret":
-            manifest = _tokenise_secret(manifest, used)
+            manifest = _tokenise_secret(manifest)
         elif kind == "Deployment":
             manifest = _require_mysql_password(manifest)
         elif kind == "ConfigMap":
-            manifest = _configmap(manifest, users)
+            manifest = _configmap(manifest)
         out.append(obj if manifest is obj.manifest else replace(obj, manifest=manifest))
-    secrets = tuple(SECRETS[name] for name in sorted(used))
-    return tuple(out), secrets
+    return tuple(out)
+
+
+def secrets_used(objects: Sequence[PlannedObject]) -> tuple[SecretSpec, ...]:
+    """Return the SecretSpec of every secret token in the Secrets of `objects`, by name.
+
+    Tokens outside Secrets are a policy finding (`policy.token-outside-secret`).
+    """
+    used: set[str] = set()
+    for obj in objects:
+        if obj.key.kind == "Secret" and not obj.key.group:
+            for field in ("stringData", "data"):
+                for value in (obj.manifest.get(field) or {}).values():
+                    used.update(SECRET_TOKEN_RE.findall(str(value)))
+    return tuple(SECRETS[name] for name in sorted(used) if name in SECRETS)
 
 
 def inline_plain_values(objects: Sequence[PlannedObject]) -> tuple[PlannedObject, ...]:
@@ -256,7 +277,7 @@ def _inline_env(
 
     new = copy.deepcopy(manifest)
     changed = False
-    for container in workload_containers(new):
+    for container in mutable_containers(new):
         env = container.get("env") or []
         for entry in env:
             ref = (entry.get("valueFrom") or {}).get("secretKeyRef") or {}
@@ -283,7 +304,7 @@ def _meta(manifest: Manifest) -> tuple[str, str]:
     return str(meta.get("namespace") or ""), str(meta.get("name") or "")
 
 
-def _tokenise_secret(manifest: Manifest, used: set[str]) -> Manifest:
+def _tokenise_secret(manifest: Manifest) -> Manifest:
     namespace, name = _meta(manifest)
     fields = [f for f in SECRET_FIELDS if f.namespace == namespace and f.name.fullmatch(name)]
     if not fields:
@@ -295,7 +316,6 @@ def _tokenise_secret(manifest: Manifest, used: set[str]) -> Manifest:
         if f.key in data or f.key in string_data:
             data.pop(f.key, None)
             string_data[f.key] = secret_token(f.secret)
-            used.add(f.secret)
     if data:
         new["data"] = data
     else:
@@ -310,7 +330,7 @@ def _require_mysql_password(manifest: Manifest) -> Manifest:
         return manifest
     root_password = _MYSQL_DEPLOYMENTS[where]
     new = copy.deepcopy(manifest)
-    for container in new["spec"]["template"]["spec"].get("containers", []):
+    for container in ((pod_template(new) or {}).get("spec") or {}).get("containers") or []:
         env = [e for e in container.get("env", []) if e.get("name") != _EMPTY_PASSWORD]
         names = {e.get("name") for e in env}
         if root_password is not None and "MYSQL_ROOT_PASSWORD" not in names:
@@ -325,30 +345,11 @@ def _require_mysql_password(manifest: Manifest) -> Manifest:
     return new
 
 
-def _configmap(manifest: Manifest, users: Sequence[UserProfile]) -> Manifest:
-    namespace, name = _meta(manifest)
+def _configmap(manifest: Manifest) -> Manifest:
+    _, name = _meta(manifest)
     data = manifest.get("data") or {}
-    if (namespace, name) == ("auth", "dex") and "config.yaml" in data:
-        new = copy.deepcopy(manifest)
-        new["data"]["config.yaml"] = dex_config(data["config.yaml"], users)
-        return new
     if name == "model-registry-db-parameters" and _EMPTY_PASSWORD in data:
         new = copy.deepcopy(manifest)
         del new["data"][_EMPTY_PASSWORD]
         return new
     return manifest
-
-
-def dex_config(config_yaml: str, users: Sequence[UserProfile]) -> str:
-    """Return Dex's config with one static user per entry of `users` (same password hash)."""
-    config = load_one(config_yaml, source="ConfigMap auth/dex config.yaml", limits=MANIFESTS)
-    config["staticPasswords"] = [
-        {
-            "email": user.email,
-            "hashFromEnv": _DEX_HASH_ENV,
-            "username": re.sub(r"[^a-z0-9._-]", "-", user.email.split("@")[0].lower()),
-            "userID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"kfstack:dex:{user.email}")),
-        }
-        for user in users
-    ]
-    return yaml.safe_dump(config, sort_keys=False)

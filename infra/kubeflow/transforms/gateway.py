@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 from infra.kubeflow.objects import ObjectKey, PlannedObject
+from infra.kubeflow.settings import KubeflowSettings
 
 GATEWAY = ObjectKey("", "Service", "istio-system", "istio-ingressgateway")
 # Fixed NodePort of the gateway's http2 port on kind; infra/cluster/kind.py maps it.
@@ -30,6 +31,13 @@ def _as_node_port(manifest: dict[str, Any], node_port: int) -> dict[str, Any]:
     spec["ports"] = ports
     spec["type"] = "NodePort"
     return {**manifest, "spec": spec}
+
+
+def transform(
+    objects: tuple[PlannedObject, ...], settings: KubeflowSettings
+) -> tuple[PlannedObject, ...]:
+    """Expose the ingress gateway the way the cluster kind reaches it."""
+    return expose_gateway(objects, cluster_kind=settings.cluster_kind)
 
 
 def expose_gateway(

@@ -12,7 +12,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
+from infra.kubeflow.crds import crds_of
 from infra.kubeflow.objects import ObjectKey, PlannedObject
+from infra.kubeflow.settings import KubeflowSettings
 
 # Built-in cluster-scoped kinds, by (group, kind).
 BUILTIN_CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
@@ -38,14 +40,8 @@ BUILTIN_CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
 
 def cluster_scoped_kinds(manifests: Iterable[Mapping[str, Any]]) -> frozenset[tuple[str, str]]:
     """Built-in cluster-scoped kinds plus those the CRDs among `manifests` declare."""
-    kinds = set(BUILTIN_CLUSTER_SCOPED)
-    for manifest in manifests:
-        if manifest.get("kind") != "CustomResourceDefinition":
-            continue
-        spec = manifest.get("spec") or {}
-        if spec.get("scope") == "Cluster":
-            kinds.add((str(spec.get("group", "")), str((spec.get("names") or {}).get("kind"))))
-    return frozenset(kinds)
+    custom = {k for k, crd in crds_of(manifests).items() if not crd.namespaced}
+    return frozenset(BUILTIN_CLUSTER_SCOPED | custom)
 
 
 def without_namespace(manifest: Mapping[str, Any]) -> dict[str, Any]:
@@ -59,6 +55,14 @@ def normalise_key(key: ObjectKey, cluster_scoped: frozenset[tuple[str, str]]) ->
     if key.namespace and (key.group, key.kind) in cluster_scoped:
         return replace(key, namespace="")
     return key
+
+
+def transform(
+    objects: tuple[PlannedObject, ...], settings: KubeflowSettings
+) -> tuple[PlannedObject, ...]:
+    """Drop the namespace kustomize set on cluster-scoped objects."""
+    del settings
+    return strip_cluster_namespaces(objects)
 
 
 def strip_cluster_namespaces(objects: Sequence[PlannedObject]) -> tuple[PlannedObject, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -41,27 +42,54 @@ def full_settings(manifests: Path, **changes: Any) -> KubeflowSettings:
     return replace(base, **changes)
 
 
-@pytest.fixture(scope="session")
-def full_plan(kubeflow_manifests: Path, tmp_path_factory: pytest.TempPathFactory) -> FullPlan:
-    """Plan the full preset once (cold, into a session cache dir), with the example render.
+def example_keys(kubectl_output: bytes) -> frozenset[ObjectKey]:
+    """The keys of `kubectl kustomize example` as the cluster sees them.
 
-    `kubectl kustomize example` runs in the background while the plan is computed.
+    Cluster-scoped kinds never carry the namespace kustomize set.
+    """
+    manifests = parse_documents(kubectl_output)
+    scoped = cluster_scoped_kinds(manifests)
+    return frozenset(normalise_key(ObjectKey.of(m), scoped) for m in manifests)
+
+
+# The Kubernetes version each shared release is planned for (one it supports).
+KUBERNETES = {"26.03": "1.34", "v1.10.2": "1.33"}
+
+
+@pytest.fixture(scope="session")
+def release_plans(
+    shared_releases: dict[str, Path], tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[str], FullPlan]:
+    """Plan a shared release's full preset once a session (cold), with its example render.
+
+    `kubectl kustomize example` runs in the background while the plan is computed. All
+    releases share one cache dir, so other plans of the same source reuse the renders.
     """
     cache_dir = tmp_path_factory.mktemp("kfstack-cache")
-    example = subprocess.Popen(
-        [str(pinned_kubectl().path), "kustomize", str(kubeflow_manifests / "example")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-    )
-    settings = full_settings(kubeflow_manifests)
-    plan = build_plan(settings, cache_dir=cache_dir)
-    out, _ = example.communicate()
-    assert example.returncode == 0
-    # The cluster's view: cluster-scoped kinds never carry the namespace kustomize set.
-    manifests = parse_documents(out)
-    scoped = cluster_scoped_kinds(manifests)
-    keys = frozenset(normalise_key(ObjectKey.of(m), scoped) for m in manifests)
-    return FullPlan(settings, cache_dir, plan, keys)
+    made: dict[str, FullPlan] = {}
+
+    def get(name: str) -> FullPlan:
+        if name not in made:
+            root = shared_releases[name]
+            example = subprocess.Popen(
+                [str(pinned_kubectl().path), "kustomize", str(root / "example")],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            settings = full_settings(root, release=name, kubernetes_version=KUBERNETES[name])
+            plan = build_plan(settings, cache_dir=cache_dir)
+            out, _ = example.communicate()
+            assert example.returncode == 0
+            made[name] = FullPlan(settings, cache_dir, plan, example_keys(out))
+        return made[name]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def full_plan(release_plans: Callable[[str], FullPlan]) -> FullPlan:
+    """The full preset of 26.03, planned once a session."""
+    return release_plans("26.03")
 
 
 @pytest.fixture
@@ -70,3 +98,13 @@ def copy_cache(full_plan: FullPlan, tmp_path: Path) -> Path:
     target = tmp_path / "cache"
     shutil.copytree(full_plan.cache_dir, target)
     return target
+
+
+_WHOLE_RELEASE = frozenset({"full_plan", "release_plans", "copy_cache", "upgrade"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test that plans a whole release (through the shared fixtures)."""
+    for item in items:
+        if _WHOLE_RELEASE & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)

@@ -6,9 +6,9 @@ import json
 import pickle
 from pathlib import Path
 
-from infra.kubeflow.cache import _digest, cache_key, read_entry, tool_versions, write_entry
 from infra.kubeflow.core import build_plan
 from infra.kubeflow.objects import ObjectKey
+from infra.kubeflow.render.entries import _digest, cache_key, read_entry, tool_versions, write_entry
 from infra.kubeflow.settings import KubeflowSettings, ManifestSource
 
 

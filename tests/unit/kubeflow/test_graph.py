@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from infra.kubeflow.graph.order import (
+from infra.kubeflow.graph import (
     CycleError,
     add_readiness_annotations,
     critical_path,

@@ -208,3 +208,23 @@ def test_cli_error_findings_exit_1(
     )
     monkeypatch.setattr("infra.kubeflow.build_plan", lambda *_a, **_k: bad)
     assert plan_cli.main(["-s", "t", "--stack-dir", str(_stack(tmp_path))]) == 2 - 1
+
+
+@pytest.mark.parametrize("case", ["file", "under-a-file", "not-writable"])
+def test_cli_bad_out_fails_before_rendering(
+    case: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def never(*_a: object, **_k: object) -> object:
+        raise AssertionError("rendered despite a bad --out")
+
+    monkeypatch.setattr("infra.kubeflow.build_plan", never)
+    monkeypatch.setattr("infra.config.kubeflow_settings_from_stack_file", never)
+    target = tmp_path / "plan.txt"
+    target.write_text("not a folder")
+    out = {"file": target, "under-a-file": target / "sub", "not-writable": tmp_path / "new"}[case]
+    if case == "not-writable":
+        monkeypatch.setattr("infra.plan.os.access", lambda *_a: False)
+    argv = ["-s", "t", "--stack-dir", str(_stack(tmp_path)), "--out", str(out)]
+    assert plan_cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert "--out" in err and ("not writable" in err if case == "not-writable" else "file" in err)

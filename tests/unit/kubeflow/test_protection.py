@@ -8,8 +8,8 @@ import pulumi
 from rich.console import Console
 
 from infra.components.kubeflow import kind_versions, version_aliases
+from infra.kubeflow.graph.protection import protected_objects
 from infra.kubeflow.objects import InstallPlan, ObjectKey, PlannedObject
-from infra.kubeflow.protection import protected_objects
 from infra.plan import print_protection
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import subprocess
 from dataclasses import replace
 from pathlib import Path
-from types import MappingProxyType
 
 import pytest
 
-from infra.kubeflow.catalogue import Component, ReleasePaths
+from infra.kubeflow.catalogue import Component
 from infra.kubeflow.core import build_plan, check_unique
 from infra.kubeflow.errors import PlanError, RenderError, SourceError
 from infra.kubeflow.objects import ObjectKey, PlannedObject
@@ -18,7 +17,10 @@ from infra.kubeflow.render.kustomize import pinned_kubectl, render_components
 from infra.kubeflow.render.source import resolve_source, source_digest
 from infra.kubeflow.settings import KubeflowSettings, ManifestSource
 
-EXAMPLE = "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources: []\n"
+EXAMPLE = (
+    "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
+    "resources:\n- ../apps/one\n- ../apps/two/base\n"
+)
 
 
 def _write(path: Path, text: str) -> None:
@@ -56,11 +58,7 @@ def tiny_root(tmp_path: Path) -> Path:
 
 
 def _component(name: str, *paths: str, namespace: str | None = None) -> Component:
-    return Component(
-        name,
-        name,
-        MappingProxyType({"26.03": ReleasePaths(paths, namespace=namespace)}),
-    )
+    return Component(name, name, paths, namespace=namespace)
 
 
 TINY = (
@@ -251,13 +249,51 @@ def test_kustomize_error_carries_stderr(tiny_root: Path, tmp_path: Path) -> None
     assert "# Warning" not in message
 
 
-def test_build_plan_on_a_broken_source_is_a_render_error(tiny_root: Path, tmp_path: Path) -> None:
+def test_build_plan_on_a_broken_source_reports_every_failing_component(
+    tiny_root: Path, tmp_path: Path
+) -> None:
+    _write(tiny_root / "apps" / "one" / "kustomization.yaml", _kustomization("missing.yaml"))
+    _write(tiny_root / "apps" / "two" / "base" / "kustomization.yaml", _kustomization("gone.yaml"))
+    settings = KubeflowSettings(preset="full", source=ManifestSource(path=tiny_root))
+    seen: list[str] = []
+    with pytest.raises(RenderError, match="kubectl kustomize failed") as info:
+        build_plan(settings, cache_dir=tmp_path, progress=seen.append)
+    message = str(info.value)
+    assert "\none: " in message and "missing.yaml" in message
+    assert "\ntwo: " in message and "gone.yaml" in message
+    assert sum("failed" in line for line in seen) == 2  # each reported as it failed
+
+
+def test_explicit_component_missing_from_the_source(tiny_root: Path, tmp_path: Path) -> None:
     settings = KubeflowSettings(preset="ml-core", source=ManifestSource(path=tiny_root))
-    with pytest.raises(RenderError, match="kubectl kustomize failed"):
+    with pytest.raises(PlanError, match=r"component 'pipelines' is not in this source"):
         build_plan(settings, cache_dir=tmp_path)
+
+
+def test_an_unknown_layout_plans_as_rendered_with_warnings(tiny_root: Path, tmp_path: Path) -> None:
+    settings = KubeflowSettings(preset="full", source=ManifestSource(path=tiny_root))
+    plan = build_plan(settings, cache_dir=tmp_path)
+    assert plan.unknown_components == ("one", "two")
+    assert {o.component for o in plan.objects} == {"one", "two"}
+    rules = {f.rule for f in plan.findings}
+    assert {"release.undetected", "catalogue.unplaced"} <= rules
+    text = "\n".join(f.message for f in plan.findings)
+    assert "example entry 'apps/one' matches no component of the 26.03 table" in text
+    assert "could not place component 'dex'" in text
 
 
 def test_build_plan_missing_path(tmp_path: Path) -> None:
     settings = KubeflowSettings(source=ManifestSource(path=tmp_path / "gone"))
     with pytest.raises(SourceError, match=r"kubeflow\.source\.path: manifests path .*gone"):
         build_plan(settings, cache_dir=tmp_path)
+
+
+def test_cached_digest_rereads_only_changed_files(tiny_root: Path, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    first = source_digest(tiny_root, cache_dir=cache)
+    assert first == source_digest(tiny_root)  # the same digest with or without the cache
+    assert list((cache / "digests").glob("*.json"))
+    assert source_digest(tiny_root, cache_dir=cache) == first
+    (tiny_root / "apps" / "one" / "cm.yaml").write_text(_configmap("changed-name", "ns1"))
+    changed = source_digest(tiny_root, cache_dir=cache)
+    assert changed != first and changed == source_digest(tiny_root)

@@ -15,17 +15,13 @@ from infra.kubeflow.settings import UserProfile
 from infra.kubeflow.transforms.credentials import (
     DERIVED,
     SECRETS,
-    dex_config,
     dex_password_hash,
     replace_credentials,
+    secrets_used,
 )
-from infra.kubeflow.transforms.images import (
-    apply_users,
-    mirror_image,
-    parse_quantity,
-    rewrite_images,
-    scale_requests,
-)
+from infra.kubeflow.transforms.images import mirror_image, rewrite_images
+from infra.kubeflow.transforms.resources import parse_quantity, scale_requests
+from infra.kubeflow.transforms.users import apply_users, dex_config
 
 USERS = (UserProfile("admin@corp.io", "admin"), UserProfile("ann@corp.io", "ann"))
 
@@ -118,7 +114,8 @@ def test_secrets_become_tokens_and_plain_values_move_to_pods() -> None:
     )
     inputs = [_obj(m) for m in (oauth, mysql, api, db, proxy)]
     before = copy.deepcopy([o.manifest for o in inputs])
-    out, secrets = replace_credentials(inputs, USERS)
+    out = replace_credentials(inputs)
+    secrets = secrets_used(out)
     assert [o.manifest for o in inputs] == before  # input never mutated
     new_oauth, new_mysql, new_api, new_db, new_proxy = (o.manifest for o in out)
     assert new_oauth["stringData"] == {
@@ -145,7 +142,8 @@ def test_secrets_become_tokens_and_plain_values_move_to_pods() -> None:
 
 def test_unrelated_objects_pass_through_unchanged() -> None:
     other = _obj(_secret("team", "mine", password="x"))
-    out, secrets = replace_credentials([other], USERS)
+    out = replace_credentials([other])
+    secrets = secrets_used(out)
     assert out[0] is other and secrets == ()
 
 

@@ -107,3 +107,20 @@ def test_crd_itself_is_validated() -> None:
     assert any("spec.scope" in e for e in found) and any(
         "'servd' was unexpected" in e for e in found
     )
+
+
+def test_prevalidated_objects_give_the_same_findings() -> None:
+    from infra.kubeflow.checks.schema import Prevalidated
+
+    bad = deployment("web", "apps")
+    bad["spec"]["replicas"] = "three"
+    good = deployment("api", "apps")
+    memo = Prevalidated("1.34")
+    memo.add([bad, good])
+    assert memo.get(bad) and memo.get(good) == []
+    fixed = copy.deepcopy(bad)
+    fixed["spec"]["replicas"] = 1
+    assert memo.get(fixed) is None  # a changed object (a new dict) is validated again
+    for manifests in ([bad, good], [fixed, good]):
+        plain = validate_objects(manifests, kubernetes_version="1.34")
+        assert validate_objects(manifests, kubernetes_version="1.34", prevalidated=memo) == plain

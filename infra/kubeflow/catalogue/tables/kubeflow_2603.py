@@ -1,7 +1,8 @@
-"""The components of the Kubeflow 26.03 platform and its presets (data).
+"""The component table of Kubeflow 26.03 (data): what its files cannot say.
 
 Paths are relative to the release's manifests root (the folder holding `applications/`,
-`common/` and `example/`).
+`common/` and `example/`). They are how the example's entries are matched to components;
+the `full` preset is the example itself (see `catalogue/select.py`).
 """
 
 from __future__ import annotations
@@ -9,28 +10,40 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from infra.kubeflow.catalogue.component import Component, ReleasePaths
+from infra.kubeflow.catalogue.component import Component, options
 from infra.kubeflow.objects import DeclaredEdge, ObjectMatch
 
 
-def _paths(
-    *default: str, namespace: str | None = None, **options: dict[str, tuple[str, ...]]
-) -> Mapping[str, ReleasePaths]:
-    """Return the release mapping for a component that exists only in 26.03."""
-    frozen = MappingProxyType({k: MappingProxyType(v) for k, v in options.items()})
-    return MappingProxyType({"26.03": ReleasePaths(tuple(default), frozen, namespace)})
+def _paths(*paths: str) -> tuple[str, ...]:
+    return paths
 
 
-def _deploy(namespace: str, name: str) -> ObjectMatch:
+def deploy(namespace: str, name: str) -> ObjectMatch:
+    """Select the Deployment `namespace/name`."""
     return ObjectMatch(kind="Deployment", group="apps", namespace=namespace, name=name)
 
 
-def _after(dependent: ObjectMatch, dependency: ObjectMatch, reason: str) -> DeclaredEdge:
+def after(dependent: ObjectMatch, dependency: ObjectMatch, reason: str) -> DeclaredEdge:
+    """Declare: `dependent` is installed after `dependency`, because `reason`."""
     return DeclaredEdge(dependent=dependent, dependency=dependency, reason=reason)
 
 
+def store_edges(stores: tuple[str, ...]) -> tuple[DeclaredEdge, ...]:
+    """KFP's API server and metadata service wait for the stores they connect to."""
+    return tuple(
+        after(
+            deploy("kubeflow", app),
+            deploy("kubeflow", store),
+            f"{app} connects to {store} at start and exits while it is down",
+        )
+        for app in ("ml-pipeline", "metadata-grpc-deployment")
+        for store in stores
+        if app == "ml-pipeline" or store == "mysql"
+    )
+
+
 _PVC = ObjectMatch(kind="PersistentVolumeClaim", group="")
-_ISTIOD = _deploy("istio-system", "istiod")
+_ISTIOD = deploy("istio-system", "istiod")
 _KUBEFLOW_DEPLOYMENTS = ObjectMatch(kind="Deployment", group="apps", namespace="kubeflow")
 
 COMPONENTS: tuple[Component, ...] = (
@@ -46,21 +59,23 @@ COMPONENTS: tuple[Component, ...] = (
             "common/istio/istio-crds/base",
             "common/istio/istio-namespace/base",
             "common/istio/istio-install/overlays/oauth2-proxy",
+        ),
+        options(
             cluster_kind={
                 "gke": (
                     "common/istio/istio-crds/base",
                     "common/istio/istio-namespace/base",
                     "common/istio/istio-install/overlays/gke",
                 )
-            },
+            }
         ),
         edges=(
-            _after(
-                _deploy("istio-system", "istio-ingressgateway"),
+            after(
+                deploy("istio-system", "istio-ingressgateway"),
                 _ISTIOD,
                 "the gateway's proxy config is injected by istiod",
             ),
-            _after(
+            after(
                 _KUBEFLOW_DEPLOYMENTS,
                 _ISTIOD,
                 "pods of the kubeflow namespace get their sidecar from istiod's webhook "
@@ -73,16 +88,18 @@ COMPONENTS: tuple[Component, ...] = (
         "OAuth2 proxy in front of the Istio gateway (M2M overlay per cluster kind)",
         _paths(
             "common/oauth2-proxy/overlays/m2m-dex-only",
+        ),
+        options(
             cluster_kind={
                 "kind": ("common/oauth2-proxy/overlays/m2m-dex-and-kind",),
                 "eks": ("common/oauth2-proxy/overlays/m2m-dex-and-eks",),
-            },
+            }
         ),
         needs=("istio", "dex"),
         edges=(
-            _after(
-                _deploy("oauth2-proxy", "oauth2-proxy"),
-                _deploy("auth", "dex"),
+            after(
+                deploy("oauth2-proxy", "oauth2-proxy"),
+                deploy("auth", "dex"),
                 "oauth2-proxy reads Dex's OIDC discovery document at start",
             ),
         ),
@@ -102,8 +119,8 @@ COMPONENTS: tuple[Component, ...] = (
         ),
         needs=("istio",),
         edges=(
-            _after(
-                _deploy("istio-system", "cluster-local-gateway"),
+            after(
+                deploy("istio-system", "cluster-local-gateway"),
                 _ISTIOD,
                 "the gateway's proxy config is injected by istiod",
             ),
@@ -130,12 +147,14 @@ COMPONENTS: tuple[Component, ...] = (
         "Kubeflow Pipelines, multi-user, SeaweedFS object store, Argo Workflows",
         _paths(
             "applications/pipeline/overlays",
+        ),
+        options(
             pipeline_definitions={
                 "kubernetes": (
                     "applications/pipeline/upstream/env/cert-manager/"
                     "platform-agnostic-multi-user-k8s-native",
                 )
-            },
+            }
         ),
         needs=(
             "cert-manager",
@@ -145,20 +164,11 @@ COMPONENTS: tuple[Component, ...] = (
             "kubeflow-istio-resources",
             "profiles",
         ),
-        edges=tuple(
-            _after(
-                _deploy("kubeflow", app),
-                _deploy("kubeflow", store),
-                f"{app} connects to {store} at start and exits while it is down",
-            )
-            for app in ("ml-pipeline", "metadata-grpc-deployment")
-            for store in ("mysql", "seaweedfs")
-            if (app, store) != ("metadata-grpc-deployment", "seaweedfs")
-        ),
+        edges=store_edges(("mysql", "seaweedfs")),
         data=(
             _PVC,
-            _deploy("kubeflow", "mysql"),
-            _deploy("kubeflow", "seaweedfs"),
+            deploy("kubeflow", "mysql"),
+            deploy("kubeflow", "seaweedfs"),
         ),
     ),
     Component(
@@ -167,13 +177,13 @@ COMPONENTS: tuple[Component, ...] = (
         _paths("applications/katib/upstream/installs/katib-with-kubeflow"),
         needs=("cert-manager", "istio", "kubeflow-namespace", "kubeflow-roles"),
         edges=(
-            _after(
-                _deploy("kubeflow", "katib-db-manager"),
-                _deploy("kubeflow", "katib-mysql"),
+            after(
+                deploy("kubeflow", "katib-db-manager"),
+                deploy("kubeflow", "katib-mysql"),
                 "katib-db-manager connects to its MySQL at start",
             ),
         ),
-        data=(_PVC, _deploy("kubeflow", "katib-mysql")),
+        data=(_PVC, deploy("kubeflow", "katib-mysql")),
     ),
     Component(
         "central-dashboard",
@@ -267,50 +277,24 @@ COMPONENTS: tuple[Component, ...] = (
             "applications/model-registry/upstream/options/istio",
             "applications/model-registry/upstream/options/csi",
             "applications/model-registry/upstream/options/ui/overlays/istio",
-            namespace="kubeflow",
         ),
+        namespace="kubeflow",
         needs=("kubeflow-namespace", "kubeflow-istio-resources", "istio", "kserve"),
         edges=(
-            _after(
-                _deploy("kubeflow", "model-registry-deployment"),
-                _deploy("kubeflow", "model-registry-db"),
+            after(
+                deploy("kubeflow", "model-registry-deployment"),
+                deploy("kubeflow", "model-registry-db"),
                 "the model registry server connects to its MySQL at start",
             ),
         ),
-        data=(_PVC, _deploy("kubeflow", "model-registry-db")),
+        data=(_PVC, deploy("kubeflow", "model-registry-db")),
     ),
 )
 
 
-# `full` is exactly the component set of the release's example/kustomization.yaml.
+# `full` is the release's example/kustomization.yaml, read from the source.
 PRESETS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        "full": (
-            "cert-manager",
-            "istio",
-            "oauth2-proxy",
-            "dex",
-            "knative-serving",
-            "kubeflow-namespace",
-            "kubeflow-roles",
-            "kubeflow-istio-resources",
-            "pipelines",
-            "katib",
-            "central-dashboard",
-            "admission-webhook",
-            "jupyter-web-app",
-            "notebook-controller",
-            "profiles",
-            "pvcviewer",
-            "volumes-web-app",
-            "tensorboard-controller",
-            "tensorboards-web-app",
-            "trainer",
-            "user-namespace",
-            "kserve",
-            "models-web-app",
-            "spark-operator",
-        ),
         "ml-core": (
             "cert-manager",
             "istio",
