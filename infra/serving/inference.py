@@ -12,6 +12,7 @@ from typing import Literal
 
 from infra.kubeflow import Manifest
 from infra.serving.rollout import DIGEST_ANNOTATION, spec_digest
+from ml.kserve import TAG_ROUTING_ANNOTATION
 from ml.release import ModelRelease
 
 API_VERSION = "serving.kserve.io/v1beta1"
@@ -119,6 +120,8 @@ def inference_service(
             "labels": labels,
             "annotations": {
                 "serving.kserve.io/deploymentMode": "Serverless",
+                # Tagged revisions: `kfstack serve check --target canary` reaches the canary.
+                TAG_ROUTING_ANNOTATION: "true",
                 **(WAIT_FOR if options.await_ready else {}),
             },
         },

@@ -25,8 +25,6 @@ TARGET_CHOICES = ("default", "canary", "both")
 CANARY_TAG = "latest"
 #: Knative's header selecting a tagged revision (feature `tag-header-based-routing`).
 TAG_HEADER = "Knative-Serving-Tag"
-#: The InferenceService annotation that makes KServe tag the canary revision.
-TAG_ROUTING_ANNOTATION = "serving.kserve.io/enable-tag-routing"
 
 
 @dataclass(frozen=True)

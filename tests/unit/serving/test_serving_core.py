@@ -34,6 +34,7 @@ def test_inference_service_spec_pins_runtime_and_uses_the_parent_uri() -> None:
         },
         "annotations": {
             "serving.kserve.io/deploymentMode": "Serverless",
+            "serving.kserve.io/enable-tag-routing": "true",
             "pulumi.com/waitFor": "condition=Ready",
             "kfstack.io/spec-digest": spec_digest(manifest),
         },
