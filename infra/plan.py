@@ -63,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     from infra.kubeflow import CycleError, PlanError, build_plan, diff_plans
 
     out = Console()
-    err = Console(stderr=True)
+    err = Console(stderr=True, soft_wrap=True)  # an error is one line, also when piped
     try:
         if args.out is not None:
             check_out_dir(args.out)
