@@ -34,7 +34,7 @@ typecheck: sync
 	$(UV) run mypy
 
 pytest: sync
-	$(UV) run pytest
+	$(UV) run pytest -n auto  # one worker per core (pytest-xdist)
 
 check: lint typecheck
 
