@@ -290,7 +290,8 @@ def _require_encrypted(settings: StackSettings) -> None:
     """
     from pulumi.runtime import config as runtime_config
 
-    declared = set(runtime_config.get_config_secret_keys_env())
+    # The engine sends `null` when the stack has no secret keys (a nil Go slice).
+    declared = set(runtime_config.get_config_secret_keys_env() or ())
     plain = [
         key
         for key in sorted(settings.provided_secrets)

@@ -22,6 +22,10 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 ENGINE_BUILD = REPO / "scripts" / "engine-build"
+#: The environment as the harness was imported: engine-build resolves its cache from it. The
+#: test session later points XDG_CACHE_HOME at a private folder, which must not move the
+#: engine's cache (collection found the binaries, the fixtures then looked elsewhere).
+_ENGINE_BUILD_ENV = dict(os.environ)
 ENGINE_CLUSTER = REPO / "scripts" / "engine-cluster"
 PASSPHRASE = "kfstack-engine-tier"
 # The secret config keys: every one is provided, so no generator (random provider) is needed.
@@ -49,7 +53,11 @@ def missing_engine(components: Sequence[str] = ()) -> str | None:
     if shutil.which("ip") is None:
         return "the engine tier needs `ip` (iproute2) for its network namespace"
     check = subprocess.run(
-        [str(ENGINE_BUILD), "--check", *components], capture_output=True, text=True, check=False
+        [str(ENGINE_BUILD), "--check", *components],
+        env=_ENGINE_BUILD_ENV,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if check.returncode != 0:
         return f"engine binaries {check.stdout.strip()}"
@@ -59,7 +67,11 @@ def missing_engine(components: Sequence[str] = ()) -> str | None:
 def engine_path() -> str:
     """Return PATH with the engine's binary dirs first (from `engine-build --print-env`)."""
     out = subprocess.run(
-        [str(ENGINE_BUILD), "--print-env"], capture_output=True, text=True, check=True
+        [str(ENGINE_BUILD), "--print-env"],
+        env=_ENGINE_BUILD_ENV,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
     for line in out.splitlines():
         if line.startswith("export PATH="):

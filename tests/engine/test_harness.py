@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from infra.config import parse_settings
-from tests.engine.harness import ControlPlane, changed_names, engine_stack_config
+from tests.engine.harness import ControlPlane, changed_names, engine_path, engine_stack_config
 
 
 def test_changed_names_are_the_kubernetes_objects_that_change() -> None:
@@ -27,3 +29,15 @@ def test_the_engine_stack_config_is_valid_stack_config(tmp_path: Path) -> None:
     assert settings.kubeflow.test_mode == "kwok"
     assert settings.cluster.kind == "existing"
     assert settings.kubeflow.preset == "ml-core"
+
+
+def test_the_engine_cache_does_not_follow_the_sessions_private_xdg_cache(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    # The session's conftest points XDG_CACHE_HOME at a private folder after collection;
+    # the fixtures must find the binaries where collection found them.
+    before = engine_path()
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.delenv("KFSTACK_ENGINE_CACHE", raising=False)
+    assert engine_path() == before
+    assert str(tmp_path) not in engine_path()

@@ -296,3 +296,17 @@ def test_the_remote_run_kubeconfig_error_never_echoes_content(tmp_path: Path) ->
     with pytest.raises(RemoteError, match="not valid YAML at line") as caught:
         kubeconfig_token(path)
     assert TOKEN not in str(caught.value)
+
+
+def test_a_stack_with_no_secret_keys_passes_the_encryption_check(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Found by the real engine: the CLI sets PULUMI_CONFIG_SECRET_KEYS=null for a stack
+    # without secret keys, which the SDK returns as None.
+    from infra.config import _require_encrypted, parse_settings
+
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", "null")
+    settings = parse_settings({}, stack="dev", require_secrets=False)
+    _require_encrypted(settings)  # raised TypeError: 'NoneType' object is not iterable
+    monkeypatch.setenv("PULUMI_CONFIG_SECRET_KEYS", '["kfstack:dexPassword"]')
+    _require_encrypted(settings)
