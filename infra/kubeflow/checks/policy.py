@@ -23,13 +23,12 @@ import binascii
 import functools
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
 import bcrypt
 
 from infra.kubeflow.checks.pod_security import Level, check_pod_security
-from infra.kubeflow.checks.secrets_scan import check_secret_placement
+from infra.kubeflow.checks.secrets_scan import check_secret_placement, strings_of
 from infra.kubeflow.objects import SECRET_TOKEN_RE, Finding, Manifest, ObjectKey
 from infra.kubeflow.settings import KubeflowSettings
 from infra.kubeflow.transforms.credentials import secret_homes
@@ -53,18 +52,6 @@ DEFAULT_SECRET_VALUES: dict[tuple[str, str], dict[str, str]] = {
     ("kubeflow", "mysql-secret"): {"": "an empty MySQL password (the KFP default)"},
 }
 _BCRYPT_RE = re.compile(r"\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}")
-
-
-def _strings(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    """Yield (path, value) of every string in a manifest."""
-    if isinstance(node, str):
-        yield path, node
-    elif isinstance(node, Mapping):
-        for key, value in node.items():
-            yield from _strings(value, f"{path}.{key}" if path else str(key))
-    elif isinstance(node, list):
-        for i, value in enumerate(node):
-            yield from _strings(value, f"{path}[{i}]")
 
 
 @functools.cache
@@ -101,7 +88,7 @@ def _secret_values(secret: Manifest) -> Iterator[tuple[str, str, str]]:
 
 def _default_credentials(manifest: Manifest, key: ObjectKey, text: str) -> Iterator[Finding]:
     suspect = any(d in text for d in DEFAULT_CREDENTIALS) or _BCRYPT_RE.search(text)
-    strings = list(_strings(manifest)) if suspect else []
+    strings = list(strings_of(manifest)) if suspect else []
     if key.kind == "Secret" and not key.group:
         values = list(_secret_values(manifest))
         strings += [(f"{p} (decoded)", seen) for p, raw, seen in values if seen != raw]

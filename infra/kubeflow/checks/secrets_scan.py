@@ -96,24 +96,13 @@ def _env_findings(manifest: Manifest, key: ObjectKey) -> Iterator[Finding]:
                 yield Finding("policy.database-password", "error", key, f"data.{name}: {problem}")
 
 
-def _strings(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
-    if isinstance(node, str):
-        yield path, node
-    elif isinstance(node, Mapping):
-        for k, v in node.items():
-            yield from _strings(v, f"{path}.{k}" if path else str(k))
-    elif isinstance(node, list):
-        for i, v in enumerate(node):
-            yield from _strings(v, f"{path}[{i}]")
-
-
 def _token_findings(
     manifest: Manifest, key: ObjectKey, homes: Mapping[str, frozenset[str]]
 ) -> Iterator[Finding]:
     if "{{kfstack.secret:" not in json.dumps(manifest):
         return
     is_secret = key.kind == "Secret" and not key.group
-    for path, value in _strings(manifest):
+    for path, value in strings_of(manifest):
         for name in SECRET_TOKEN_RE.findall(value):
             home = homes.get(name, frozenset())
             in_data = is_secret and path.split(".", 1)[0] in ("data", "stringData")
@@ -150,3 +139,15 @@ def check_secret_placement(
         findings.extend(_token_findings(manifest, key, homes))
         findings.extend(_env_findings(manifest, key))
     return findings
+
+
+def strings_of(node: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """Yield (path, value) of every string in a manifest."""
+    if isinstance(node, str):
+        yield path, node
+    elif isinstance(node, Mapping):
+        for key, value in node.items():
+            yield from strings_of(value, f"{path}.{key}" if path else str(key))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from strings_of(value, f"{path}[{i}]")
