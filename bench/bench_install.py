@@ -7,7 +7,8 @@ namespace), then either
     `kubectl apply --server-side --force-conflicts` in the release's loop
     (`while ! kubectl apply ...; do sleep 20; done`), then `kubectl wait` for every Deployment
     to be Available (pulumi up waits for readiness too).
-The fake cert-manager and profile controller (tests/engine/fakes.py) run in both. Reports wall time and failed applies.
+The fake cert-manager and profile controller (tests/engine/fakes.py) run in both. Reports
+wall time and failed applies.
 
 Needs root and `make engine`. Usage: python bench/bench_install.py [--runs 3] [--sleep 20]
 """
