@@ -22,15 +22,7 @@ settings = config.settings
 plan = require_clean(build_plan(kubeflow_settings(settings, base=config.project_dir)))
 serving_inputs = load_serving_inputs(settings, base=config.project_dir)
 
-cluster = Cluster(
-    "cluster",
-    ClusterArgs(
-        config=settings.cluster,
-        name=settings.cluster_name,
-        project_dir=config.project_dir,
-        retain_volumes=settings.kubeflow.protect_data,
-    ),
-)
+cluster = Cluster("cluster", ClusterArgs(config=config))
 platform = KubeflowPlatform(
     "kubeflow",
     KubeflowPlatformArgs(

@@ -14,6 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from infra.cluster.kinds import cluster_kind, cluster_problems
 from infra.config_model import OPTIONAL_SECRET_KEYS, SECRET_KEYS, StackSettings
 from infra.kubeflow import KubeflowSettings, ManifestSource, UserProfile
 from infra.safe_yaml import UnsafeDocumentError, check_depth, load_json, load_one
@@ -225,6 +226,7 @@ def kubeflow_settings(settings: StackSettings, *, base: Path) -> KubeflowSetting
         preset=kf.preset,
         components=kf.components,
         cluster_kind=settings.cluster.kind,
+        gateway_node_port=cluster_kind(settings.cluster.kind).GATEWAY_NODE_PORT,
         kubernetes_version=settings.cluster.kubernetes_version,
         pipeline_definitions=kf.pipeline_definitions,
         users=tuple(UserProfile(u.email, u.resolved_profile()) for u in kf.users),
@@ -311,15 +313,7 @@ def _require_encrypted(settings: StackSettings) -> None:
 
 def _check_files(settings: StackSettings, *, base: Path) -> None:
     """Files the config names must exist and parse before anything is registered."""
-    from infra.cluster.existing import KubeconfigError, read_kubeconfig
-
-    problems: list[str] = []
-    cluster = settings.cluster
-    if cluster.kind == "existing":
-        try:
-            read_kubeconfig(cluster.kubeconfig or "", context=cluster.context, base=base)
-        except KubeconfigError as exc:
-            problems.append(str(exc))
+    problems = cluster_problems(settings.cluster, base=base)
     source = settings.source_path(base)
     if source is not None and not source.is_dir():
         problems.append(f"{PROJECT}:kubeflow.source.path: directory not found: {source}")

@@ -30,11 +30,9 @@ from infra.kubeflow.settings import KubeflowSettings, ManifestSource, UserProfil
 from infra.kubeflow.tokens import substitute, tokens_in
 from infra.kubeflow.transforms.credentials import DERIVED as DERIVED_SECRETS
 from infra.kubeflow.transforms.credentials import SECRETS
-from infra.kubeflow.transforms.gateway import KIND_GATEWAY_NODE_PORT
 
 __all__ = [
     "DERIVED_SECRETS",
-    "KIND_GATEWAY_NODE_PORT",
     "RELEASES",
     "RELEASE_NAMES",
     "SECRETS",

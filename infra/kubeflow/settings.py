@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-ClusterKind = Literal["kind", "existing", "eks", "gke"]
 PipelineDefinitions = Literal["database", "kubernetes"]
 
 
@@ -46,6 +45,8 @@ class KubeflowSettings:
         preset: "full", "ml-core" or None when `components` is explicit.
         components: explicit component names (closed over their needs by the catalogue).
         cluster_kind: picks overlays (oauth2-proxy m2m overlay, istio gke overlay).
+        gateway_node_port: the NodePort the ingress gateway gets when the cluster kind
+            maps a host port to it (kind); None keeps the release's ClusterIP.
         kubernetes_version: "1.34" style; objects are validated against its schema.
         pipeline_definitions: KFP pipeline store: in the database or as Kubernetes resources.
         users: Dex static users and their profiles; the first one is the admin.
@@ -62,7 +63,8 @@ class KubeflowSettings:
     source: ManifestSource = field(default_factory=ManifestSource)
     preset: str | None = "full"
     components: tuple[str, ...] = ()
-    cluster_kind: ClusterKind = "kind"
+    cluster_kind: str = "kind"
+    gateway_node_port: int | None = 30080
     kubernetes_version: str = "1.34"
     pipeline_definitions: PipelineDefinitions = "database"
     users: tuple[UserProfile, ...] = (UserProfile("user@example.com", "kubeflow-user-example-com"),)

@@ -61,7 +61,11 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
         "maxReplicas must be >= minReplicas",
     ),
     ("kind cluster too big", _raw(cluster={"nodeCount": 5}), "at most 3 nodes"),
-    ("region on kind", _raw(cluster={"region": "eu-west-1"}), "apply only to kinds"),
+    (
+        "region on kind",
+        _raw(cluster={"region": "eu-west-1"}),
+        "region applies only to kinds 'eks' and 'gke', not 'kind'",
+    ),
 ]
 
 
