@@ -189,6 +189,9 @@ class KubeflowConfig(_Model):
         return value
 
 
+StorageMode = Literal["uri", "model-registry"]
+
+
 class ServingConfig(_Model):
     """`kfstack:serving`: the ml outputs the stack registers and serves."""
 
@@ -199,7 +202,7 @@ class ServingConfig(_Model):
         description="The release record now serving: a new release then gets a canary.",
     )
     namespace: str | None = None
-    storage: Literal["uri", "model-registry"] = "uri"
+    storage: StorageMode = "uri"
     runtime_version: str = "2.19.0"
     min_replicas: int = Field(default=1, ge=0, le=100)
     max_replicas: int = Field(default=2, ge=1, le=100)

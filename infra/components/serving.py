@@ -92,7 +92,7 @@ class ModelServing(pulumi.ComponentResource):
         needs = serving_dependencies(
             args.plan,
             manifest,
-            storage=inputs.options.storage,
+            storage=inputs.options.config.storage,
             with_registry=release is not None,
             with_pipeline=inputs.pipeline is not None,
             namespace=inputs.options.namespace,
@@ -123,8 +123,8 @@ class ModelServing(pulumi.ComponentResource):
                     depends_on=[entry, *around, *self._on(args, needs.inference_service)],
                     # the waitFor annotation: Ready within readyTimeout, else `up` fails
                     custom_timeouts=pulumi.CustomTimeouts(
-                        create=inputs.options.ready_timeout,
-                        update=inputs.options.ready_timeout,
+                        create=inputs.options.config.ready_timeout,
+                        update=inputs.options.config.ready_timeout,
                     ),
                 ),
             )
@@ -134,7 +134,7 @@ class ModelServing(pulumi.ComponentResource):
                     "inference-service-rollout",
                     manifest=manifest,
                     digest=manifest["metadata"]["annotations"][DIGEST_ANNOTATION],
-                    timeout=inputs.options.ready_timeout,
+                    timeout=inputs.options.config.ready_timeout,
                     kubeconfig=args.kubeconfig,
                     opts=pulumi.ResourceOptions(
                         parent=self,

@@ -1,12 +1,13 @@
 """What the stack asks of the Kubeflow platform, as plain frozen data.
 
-`infra/config.py` builds a `KubeflowSettings` from stack config; `kfstack plan`
-builds one from a stack file. The pure core (`infra/kubeflow/*`) takes only this.
+`infra/config.py` builds a `KubeflowSettings` from validated stack config (under the
+engine, or from a stack file for `kfstack plan`); it has no defaults of its own: they
+live in infra/config_model.py. The pure core (`infra/kubeflow/*`) takes only this.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
@@ -59,18 +60,18 @@ class KubeflowSettings:
             webhooks fail open, stated in the plan (see `testmode.py`); None otherwise.
     """
 
-    release: str | None = "26.03"
-    source: ManifestSource = field(default_factory=ManifestSource)
-    preset: str | None = "full"
-    components: tuple[str, ...] = ()
-    cluster_kind: str = "kind"
-    gateway_node_port: int | None = 30080
-    kubernetes_version: str = "1.34"
-    pipeline_definitions: PipelineDefinitions = "database"
-    users: tuple[UserProfile, ...] = (UserProfile("user@example.com", "kubeflow-user-example-com"),)
-    registry_mirror: str | None = None
-    allow_privileged: tuple[str, ...] = ()
-    pod_security: Literal["baseline", "restricted"] = "baseline"
-    protect_data: bool = False
-    resource_scale: float = 1.0
-    test_mode: str | None = None
+    release: str | None
+    source: ManifestSource
+    preset: str | None
+    components: tuple[str, ...]
+    cluster_kind: str
+    gateway_node_port: int | None
+    kubernetes_version: str
+    pipeline_definitions: PipelineDefinitions
+    users: tuple[UserProfile, ...]
+    registry_mirror: str | None
+    allow_privileged: tuple[str, ...]
+    pod_security: Literal["baseline", "restricted"]
+    protect_data: bool
+    resource_scale: float
+    test_mode: str | None
