@@ -82,7 +82,14 @@ def test_up_creates_every_object_and_resolves_every_wait(
     outputs = json.loads(
         check(stack.pulumi("stack", "output", "--json", "-s", STACK), "output").stdout
     )
-    assert outputs.get("objectCount", len(plan.objects)) == len(plan.objects) or outputs
+    assert outputs["kubeflowObjects"] == len(plan.objects)
+    state = json.loads(check(stack.pulumi("stack", "export", "-s", STACK), "export").stdout)
+    registered = {
+        resource["urn"].split("::")[-1]
+        for resource in state["deployment"]["resources"]
+        if resource["type"].startswith("kubernetes:") and not resource.get("pendingReplacement")
+    }
+    assert {o.key.resource_name for o in plan.objects} <= registered
     namespaces = {
         ns["metadata"]["name"]
         for ns in plane.kubectl_json("get", "namespaces", env=stack.env)["items"]
