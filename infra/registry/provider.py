@@ -69,6 +69,7 @@ CONNECTION_KEYS = ("kubeconfig", "context", "base_url", "namespace", "service", 
 """How the registry is reached: an update of the stored state only, nothing in the registry."""
 OUTPUT_KEYS = ("registered_model_id", "model_version_id", "model_artifact_id", "model_registry_uri")
 
+
 def _get(props: Mapping[str, Any], key: str) -> Any:
     """A property, or the Args' default when it is unset (state written by an older version)."""
     value = props.get(key)
