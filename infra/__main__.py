@@ -27,10 +27,11 @@ platform = KubeflowPlatform(
     "kubeflow",
     KubeflowPlatformArgs(
         plan=plan,
-        provider=cluster.provider,
         secrets=config.secrets,
         protect_data=settings.kubeflow.protect_data,
     ),
+    # Every Kubernetes object of the component (and its children) uses the cluster's provider.
+    pulumi.ResourceOptions(providers=[cluster.provider]),
 )
 if serving_inputs is not None:
     serving = ModelServing(
@@ -39,9 +40,9 @@ if serving_inputs is not None:
             inputs=serving_inputs,
             plan=plan,
             platform=platform,
-            provider=cluster.provider,
             kubeconfig=cluster.kubeconfig,
         ),
+        pulumi.ResourceOptions(providers=[cluster.provider]),
     )
     pulumi.export("inferenceServiceUrl", serving.url)
     pulumi.export("predictEndpoint", serving.predict_endpoint)

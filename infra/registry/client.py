@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypedDict, Unpack
 from urllib.parse import quote
 
 import requests
@@ -70,6 +70,36 @@ def _id(value: object) -> str:
 def _body(**fields: Any) -> dict[str, Any]:
     """Drop the fields that are None: an absent field is left unchanged by a PATCH."""
     return {k: v for k, v in fields.items() if v is not None}
+
+
+class ArtifactOptions(TypedDict, total=False):
+    """Optional fields of a model artifact (None: unset, or unchanged by a PATCH)."""
+
+    storage_key: str | None
+    service_account_name: str | None
+    description: str | None
+
+
+class ArtifactPatch(ArtifactOptions, total=False):
+    """What a PATCH of a model artifact may change (None: unchanged)."""
+
+    uri: str | None
+    model_format_name: str | None
+    model_format_version: str | None
+
+
+def _camel_body(**fields: Any) -> dict[str, Any]:
+    """`_body` with the API's camelCase names: `storage_key` -> `storageKey`."""
+    camel = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in fields.items()}
+    return _body(**camel)
+
+
+class Patch(TypedDict, total=False):
+    """What a PATCH of a registered model or a model version may change (None: unchanged)."""
+
+    description: str | None
+    custom_properties: Mapping[str, Any] | None
+    state: State | None
 
 
 class RegistryClient:
@@ -176,22 +206,13 @@ class RegistryClient:
         body = _body(name=name, description=description, customProperties=custom_properties)
         return RegisteredModel.from_api(self._send("POST", "/registered_models", body))
 
-    def update_registered_model(
-        self,
-        model_id: str,
-        *,
-        description: str | None = None,
-        custom_properties: Mapping[str, Any] | None = None,
-        state: State | None = None,
-    ) -> RegisteredModel:
-        """Patch a registered model; fields left None are unchanged."""
-        body = _body(description=description, customProperties=custom_properties, state=state)
-        path = f"/registered_models/{_id(model_id)}"
-        return RegisteredModel.from_api(self._send("PATCH", path, body))
+    def update_registered_model(self, model_id: str, **patch: Unpack[Patch]) -> RegisteredModel:
+        """Patch a registered model; fields left None are unchanged.
 
-    def archive_registered_model(self, model_id: str) -> RegisteredModel:
-        """Archive a registered model (the registry has no DELETE)."""
-        return self.update_registered_model(model_id, state=ARCHIVED)
+        `state=ARCHIVED` archives it: the registry has no DELETE.
+        """
+        path = f"/registered_models/{_id(model_id)}"
+        return RegisteredModel.from_api(self._send("PATCH", path, _camel_body(**patch)))
 
     # -- model versions ----------------------------------------------------------------------
 
@@ -229,22 +250,10 @@ class RegistryClient:
         )
         return ModelVersion.from_api(self._send("POST", "/model_versions", body))
 
-    def update_model_version(
-        self,
-        version_id: str,
-        *,
-        description: str | None = None,
-        custom_properties: Mapping[str, Any] | None = None,
-        state: State | None = None,
-    ) -> ModelVersion:
-        """Patch a model version; fields left None are unchanged."""
-        body = _body(description=description, customProperties=custom_properties, state=state)
+    def update_model_version(self, version_id: str, **patch: Unpack[Patch]) -> ModelVersion:
+        """Patch a model version; fields left None are unchanged (ARCHIVED: see above)."""
         path = f"/model_versions/{_id(version_id)}"
-        return ModelVersion.from_api(self._send("PATCH", path, body))
-
-    def archive_model_version(self, version_id: str) -> ModelVersion:
-        """Archive a model version (the registry has no DELETE)."""
-        return self.update_model_version(version_id, state=ARCHIVED)
+        return ModelVersion.from_api(self._send("PATCH", path, _camel_body(**patch)))
 
     # -- model artifacts ---------------------------------------------------------------------
 
@@ -267,48 +276,28 @@ class RegistryClient:
         uri: str,
         model_format_name: str,
         model_format_version: str,
-        storage_key: str | None = None,
-        service_account_name: str | None = None,
-        description: str | None = None,
         custom_properties: Mapping[str, Any] | None = None,
+        **options: Unpack[ArtifactOptions],
     ) -> ModelArtifact:
         """Create a model artifact and attach it to a version."""
-        body = _body(
-            artifactType=MODEL_ARTIFACT,
+        body = _camel_body(
+            artifact_type=MODEL_ARTIFACT,
             name=name,
             uri=uri,
-            modelFormatName=model_format_name,
-            modelFormatVersion=model_format_version,
-            storageKey=storage_key,
-            serviceAccountName=service_account_name,
-            description=description,
-            customProperties=custom_properties,
+            model_format_name=model_format_name,
+            model_format_version=model_format_version,
+            custom_properties=custom_properties,
             state="LIVE",
+            **options,
         )
         path = f"/model_versions/{_id(version_id)}/artifacts"
         return ModelArtifact.from_api(self._send("POST", path, body))
 
     def update_model_artifact(
-        self,
-        artifact_id: str,
-        *,
-        uri: str | None = None,
-        model_format_name: str | None = None,
-        model_format_version: str | None = None,
-        storage_key: str | None = None,
-        service_account_name: str | None = None,
-        description: str | None = None,
+        self, artifact_id: str, **patch: Unpack[ArtifactPatch]
     ) -> ModelArtifact:
         """Patch a model artifact; fields left None are unchanged."""
-        body = _body(
-            artifactType=MODEL_ARTIFACT,
-            uri=uri,
-            modelFormatName=model_format_name,
-            modelFormatVersion=model_format_version,
-            storageKey=storage_key,
-            serviceAccountName=service_account_name,
-            description=description,
-        )
+        body = _camel_body(artifact_type=MODEL_ARTIFACT, **patch)
         path = f"/model_artifacts/{_id(artifact_id)}"
         return ModelArtifact.from_api(self._send("PATCH", path, body))
 

@@ -260,12 +260,12 @@ def archive_entry(client: RegistryClient, ids: EntryIds) -> None:
     """
     version = client.get_model_version(ids.model_version_id)
     if version is not None and version.state != ARCHIVED:
-        client.archive_model_version(version.id)
+        client.update_model_version(version.id, state=ARCHIVED)
     model = client.get_registered_model(ids.registered_model_id)
     if model is None or model.state == ARCHIVED:
         return
     if all(v.state == ARCHIVED for v in client.list_model_versions(model.id)):
-        client.archive_registered_model(model.id)
+        client.update_registered_model(model.id, state=ARCHIVED)
 
 
 def read_entry(client: RegistryClient, ids: EntryIds, *, known: EntrySpec) -> EntrySpec | None:
