@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     import pulumi
     import pulumi_kubernetes as k8s
 
+    from infra.config_model import ClusterConfig
+
 
 @dataclass(frozen=True)
 class ClusterFacts:
@@ -99,3 +101,39 @@ def k8s_provider(
         enable_patch_force=adopt_existing,
         opts=child_opts(opts, depends_on=depends_on or []),
     )
+
+
+def cluster_handle(
+    cluster: ClusterConfig,
+    *,
+    name: str,
+    kubeconfig: pulumi.Output[str],
+    endpoint: pulumi.Output[str],
+    opts: pulumi.ResourceOptions,
+    can_provision_load_balancers: bool,
+    can_provision_storage: bool,
+    depends_on: list[pulumi.Resource] | None = None,
+    context: str | None = None,
+    dashboard_url: str | None = None,
+) -> ClusterHandle:
+    """The cluster's provider (a resource named after its kind) and its facts.
+
+    What every kind module returns last: `kubeconfig` is the (secret) kubeconfig the
+    provider uses, `depends_on` what must exist before it (the cluster, its nodes).
+    """
+    provider = k8s_provider(
+        cluster.kind,
+        kubeconfig=kubeconfig,
+        opts=opts,
+        depends_on=depends_on,
+        context=context,
+        adopt_existing=cluster.adopt_existing,
+    )
+    facts = ClusterFacts(
+        kind=cluster.kind,
+        name=name,
+        kubernetes_version=cluster.kubernetes_version,
+        can_provision_load_balancers=can_provision_load_balancers,
+        can_provision_storage=can_provision_storage,
+    )
+    return ClusterHandle(provider, facts, kubeconfig, endpoint, dashboard_url)

@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.cluster.base import ClusterFacts, ClusterHandle, child_opts, import_extra, k8s_provider
+from infra.cluster.base import ClusterHandle, child_opts, cluster_handle, import_extra
 from infra.kubeconfig import server_of
 
 if TYPE_CHECKING:
@@ -193,12 +193,15 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
         eks_cluster.kubeconfig_json.apply(lambda k: k if isinstance(k, str) else json.dumps(k))
     )
-    provider = k8s_provider(
-        "eks",
+    handle = cluster_handle(
+        cluster,
+        name=name,
         kubeconfig=kubeconfig,
+        endpoint=kubeconfig.apply(server_of),
         opts=opts,
-        adopt_existing=cluster.adopt_existing,
         depends_on=[node_group],
+        can_provision_load_balancers=True,
+        can_provision_storage=True,
     )
     k8s.storage.v1.StorageClass(
         "gp3",
@@ -211,14 +214,6 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
         volume_binding_mode="WaitForFirstConsumer",
         allow_volume_expansion=True,
         reclaim_policy="Retain" if retain_volumes else "Delete",
-        opts=child_opts(opts, provider=provider, depends_on=[ebs]),
+        opts=child_opts(opts, provider=handle.provider, depends_on=[ebs]),
     )
-    facts = ClusterFacts(
-        kind="eks",
-        name=name,
-        kubernetes_version=cluster.kubernetes_version,
-        can_provision_load_balancers=True,
-        can_provision_storage=True,
-    )
-    endpoint = kubeconfig.apply(server_of)
-    return ClusterHandle(provider=provider, facts=facts, kubeconfig=kubeconfig, endpoint=endpoint)
+    return handle

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infra.cluster.base import ClusterFacts, ClusterHandle, k8s_provider
+from infra.cluster.base import ClusterHandle, cluster_handle
 from infra.kubeconfig import KubeconfigError, read_stack_kubeconfig, server_of
 
 if TYPE_CHECKING:
@@ -44,19 +44,13 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
         cluster.kubeconfig or "", context=cluster.context, base=config.project_dir
     )
     kubeconfig = pulumi.Output.secret(content)
-    provider = k8s_provider(
-        "existing",
-        kubeconfig=kubeconfig,
-        opts=opts,
-        adopt_existing=cluster.adopt_existing,
-        context=cluster.context,
-    )
-    facts = ClusterFacts(
-        kind="existing",
+    return cluster_handle(
+        cluster,
         name=name,
-        kubernetes_version=cluster.kubernetes_version,
+        kubeconfig=kubeconfig,
+        endpoint=pulumi.Output.from_input(server_of(content, context=cluster.context)),
+        opts=opts,
+        context=cluster.context,
         can_provision_load_balancers=cluster.can_provision_load_balancers,
         can_provision_storage=cluster.can_provision_storage,
     )
-    endpoint = pulumi.Output.from_input(server_of(content, context=cluster.context))
-    return ClusterHandle(provider=provider, facts=facts, kubeconfig=kubeconfig, endpoint=endpoint)

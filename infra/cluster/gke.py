@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from infra.cluster.base import ClusterFacts, ClusterHandle, child_opts, import_extra, k8s_provider
+from infra.cluster.base import ClusterHandle, child_opts, cluster_handle, import_extra
 
 if TYPE_CHECKING:
     import pulumi
@@ -112,19 +112,13 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
             )
         )
     )
-    provider = k8s_provider(
-        "gke",
-        kubeconfig=kubeconfig,
-        opts=opts,
-        adopt_existing=cluster.adopt_existing,
-        depends_on=[node_pool],
-    )
-    facts = ClusterFacts(
-        kind="gke",
+    return cluster_handle(
+        cluster,
         name=name,
-        kubernetes_version=cluster.kubernetes_version,
+        kubeconfig=kubeconfig,
+        endpoint=gke_cluster.endpoint.apply(lambda e: f"https://{e}"),
+        opts=opts,
+        depends_on=[node_pool],
         can_provision_load_balancers=True,
         can_provision_storage=True,  # standard-rwo (PD CSI) is the default class
     )
-    endpoint = gke_cluster.endpoint.apply(lambda e: f"https://{e}")
-    return ClusterHandle(provider=provider, facts=facts, kubeconfig=kubeconfig, endpoint=endpoint)

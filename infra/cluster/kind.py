@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from infra.cluster.base import ClusterFacts, ClusterHandle, child_opts, k8s_provider
+from infra.cluster.base import ClusterHandle, child_opts, cluster_handle
 from infra.kubeconfig import server_of
 
 if TYPE_CHECKING:
@@ -145,24 +145,14 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
         ),
     )
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(created.stdout)
-    provider = k8s_provider(
-        "kind",
-        kubeconfig=kubeconfig,
-        opts=opts,
-        adopt_existing=cluster.adopt_existing,
-        depends_on=[created],
-    )
-    facts = ClusterFacts(
-        kind="kind",
+    return cluster_handle(
+        cluster,
         name=name,
-        kubernetes_version=cluster.kubernetes_version,
-        can_provision_load_balancers=False,
-        can_provision_storage=True,  # kind ships local-path-provisioner as default class
-    )
-    return ClusterHandle(
-        provider=provider,
-        facts=facts,
         kubeconfig=kubeconfig,
         endpoint=kubeconfig.apply(server_of),
+        opts=opts,
+        depends_on=[created],
+        can_provision_load_balancers=False,
+        can_provision_storage=True,  # kind ships local-path-provisioner as default class
         dashboard_url=f"http://localhost:{cluster.gateway_host_port}",
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, TypedDict, Unpack
+from typing import Any, TypedDict, TypeVar, Unpack
 from urllib.parse import quote
 
 import requests
@@ -65,6 +65,15 @@ def _id(value: object) -> str:
             method="-", path="-", status=None, message=f"registry id {text!r} is not a number"
         )
     return quote(text, safe="")
+
+
+Record = TypeVar("Record", RegisteredModel, ModelVersion, ModelArtifact)
+# Where each kind of record lives in the REST API.
+_COLLECTIONS: dict[type, str] = {
+    RegisteredModel: "/registered_models",
+    ModelVersion: "/model_versions",
+    ModelArtifact: "/model_artifacts",
+}
 
 
 def _body(**fields: Any) -> dict[str, Any]:
@@ -183,16 +192,16 @@ class RegistryClient:
                 return
             seen.add(token)
 
+    def get(self, record: type[Record], record_id: str) -> Record | None:
+        """Return the registered model, version or artifact with this id, or None."""
+        data = self._find(f"{_COLLECTIONS[record]}/{_id(record_id)}")
+        return record.from_api(data) if data else None
+
     # -- registered models -------------------------------------------------------------------
 
     def find_registered_model(self, name: str) -> RegisteredModel | None:
         """Return the registered model with this name, or None."""
         data = self._find("/registered_model", name=name)
-        return RegisteredModel.from_api(data) if data else None
-
-    def get_registered_model(self, model_id: str) -> RegisteredModel | None:
-        """Return the registered model with this id, or None."""
-        data = self._find(f"/registered_models/{_id(model_id)}")
         return RegisteredModel.from_api(data) if data else None
 
     def create_registered_model(
@@ -219,11 +228,6 @@ class RegistryClient:
     def find_model_version(self, name: str, *, registered_model_id: str) -> ModelVersion | None:
         """Return the version with this name within a registered model, or None."""
         data = self._find("/model_version", name=name, parentResourceId=registered_model_id)
-        return ModelVersion.from_api(data) if data else None
-
-    def get_model_version(self, version_id: str) -> ModelVersion | None:
-        """Return the model version with this id, or None."""
-        data = self._find(f"/model_versions/{_id(version_id)}")
         return ModelVersion.from_api(data) if data else None
 
     def list_model_versions(self, registered_model_id: str) -> list[ModelVersion]:
@@ -262,11 +266,6 @@ class RegistryClient:
         path = f"/model_versions/{_id(version_id)}/artifacts"
         items = self._pages(path, artifactType=MODEL_ARTIFACT)
         return [ModelArtifact.from_api(i) for i in items if i.get("artifactType") == MODEL_ARTIFACT]
-
-    def get_model_artifact(self, artifact_id: str) -> ModelArtifact | None:
-        """Return the model artifact with this id, or None."""
-        data = self._find(f"/model_artifacts/{_id(artifact_id)}")
-        return ModelArtifact.from_api(data) if data else None
 
     def create_model_artifact(
         self,

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infra.cluster.base import ClusterFacts, ClusterHandle, k8s_provider
+from infra.cluster.base import ClusterHandle, cluster_handle
 from tests.stack.harness import FAKE_KUBECONFIG
 
 if TYPE_CHECKING:
@@ -33,13 +33,12 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
     import pulumi
 
     kubeconfig = pulumi.Output.secret(FAKE_KUBECONFIG)
-    provider = k8s_provider("fake", kubeconfig=kubeconfig, opts=opts)
-    facts = ClusterFacts(
-        kind="fake",
+    return cluster_handle(
+        config.settings.cluster,
         name=name,
-        kubernetes_version=config.settings.cluster.kubernetes_version,
+        kubeconfig=kubeconfig,
+        endpoint=pulumi.Output.from_input("https://fake.invalid"),
+        opts=opts,
         can_provision_load_balancers=False,
         can_provision_storage=False,
     )
-    endpoint = pulumi.Output.from_input("https://fake.invalid")
-    return ClusterHandle(provider=provider, facts=facts, kubeconfig=kubeconfig, endpoint=endpoint)

@@ -21,6 +21,7 @@ from infra.kubeflow.errors import RenderError, SourceError
 from infra.kubeflow.render import parse_documents, source
 from infra.registry.client import RegistryClient, RegistryError
 from infra.registry.kubeconfig import load_kubeconfig
+from infra.registry.records import ModelArtifact, ModelVersion
 from infra.safe_yaml import UnsafeDocumentError, load_json, load_one
 from infra.serving.pipeline import PipelinePackageError, read_package
 from ml.release import ReleaseError, load_release, normalise_storage_uri
@@ -117,7 +118,12 @@ class _NoNetwork:
 def test_registry_ids_must_be_numbers_before_any_request(bad: str) -> None:
     session = _NoNetwork()
     client = RegistryClient("https://k/api/model_registry/v1alpha3", session=session)  # type: ignore[arg-type]
-    for call in (client.get_model_version, client.get_model_artifact, client.list_model_versions):
+    calls = (
+        lambda i: client.get(ModelVersion, i),
+        lambda i: client.get(ModelArtifact, i),
+        client.list_model_versions,
+    )
+    for call in calls:
         with pytest.raises(RegistryError, match="is not a number"):
             call(bad)
     assert session.calls == []
