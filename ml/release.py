@@ -13,7 +13,6 @@ import json
 import math
 import os
 import re
-import tempfile
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
@@ -30,6 +29,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from ml.atomic import write_text_atomic
 
 __all__ = [
     "LOCAL_SCHEME",
@@ -339,15 +340,7 @@ def write_release(release: ModelRelease, path: str | os.PathLike[str]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(release.model_dump(mode="json"), indent=2, ensure_ascii=False) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_text_atomic(path, text)
 
 
 def release_json_schema() -> dict[str, Any]:

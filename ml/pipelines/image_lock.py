@@ -13,14 +13,14 @@ Record a pushed image (what the workflow's record step runs)::
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
-import tempfile
 from collections.abc import Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 from typing import Any, Final
+
+from ml.atomic import write_text_atomic
 
 __all__ = [
     "LOCK_FILE",
@@ -142,15 +142,7 @@ def record_image(ref: str, version: str | None = None, *, lock: Path | None = No
     images = _read_lock(lock)
     images[version or project_version()] = ref
     text = json.dumps({"images": dict(sorted(images.items()))}, indent=2) + "\n"
-    fd, tmp = tempfile.mkstemp(prefix=f".{lock.name}.", dir=lock.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, lock)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return lock
+    return write_text_atomic(lock, text)
 
 
 def executor_images(spec: Mapping[str, Any]) -> dict[str, str]:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from ml.output import console
 
 #: Exit status for bad input (file, CSV content, options).
 BAD_INPUT = 2
@@ -21,8 +21,6 @@ BAD_INPUT = 2
 FAILED = 1
 
 Handler = Callable[[argparse.Namespace], int]
-_out = Console(highlight=False, markup=False, soft_wrap=True)
-_err = Console(stderr=True, highlight=False, markup=False, soft_wrap=True)
 
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
@@ -101,10 +99,10 @@ def guard(handler: Handler) -> Handler:
         try:
             return handler(args)
         except (FileNotFoundError, IsADirectoryError, ValueError) as err:
-            _err.print(f"error: {err}")
+            console(stderr=True).print(f"error: {err}")
             return BAD_INPUT
         except RuntimeError as err:  # RemoteError, FetchError, StoreError, PublishError
-            _err.print(f"error: {err}")
+            console(stderr=True).print(f"error: {err}")
             return FAILED
 
     return run
@@ -137,7 +135,7 @@ def _load_spec(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
         from ml.pipelines.image_lock import compile_by_digest
 
         path, image = compile_by_digest(workdir / "pipeline.yaml", args.image)
-        _out.print(f"compiled the pipeline on {image}")
+        console().print(f"compiled the pipeline on {image}")
     spec = yaml.safe_load(path.read_text(encoding="utf-8"))
     if not isinstance(spec, dict) or "pipelineInfo" not in spec:
         raise ValueError(f"{path}: not a compiled KFP pipeline (no pipelineInfo)")
@@ -169,7 +167,7 @@ def _show(run: Any, seen: dict[str, str]) -> None:
     changed = {k: v for k, v in task_states(run).items() if seen.get(k) != v}
     seen.update(changed)
     tasks = ", ".join(f"{name} {state}" for name, state in sorted(changed.items()))
-    _out.print(f"[{stamp}] run {run.state}" + (f": {tasks}" if tasks else ""))
+    console().print(f"[{stamp}] run {run.state}" + (f": {tasks}" if tasks else ""))
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -186,7 +184,7 @@ def _run(args: argparse.Namespace) -> int:
         pipeline_id, version_id, reused = remote.ensure_pipeline_version(
             client, spec, namespace=conn.namespace
         )
-    _out.print(f"pipeline version {version_id} ({'reused' if reused else 'uploaded'})")
+    console().print(f"pipeline version {version_id} ({'reused' if reused else 'uploaded'})")
     with remote.calling(conn.host, "start the run"):
         experiment_id = remote.ensure_experiment(client, args.experiment, namespace=conn.namespace)
         run_name = args.run_name or f"{args.name}-{datetime.now(UTC):%Y%m%d-%H%M%S}"
@@ -199,7 +197,7 @@ def _run(args: argparse.Namespace) -> int:
             parameters=parameters,
             service_account=args.service_account,
         )
-    _out.print(f"run {run_id} started: {conn.host.rstrip('/')}/#/runs/details/{run_id}")
+    console().print(f"run {run_id} started: {conn.host.rstrip('/')}/#/runs/details/{run_id}")
     if args.no_follow:
         return 0
     seen: dict[str, str] = {}
@@ -213,13 +211,14 @@ def _run(args: argparse.Namespace) -> int:
             timeout=args.timeout,
         )
     if str(final.state) == "SUCCEEDED":
-        _out.print(
+        console().print(
             f"run {run_id} succeeded; its release record (if promoted): "
             f"kfstack release fetch --host {conn.host} --run {run_id} --out build/release.json"
         )
         return 0
     if str(final.state) not in remote.TERMINAL:
-        _err.print(f"error: run {run_id} still {final.state} after {args.timeout} s")
+        message = f"error: run {run_id} still {final.state} after {args.timeout} s"
+        console(stderr=True).print(message)
         return FAILED
-    _err.print(f"error: {remote.failure_message(final)}")
+    console(stderr=True).print(f"error: {remote.failure_message(final)}")
     return FAILED

@@ -6,11 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
-
+from ml.output import console
 from ml.pipelines.remote_cli import add_connection_args, connection, guard
-
-_out = Console(highlight=False, markup=False, soft_wrap=True)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -96,9 +93,9 @@ def _fetch(args: argparse.Namespace) -> int:
         connection(args), args.run, args.out, store=_store(args), pipeline_root=args.pipeline_root
     )
     release = fetched.release
-    _out.print(f"wrote {fetched.path}: {release.name} version {release.version}")
-    _out.print(f"  from {fetched.source}")
-    _out.print(f"  model at {release.storage_uri}")
+    console().print(f"wrote {fetched.path}: {release.name} version {release.version}")
+    console().print(f"  from {fetched.source}")
+    console().print(f"  model at {release.storage_uri}")
     return 0
 
 
@@ -117,6 +114,6 @@ def _publish(args: argparse.Namespace) -> int:
     published = publish_release(
         model, record, store=_store(args), bucket=args.bucket, prefix=args.prefix, out=args.out
     )
-    _out.print(f"uploaded {published.files} files ({published.bytes} bytes)")
-    _out.print(f"wrote {published.path}: storage_uri {published.release.storage_uri}")
+    console().print(f"uploaded {published.files} files ({published.bytes} bytes)")
+    console().print(f"wrote {published.path}: storage_uri {published.release.storage_uri}")
     return 0

@@ -12,17 +12,15 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from rich.console import Console
 from rich.table import Table
+
+from ml.output import console
 
 if TYPE_CHECKING:
     from ml.servecheck.drift import MetricCheck
     from ml.servecheck.run import CheckRequest, CheckResult
 
 PASSED, FAILED, BAD_INPUT, ENDPOINT_FAILED = 0, 1, 2, 3
-
-_out = Console(highlight=False, markup=False)
-_err = Console(stderr=True, highlight=False, markup=False)
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -110,10 +108,10 @@ def _check(args: argparse.Namespace) -> int:
         request = _request(args)
         return _run(request, args.out)
     except EndpointError as err:
-        _err.print(f"error: {err}", soft_wrap=True)
+        console(stderr=True).print(f"error: {err}", soft_wrap=True)
         return ENDPOINT_FAILED
     except (DataError, FileNotFoundError, ValueError) as err:
-        _err.print(f"error: {err}", soft_wrap=True)
+        console(stderr=True).print(f"error: {err}", soft_wrap=True)
         return BAD_INPUT
 
 
@@ -125,7 +123,7 @@ def _run(request: CheckRequest, out: Path) -> int:
     from ml.servecheck.run import run_check
 
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
-    with Progress(*columns, console=_err, transient=True) as bars:
+    with Progress(*columns, console=console(stderr=True), transient=True) as bars:
 
         def track(name: str, rows: int) -> Callable[[int], None]:
             task = bars.add_task(f"{name}: rows", total=rows)
@@ -141,11 +139,11 @@ def _run(request: CheckRequest, out: Path) -> int:
         chart = write_chart(checks, title, out / CHART_FILE)
     path = write_report(report(result, chart=chart), out)
     _summary(result)
-    _out.print(f"wrote {path}" + (f" and {chart}" if chart else ""))
+    console().print(f"wrote {path}" + (f" and {chart}" if chart else ""))
     for note in result.notes:
-        _out.print(f"note: {note}", soft_wrap=True)
+        console().print(f"note: {note}", soft_wrap=True)
     for line in result.failures:
-        _err.print(f"FAILED {line}", soft_wrap=True)
+        console(stderr=True).print(f"FAILED {line}", soft_wrap=True)
     return PASSED if result.passed else FAILED
 
 
@@ -163,6 +161,6 @@ def _summary(result: CheckResult) -> None:
             table.add_row(
                 c.metric, f"{c.before:.6g}", f"{c.after:.6g}", f"{c.difference:+.3g}", verdict
             )
-        _out.print(table)
+        console().print(table)
         for j in outcome.rejections():
-            _out.print(f"  rejected {len(j.rows)} rows: {j.reason}", soft_wrap=True)
+            console().print(f"  rejected {len(j.rows)} rows: {j.reason}", soft_wrap=True)

@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 
 from infra.config import parse_settings
-from tests.engine.harness import ControlPlane, changed_names, engine_path, engine_stack_config
+from tests.engine.harness import (
+    REPO,
+    ControlPlane,
+    changed_names,
+    engine_path,
+    engine_stack_config,
+)
 
 
 def test_changed_names_are_the_kubernetes_objects_that_change() -> None:
@@ -41,3 +48,14 @@ def test_the_engine_cache_does_not_follow_the_sessions_private_xdg_cache(
     monkeypatch.delenv("KFSTACK_ENGINE_CACHE", raising=False)
     assert engine_path() == before
     assert str(tmp_path) not in engine_path()
+
+
+def test_kwok_renews_node_leases_when_its_heartbeat_stage_relies_on_them() -> None:
+    # The lease heartbeat stage patches node status only every ~10 min: without kwok renewing
+    # the nodes' Leases the controller manager marked every node NotReady after its 40 s grace
+    # period (the first real `up` found it), and pods were evicted mid-install.
+    build = (REPO / "scripts" / "engine-build").read_text()
+    cluster = (REPO / "scripts" / "engine-cluster").read_text()
+    assert "heartbeat-with-lease" in build
+    lease = re.search(r"--node-lease-duration-seconds=(\d+)", cluster)
+    assert lease is not None and int(lease.group(1)) > 0

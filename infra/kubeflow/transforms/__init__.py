@@ -12,12 +12,21 @@ from collections.abc import Callable
 from infra.kubeflow.graph import readiness
 from infra.kubeflow.objects import PlannedObject
 from infra.kubeflow.settings import KubeflowSettings
-from infra.kubeflow.transforms import credentials, gateway, images, resources, scope, users
+from infra.kubeflow.transforms import (
+    aggregation,
+    credentials,
+    gateway,
+    images,
+    resources,
+    scope,
+    users,
+)
 
 Transform = Callable[[tuple[PlannedObject, ...], KubeflowSettings], tuple[PlannedObject, ...]]
 
 TRANSFORMS: tuple[tuple[str, Transform], ...] = (
     ("scope", scope.transform),  # cluster-scoped objects carry no namespace
+    ("aggregation", aggregation.transform),  # aggregated ClusterRoles: rules left to the API
     ("credentials", credentials.transform),  # default credentials -> secret tokens
     ("users", users.transform),  # Dex static users and their Profiles
     ("images", images.transform),  # registry mirror
