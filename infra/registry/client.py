@@ -81,12 +81,30 @@ def _body(**fields: Any) -> dict[str, Any]:
     return {k: v for k, v in fields.items() if v is not None}
 
 
-class ArtifactOptions(TypedDict, total=False):
+class Described(TypedDict, total=False):
+    """Optional fields of every record (None: unset, or unchanged by a PATCH)."""
+
+    description: str | None
+    custom_properties: Mapping[str, Any] | None
+
+
+class Patch(Described, total=False):
+    """What a PATCH of a registered model or a model version may change (None: unchanged)."""
+
+    state: State | None
+
+
+class VersionOptions(Described, total=False):
+    """Optional fields of a new model version."""
+
+    author: str | None
+
+
+class ArtifactOptions(Described, total=False):
     """Optional fields of a model artifact (None: unset, or unchanged by a PATCH)."""
 
     storage_key: str | None
     service_account_name: str | None
-    description: str | None
 
 
 class ArtifactPatch(ArtifactOptions, total=False):
@@ -101,14 +119,6 @@ def _camel_body(**fields: Any) -> dict[str, Any]:
     """`_body` with the API's camelCase names: `storage_key` -> `storageKey`."""
     camel = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in fields.items()}
     return _body(**camel)
-
-
-class Patch(TypedDict, total=False):
-    """What a PATCH of a registered model or a model version may change (None: unchanged)."""
-
-    description: str | None
-    custom_properties: Mapping[str, Any] | None
-    state: State | None
 
 
 class RegistryClient:
@@ -204,15 +214,9 @@ class RegistryClient:
         data = self._find("/registered_model", name=name)
         return RegisteredModel.from_api(data) if data else None
 
-    def create_registered_model(
-        self,
-        name: str,
-        *,
-        description: str | None = None,
-        custom_properties: Mapping[str, Any] | None = None,
-    ) -> RegisteredModel:
+    def create_registered_model(self, name: str, **options: Unpack[Described]) -> RegisteredModel:
         """Create a registered model (names are unique: a duplicate is a 409)."""
-        body = _body(name=name, description=description, customProperties=custom_properties)
+        body = _camel_body(name=name, **options)
         return RegisteredModel.from_api(self._send("POST", "/registered_models", body))
 
     def update_registered_model(self, model_id: str, **patch: Unpack[Patch]) -> RegisteredModel:
@@ -236,22 +240,10 @@ class RegistryClient:
         return [ModelVersion.from_api(item) for item in self._pages(path)]
 
     def create_model_version(
-        self,
-        name: str,
-        *,
-        registered_model_id: str,
-        description: str | None = None,
-        custom_properties: Mapping[str, Any] | None = None,
-        author: str | None = None,
+        self, name: str, *, registered_model_id: str, **options: Unpack[VersionOptions]
     ) -> ModelVersion:
         """Create a version of a registered model."""
-        body = _body(
-            name=name,
-            registeredModelId=registered_model_id,
-            description=description,
-            customProperties=custom_properties,
-            author=author,
-        )
+        body = _camel_body(name=name, registered_model_id=registered_model_id, **options)
         return ModelVersion.from_api(self._send("POST", "/model_versions", body))
 
     def update_model_version(self, version_id: str, **patch: Unpack[Patch]) -> ModelVersion:
@@ -275,7 +267,6 @@ class RegistryClient:
         uri: str,
         model_format_name: str,
         model_format_version: str,
-        custom_properties: Mapping[str, Any] | None = None,
         **options: Unpack[ArtifactOptions],
     ) -> ModelArtifact:
         """Create a model artifact and attach it to a version."""
@@ -285,7 +276,6 @@ class RegistryClient:
             uri=uri,
             model_format_name=model_format_name,
             model_format_version=model_format_version,
-            custom_properties=custom_properties,
             state="LIVE",
             **options,
         )
