@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from infra.kubeconfig import server_of
+
 if TYPE_CHECKING:
     import pulumi
     import pulumi_kubernetes as k8s
@@ -108,18 +110,19 @@ def cluster_handle(
     *,
     name: str,
     kubeconfig: pulumi.Output[str],
-    endpoint: pulumi.Output[str],
     opts: pulumi.ResourceOptions,
     can_provision_load_balancers: bool,
     can_provision_storage: bool,
     depends_on: list[pulumi.Resource] | None = None,
     context: str | None = None,
+    endpoint: pulumi.Output[str] | None = None,
     dashboard_url: str | None = None,
 ) -> ClusterHandle:
     """The cluster's provider (a resource named after its kind) and its facts.
 
     What every kind module returns last: `kubeconfig` is the (secret) kubeconfig the
-    provider uses, `depends_on` what must exist before it (the cluster, its nodes).
+    provider uses, `depends_on` what must exist before it (the cluster, its nodes), and
+    `endpoint` the API server URL, by default the server of the kubeconfig.
     """
     provider = k8s_provider(
         cluster.kind,
@@ -136,4 +139,6 @@ def cluster_handle(
         can_provision_load_balancers=can_provision_load_balancers,
         can_provision_storage=can_provision_storage,
     )
+    if endpoint is None:
+        endpoint = kubeconfig.apply(lambda content: server_of(content, context=context))
     return ClusterHandle(provider, facts, kubeconfig, endpoint, dashboard_url)

@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from infra.cluster.base import ClusterHandle, child_opts, cluster_handle, import_extra
-from infra.kubeconfig import server_of
 
 if TYPE_CHECKING:
     import pulumi
@@ -197,7 +196,6 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
         cluster,
         name=name,
         kubeconfig=kubeconfig,
-        endpoint=kubeconfig.apply(server_of),
         opts=opts,
         depends_on=[node_group],
         can_provision_load_balancers=True,

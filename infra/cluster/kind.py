@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from infra.cluster.base import ClusterHandle, child_opts, cluster_handle
-from infra.kubeconfig import server_of
 
 if TYPE_CHECKING:
     import pulumi
@@ -149,7 +148,6 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
         cluster,
         name=name,
         kubeconfig=kubeconfig,
-        endpoint=kubeconfig.apply(server_of),
         opts=opts,
         depends_on=[created],
         can_provision_load_balancers=False,
