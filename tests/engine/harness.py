@@ -167,9 +167,9 @@ class PulumiProject:
         (self.root / "state").mkdir(exist_ok=True)
         shutil.copy(REPO / "Pulumi.yaml", self.root / "Pulumi.yaml")
         # The program, and the virtualenv where a user's `uv sync` puts it: the dynamic
-        # provider plugin (serving's rollout check) runs `.venv/bin/python` of the project
-        # (Pulumi.yaml's `toolchain: uv`), else a bare `python3` without the SDK.
-        for name in ("infra", ".venv"):
+        # provider plugin (serving's rollout check) runs `.venv/bin/python` of the program's
+        # directory (Pulumi.yaml's `toolchain: uv`), else a bare `python3` without the SDK.
+        for name in ("__main__.py", "infra", ".venv"):
             link = self.root / name
             if not link.exists():
                 link.symlink_to(REPO / name)

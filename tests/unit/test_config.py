@@ -163,7 +163,8 @@ def test_kubeflow_settings_from_stack_file_resolves_relative_source(tmp_path: Pa
 
 def test_pulumi_yaml_declares_exactly_the_known_keys() -> None:
     project = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
-    assert project["main"] == "infra/"
+    # The program's directory is the root, where dynamic providers find .venv (no `main`).
+    assert "main" not in project
     assert project["stackConfigDir"] == "stacks"
     assert project["runtime"]["options"]["toolchain"] == "uv"
     declared = project["config"]
