@@ -12,15 +12,12 @@ import pulumi
 from infra.components.cluster import Cluster, ClusterArgs
 from infra.components.kubeflow import KubeflowPlatform, KubeflowPlatformArgs
 from infra.components.serving import ModelServing, ModelServingArgs
-from infra.config import kubeflow_settings, load_stack_config
-from infra.kubeflow import build_plan, require_clean
-from infra.serving.inputs import load_serving_inputs
+from infra.program_inputs import read_program_inputs
 from infra.serving.storage import object_store
 
-config = load_stack_config()
+inputs = read_program_inputs()  # bad input ends here, as one error line, deploying nothing
+config, plan, serving_inputs = inputs.config, inputs.plan, inputs.serving
 settings = config.settings
-plan = require_clean(build_plan(kubeflow_settings(settings, base=config.project_dir)))
-serving_inputs = load_serving_inputs(settings, base=config.project_dir)
 
 cluster = Cluster("cluster", ClusterArgs(config=config))
 platform = KubeflowPlatform(

@@ -21,6 +21,7 @@ from tests.engine.harness import (
     engine_path,
     missing_engine,
 )
+from tests.engine.registry import fake_registry
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -61,6 +62,13 @@ def project(
 ) -> PulumiProject:
     """A copy of the kfstack project with a file backend, run inside the namespace."""
     return PulumiProject(root=Path(tmp_path_factory.mktemp("project")), plane=plane, path=path)
+
+
+@pytest.fixture(scope="module")
+def registry(plane: ControlPlane, project: PulumiProject) -> Iterator[None]:
+    """The Model Registry double at the registry pod's IP, for the rest of the module."""
+    with fake_registry(plane, project.env):
+        yield
 
 
 @pytest.fixture(scope="module")

@@ -29,6 +29,7 @@ from tests.engine.harness import (
     engine_stack_config,
     secret_values,
 )
+from tests.engine.registry import PROXY
 from tests.serving_fixtures import make_release, write_pipeline, write_release_file
 
 pytestmark = pytest.mark.engine
@@ -122,11 +123,12 @@ def test_adding_a_user_previews_exactly_the_objects_it_changes(
         stack.write_stack(STACK, engine_stack_config(plane, kubeflow_manifests, users=[USER]))
 
 
+@pytest.mark.usefixtures("registry")
 def test_serving_with_storage_uri_creates_pipeline_and_inference_service(
     stack: PulumiProject, plane: ControlPlane, kubeflow_manifests: Path, tmp_path: Path
 ) -> None:
     pipeline = write_pipeline(tmp_path / "pipeline.yaml")
-    record = write_release_file(tmp_path / "release.json", make_release())
+    record = write_release_file(tmp_path / "release.json", make_release())  # the same each call
     config = engine_stack_config(plane, kubeflow_manifests, users=[USER])
     profile = "kubeflow-user-example-com"
     config["kfstack:serving"] = {
@@ -136,8 +138,14 @@ def test_serving_with_storage_uri_creates_pipeline_and_inference_service(
         "storage": "uri",
     }
     stack.write_stack(STACK, config)
+    release = make_release()
     with fake_controllers(plane, stack.env):
         check(stack.pulumi("up", "--yes", "--skip-preview", "-s", STACK), "pulumi up (serving)")
+    # The entry went through the real API server's service proxy (the dynamic provider).
+    registered = f"{PROXY}/api/model_registry/v1alpha3/registered_models"
+    listing = check(plane.kubectl("get", "--raw", registered, env=stack.env), "registry")
+    assert [m["name"] for m in json.loads(listing.stdout)["items"]] == [release.name]
+    check(stack.pulumi("preview", "--expect-no-changes", "-s", STACK), "preview after serving")
     services = plane.kubectl_json("get", "inferenceservices.serving.kserve.io", "-A", env=stack.env)
     assert [s["metadata"]["namespace"] for s in services["items"]] == [profile]
     pipelines = plane.kubectl_json("get", "pipelines.pipelines.kubeflow.org", "-A", env=stack.env)
@@ -146,9 +154,9 @@ def test_serving_with_storage_uri_creates_pipeline_and_inference_service(
     )
     assert pipelines["items"]
     assert versions["items"]
-    check(stack.pulumi("preview", "--expect-no-changes", "-s", STACK), "preview after serving")
 
 
+@pytest.mark.usefixtures("registry")  # removing serving archives its registry entry
 def test_protected_objects_refuse_destroy_in_a_prod_like_config(
     stack: PulumiProject, plane: ControlPlane, kubeflow_manifests: Path
 ) -> None:
@@ -164,6 +172,7 @@ def test_protected_objects_refuse_destroy_in_a_prod_like_config(
         check(stack.pulumi("up", "--yes", "--skip-preview", "-s", STACK), "pulumi up (unprotect)")
 
 
+@pytest.mark.usefixtures("registry")
 def test_destroy_leaves_none_of_the_stacks_objects(
     stack: PulumiProject, plane: ControlPlane
 ) -> None:

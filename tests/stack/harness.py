@@ -23,6 +23,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import resource_pb2
 
+from infra.program_inputs import INPUT_ERRORS
 from tests.conftest import KUBEFLOW_2603
 
 REPO = Path(__file__).resolve().parents[2]
@@ -244,10 +245,13 @@ def run_program(
     preview: bool = False,
     invokes: Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]] | None = None,
     recording: Recording | None = None,
+    unwrap_input_errors: bool = True,
 ) -> Recording:
     """Run infra/__main__.py under mocks with `config`; return what it registered.
 
-    Pass `recording` to inspect what was registered when the program raises.
+    Pass `recording` to inspect what was registered when the program raises. Bad input
+    raises its own error (ConfigError, PlanError, ...) unless `unwrap_input_errors` is
+    False, when it raises the `pulumi.RunError` the CLI would show.
     """
     recording = recording if recording is not None else Recording()
     mocks = StackMocks(invokes or {})
@@ -267,7 +271,14 @@ def run_program(
     def program() -> None:
         runpy.run_path(str(PROGRAM), run_name="__main__")
 
-    program()
+    try:
+        program()
+    except pulumi.RunError as ended:
+        # Bad input ends the program with a RunError (one line for the CLI) caused by the
+        # error itself: tests assert that error; tests/stack/test_input_errors.py the end.
+        if unwrap_input_errors and isinstance(ended.__cause__, INPUT_ERRORS):
+            raise ended.__cause__ from None
+        raise
     return recording
 
 

@@ -138,10 +138,17 @@ class RegistryDouble:
     Args:
         contract: The loaded OpenAPI contract.
         token: When set, every request must carry ``Authorization: Bearer <token>``.
+        address: Where to listen (the engine tier serves it at the registry pod's IP).
 
     """
 
-    def __init__(self, contract: Contract, *, token: str | None = None) -> None:
+    def __init__(
+        self,
+        contract: Contract,
+        *,
+        token: str | None = None,
+        address: tuple[str, int] = ("127.0.0.1", 0),
+    ) -> None:
         self.contract = contract
         self.token = token
         self.models: dict[str, dict[str, Any]] = {}
@@ -153,7 +160,7 @@ class RegistryDouble:
         self._failures: list[Failure] = []
         self._next_id = 1
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_class(self))
+        self._server = ThreadingHTTPServer(address, _handler_class(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
