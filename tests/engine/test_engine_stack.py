@@ -141,9 +141,9 @@ def test_serving_with_storage_uri_creates_pipeline_and_inference_service(
     with fake_controllers(plane, stack.env):
         check(stack.pulumi("up", "--yes", "--skip-preview", "-s", STACK), "pulumi up (serving)")
     # The entry went through the real API server's service proxy (the dynamic provider).
-    registered = f"{PROXY}/api/model_registry/v1alpha3/registered_models"
-    listing = check(plane.kubectl("get", "--raw", registered, env=stack.env), "registry")
-    assert [m["name"] for m in json.loads(listing.stdout)["items"]] == [release.name]
+    found = f"{PROXY}/api/model_registry/v1alpha3/registered_model?name={release.name}"
+    model = check(plane.kubectl("get", "--raw", found, env=stack.env), "registry").stdout
+    assert json.loads(model)["name"] == release.name
     check(stack.pulumi("preview", "--expect-no-changes", "-s", STACK), "preview after serving")
     services = plane.kubectl_json("get", "inferenceservices.serving.kserve.io", "-A", env=stack.env)
     assert [s["metadata"]["namespace"] for s in services["items"]] == [profile]
