@@ -2,12 +2,13 @@
 
 `TRANSFORMS` is the one list of them, applied in this order by `apply_transforms`.
 A transform never mutates its input: a manifest it changes is a new one. To add one,
-write a module with a `transform` function and list it here.
+write a module with a `transform` function (or a function of the objects alone, wrapped in
+`settings_free`) and list it here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from infra.kubeflow.graph import readiness
 from infra.kubeflow.objects import PlannedObject
@@ -24,9 +25,23 @@ from infra.kubeflow.transforms import (
 
 Transform = Callable[[tuple[PlannedObject, ...], KubeflowSettings], tuple[PlannedObject, ...]]
 
+
+def settings_free(
+    step: Callable[[Sequence[PlannedObject]], tuple[PlannedObject, ...]],
+) -> Transform:
+    """A transform made of a function of the objects alone (it reads no setting)."""
+    return lambda objects, _settings: step(objects)
+
+
 TRANSFORMS: tuple[tuple[str, Transform], ...] = (
-    ("scope", scope.transform),  # cluster-scoped objects carry no namespace
-    ("aggregation", aggregation.transform),  # aggregated ClusterRoles: rules left to the API
+    (
+        "scope",
+        settings_free(scope.strip_cluster_namespaces),
+    ),  # cluster-scoped objects carry no namespace
+    (
+        "aggregation",
+        settings_free(aggregation.without_aggregated_rules),
+    ),  # aggregated ClusterRoles: rules left to the API
     ("credentials", credentials.transform),  # default credentials -> secret tokens
     ("users", users.transform),  # Dex static users and their Profiles
     ("images", images.transform),  # registry mirror

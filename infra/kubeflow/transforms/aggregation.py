@@ -13,7 +13,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from infra.kubeflow.objects import PlannedObject
-from infra.kubeflow.settings import KubeflowSettings
 
 RBAC_GROUP = "rbac.authorization.k8s.io"
 
@@ -25,14 +24,6 @@ def is_aggregated_role(obj: PlannedObject) -> bool:
         and obj.key.kind == "ClusterRole"
         and obj.manifest.get("aggregationRule") is not None
     )
-
-
-def transform(
-    objects: tuple[PlannedObject, ...], settings: KubeflowSettings
-) -> tuple[PlannedObject, ...]:
-    """Drop `rules` from every aggregated ClusterRole."""
-    del settings
-    return without_aggregated_rules(objects)
 
 
 def without_aggregated_rules(objects: Sequence[PlannedObject]) -> tuple[PlannedObject, ...]:

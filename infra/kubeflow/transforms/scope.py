@@ -14,7 +14,6 @@ from typing import Any
 
 from infra.kubeflow.crds import crds_of
 from infra.kubeflow.objects import ObjectKey, PlannedObject
-from infra.kubeflow.settings import KubeflowSettings
 
 # Built-in cluster-scoped kinds, by (group, kind).
 BUILTIN_CLUSTER_SCOPED: frozenset[tuple[str, str]] = frozenset(
@@ -55,14 +54,6 @@ def normalise_key(key: ObjectKey, cluster_scoped: frozenset[tuple[str, str]]) ->
     if key.namespace and (key.group, key.kind) in cluster_scoped:
         return replace(key, namespace="")
     return key
-
-
-def transform(
-    objects: tuple[PlannedObject, ...], settings: KubeflowSettings
-) -> tuple[PlannedObject, ...]:
-    """Drop the namespace kustomize set on cluster-scoped objects."""
-    del settings
-    return strip_cluster_namespaces(objects)
 
 
 def strip_cluster_namespaces(objects: Sequence[PlannedObject]) -> tuple[PlannedObject, ...]:
