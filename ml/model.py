@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ml.data import load_split, read_schema, read_split, read_statistics
+from ml.dates import date_layer, date_summary
 from ml.metrics import classification_metrics, regression_metrics
 from ml.schema import NULL_VALUES, SCHEMA_FILE, STATISTICS_FILE, DatasetSchema
 from ml.serving import export, predict_columns, predict_rows
@@ -148,7 +149,10 @@ def build_model(
     if not parts and not any(categorical.values()):  # only rare values: keep them all
         categorical = {key: list(columns[key]["vocabulary"]) for key in categorical}
     for key, vocabulary in categorical.items():
-        if vocabulary:  # else every value is rare: nothing the model could learn from it
+        summary = date_summary(columns[key]["vocabulary"], schema.missing_token)
+        if summary is not None:  # ISO dates: one ordered number (ml.dates)
+            parts.append(date_layer()(*summary, name=f"date_{key}")(inputs[key]))
+        elif vocabulary:  # else every value is rare: nothing the model could learn from it
             x = fill_categorical(schema.missing_token, name=f"fill_{key}")(inputs[key])
             parts.append(_encode(x, vocabulary, key))
     features = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="features")(parts)
