@@ -7,7 +7,8 @@ namespace), then either
     `kubectl apply --server-side --force-conflicts` in the release's loop
     (`while ! kubectl apply ...; do sleep 20; done`), then `kubectl wait` for every Deployment
     to be Available (pulumi up waits for readiness too).
-A fake cert-manager (tests/engine/fakes.py) runs in both. Reports wall time and failed applies.
+The fake cert-manager and profile controller (tests/engine/fakes.py) run in both. Reports
+wall time and failed applies.
 
 Needs root and `make engine`. Usage: python bench/bench_install.py [--runs 3] [--sleep 20]
 """
@@ -34,7 +35,7 @@ from infra.kubeflow import DERIVED_SECRETS  # noqa: E402
 from infra.kubeflow.core import build_plan  # noqa: E402
 from infra.kubeflow.tokens import substitute  # noqa: E402
 from tests.conftest import KUBEFLOW_2603  # noqa: E402
-from tests.engine.fakes import fake_cert_manager  # noqa: E402
+from tests.engine.fakes import fake_controllers  # noqa: E402
 from tests.engine.harness import (  # noqa: E402
     ControlPlane,
     PulumiProject,
@@ -69,7 +70,7 @@ def run_pulumi(plane: ControlPlane, work: Path, path: str) -> dict[str, float]:
     project.write_stack(STACK, engine_stack_config(plane, KUBEFLOW_2603, users=[USER]))
     project.init_stack(STACK)
     project.set_secrets(STACK, secret_values())
-    with fake_cert_manager(plane, project.env):
+    with fake_controllers(plane, project.env):
         t0 = time.monotonic()
         result = project.pulumi("up", "--yes", "--skip-preview", "-s", STACK)
         seconds = time.monotonic() - t0
@@ -83,7 +84,7 @@ def run_kubectl(plane: ControlPlane, work: Path, path: str, *, sleep: float) -> 
     stack_file = project.write_stack(STACK, engine_stack_config(plane, KUBEFLOW_2603, users=[USER]))
     stream = rendered_objects(stack_file)
     failed = 0
-    with fake_cert_manager(plane, project.env):
+    with fake_controllers(plane, project.env):
         t0 = time.monotonic()
         while True:
             result = plane.exec(

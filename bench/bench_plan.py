@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -27,7 +28,9 @@ KUBERNETES = {"v1.10.2": "1.33"}
 
 def one_run(manifests: Path) -> dict[str, float]:
     """Time one render, one cold and one warm plan (this process is fresh)."""
-    from infra.kubeflow import KubeflowSettings, ManifestSource, build_plan
+    from infra.config import kubeflow_settings
+    from infra.config_model import StackSettings
+    from infra.kubeflow import ManifestSource, build_plan
     from infra.kubeflow.render import pinned_kubectl
 
     kubectl = pinned_kubectl()
@@ -38,10 +41,13 @@ def one_run(manifests: Path) -> dict[str, float]:
         check=True,
     )
     render = time.perf_counter() - start
-    settings = KubeflowSettings(
+    # The stack defaults (infra/config_model.py), changed to plan the release's example.
+    settings = replace(
+        kubeflow_settings(StackSettings(stack="bench"), base=Path.cwd()),
         release=None,
         preset="full",
         cluster_kind="existing",
+        gateway_node_port=None,
         kubernetes_version=KUBERNETES.get(manifests.parent.name, "1.34"),
         source=ManifestSource(path=manifests),
         allow_privileged=("DaemonSet/kube-system/istio-cni-node",),

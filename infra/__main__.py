@@ -22,23 +22,16 @@ settings = config.settings
 plan = require_clean(build_plan(kubeflow_settings(settings, base=config.project_dir)))
 serving_inputs = load_serving_inputs(settings, base=config.project_dir)
 
-cluster = Cluster(
-    "cluster",
-    ClusterArgs(
-        config=settings.cluster,
-        name=settings.cluster_name,
-        project_dir=config.project_dir,
-        retain_volumes=settings.kubeflow.protect_data,
-    ),
-)
+cluster = Cluster("cluster", ClusterArgs(config=config))
 platform = KubeflowPlatform(
     "kubeflow",
     KubeflowPlatformArgs(
         plan=plan,
-        provider=cluster.provider,
         secrets=config.secrets,
         protect_data=settings.kubeflow.protect_data,
     ),
+    # Every Kubernetes object of the component (and its children) uses the cluster's provider.
+    pulumi.ResourceOptions(providers=[cluster.provider]),
 )
 if serving_inputs is not None:
     serving = ModelServing(
@@ -47,9 +40,9 @@ if serving_inputs is not None:
             inputs=serving_inputs,
             plan=plan,
             platform=platform,
-            provider=cluster.provider,
             kubeconfig=cluster.kubeconfig,
         ),
+        pulumi.ResourceOptions(providers=[cluster.provider]),
     )
     pulumi.export("inferenceServiceUrl", serving.url)
     pulumi.export("predictEndpoint", serving.predict_endpoint)

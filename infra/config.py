@@ -6,6 +6,7 @@ allowed, before any resource is registered. Secrets stay `pulumi.Output` secrets
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -14,7 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from infra.config_model import OPTIONAL_SECRET_KEYS, SECRET_KEYS, StackSettings
+from infra.cluster.kinds import cluster_kind, cluster_problems
+from infra.config_model import OPTIONAL_SECRET_KEYS, SECRET_KEYS, KubeflowConfig, StackSettings
 from infra.kubeflow import KubeflowSettings, ManifestSource, UserProfile
 from infra.safe_yaml import UnsafeDocumentError, check_depth, load_json, load_one
 
@@ -219,22 +221,23 @@ def kubeflow_settings(settings: StackSettings, *, base: Path) -> KubeflowSetting
         git_url=git.url if git else None,
         git_ref=git.ref if git else None,
     )
+    cluster = settings.cluster
+    # The fields of kfstack:kubeflow the core takes as they are (same name, same value).
+    same = {name: getattr(kf, name) for name in _SAME_FIELDS}
     return KubeflowSettings(
-        release=kf.release,
+        **same,
         source=source,
-        preset=kf.preset,
-        components=kf.components,
-        cluster_kind=settings.cluster.kind,
-        kubernetes_version=settings.cluster.kubernetes_version,
-        pipeline_definitions=kf.pipeline_definitions,
         users=tuple(UserProfile(u.email, u.resolved_profile()) for u in kf.users),
-        registry_mirror=kf.registry_mirror,
-        allow_privileged=kf.allow_privileged,
-        pod_security=kf.pod_security,
-        protect_data=kf.protect_data,
-        resource_scale=kf.resource_scale,
-        test_mode=kf.test_mode,
+        cluster_kind=cluster.kind,
+        gateway_node_port=cluster_kind(cluster.kind).GATEWAY_NODE_PORT,
+        kubernetes_version=cluster.kubernetes_version,
     )
+
+
+_SAME_FIELDS = sorted(
+    {f.name for f in dataclasses.fields(KubeflowSettings)}
+    & set(KubeflowConfig.model_fields) - {"source", "users"}
+)
 
 
 def settings_from_stack_file(path: Path) -> StackSettings:
@@ -311,15 +314,7 @@ def _require_encrypted(settings: StackSettings) -> None:
 
 def _check_files(settings: StackSettings, *, base: Path) -> None:
     """Files the config names must exist and parse before anything is registered."""
-    from infra.cluster.existing import KubeconfigError, read_kubeconfig
-
-    problems: list[str] = []
-    cluster = settings.cluster
-    if cluster.kind == "existing":
-        try:
-            read_kubeconfig(cluster.kubeconfig or "", context=cluster.context, base=base)
-        except KubeconfigError as exc:
-            problems.append(str(exc))
+    problems = cluster_problems(settings.cluster, base=base)
     source = settings.source_path(base)
     if source is not None and not source.is_dir():
         problems.append(f"{PROJECT}:kubeflow.source.path: directory not found: {source}")

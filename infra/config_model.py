@@ -14,15 +14,13 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from infra.cluster.kinds import KINDS, cluster_problems
 from infra.config_inputs import check_git_ref, check_git_url
 from infra.kubeflow import SECRETS as CREDENTIALS
 from infra.kubeflow import SUPPORTED_KUBERNETES, parse_allow_entry
 
 # SUPPORTED_KUBERNETES (release -> Kubernetes minor versions) is the release table's
 # (infra/kubeflow/catalogue/releases.py); the plan validates against the chosen version.
-
-# Default node size per cloud: Kubeflow `full` needs ~16 GB RAM and 8 cores in all.
-DEFAULT_NODE_TYPE: dict[str, str] = {"eks": "m6i.2xlarge", "gke": "e2-standard-8"}
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -41,7 +39,7 @@ class _Model(BaseModel):
 class ClusterConfig(_Model):
     """`kfstack:cluster`: which cluster the stack makes or uses, and its size."""
 
-    kind: Literal["kind", "existing", "eks", "gke"] = "kind"
+    kind: str = Field(default="kind", description="A kind of infra/cluster/kinds.py.")
     name: str | None = Field(default=None, description="Cluster name; kfstack-<stack> if unset.")
     kubernetes_version: str = Field(default="1.34", pattern=r"^1\.\d+$")
     node_count: int = Field(default=1, ge=1, le=100)
@@ -61,6 +59,13 @@ class ClusterConfig(_Model):
         "instead of failing with AlreadyExists.",
     )
 
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        if value not in KINDS:
+            raise ValueError(f"unknown cluster kind {value!r} (allowed: {', '.join(KINDS)})")
+        return value
+
     @field_validator("name")
     @classmethod
     def _dns_name(cls, value: str | None) -> str | None:
@@ -70,32 +75,10 @@ class ClusterConfig(_Model):
 
     @model_validator(mode="after")
     def _per_kind(self) -> Self:
-        problems = _cluster_problems(self)
+        problems = cluster_problems(self)
         if problems:
             raise ValueError("; ".join(problems))
         return self
-
-    def resolved_node_type(self) -> str | None:
-        """The node machine type, defaulted per cloud."""
-        return self.node_type or DEFAULT_NODE_TYPE.get(self.kind)
-
-
-def _cluster_problems(cluster: ClusterConfig) -> list[str]:
-    problems: list[str] = []
-    kind = cluster.kind
-    if kind in ("eks", "gke") and not cluster.region:
-        problems.append(f"region is required when kind is {kind!r}")
-    if kind == "gke" and not cluster.project:
-        problems.append("project (the GCP project id) is required when kind is 'gke'")
-    if kind == "existing" and not cluster.kubeconfig:
-        problems.append("kubeconfig (a path or the content) is required when kind is 'existing'")
-    if kind != "existing" and (cluster.kubeconfig or cluster.context):
-        problems.append(f"kubeconfig/context apply only to kind 'existing', not {kind!r}")
-    if kind in ("kind", "existing") and (cluster.region or cluster.project):
-        problems.append(f"region/project apply only to kinds 'eks' and 'gke', not {kind!r}")
-    if kind == "kind" and cluster.node_count > 3:
-        problems.append("a local kind cluster has at most 3 nodes (nodeCount <= 3)")
-    return problems
 
 
 class GitSource(_Model):
@@ -206,6 +189,9 @@ class KubeflowConfig(_Model):
         return value
 
 
+StorageMode = Literal["uri", "model-registry"]
+
+
 class ServingConfig(_Model):
     """`kfstack:serving`: the ml outputs the stack registers and serves."""
 
@@ -216,7 +202,7 @@ class ServingConfig(_Model):
         description="The release record now serving: a new release then gets a canary.",
     )
     namespace: str | None = None
-    storage: Literal["uri", "model-registry"] = "uri"
+    storage: StorageMode = "uri"
     runtime_version: str = "2.19.0"
     min_replicas: int = Field(default=1, ge=0, le=100)
     max_replicas: int = Field(default=2, ge=1, le=100)

@@ -39,7 +39,43 @@ class UnsafeDocumentError(ValueError):
 
 
 def _measure(root: yaml.Node, limits: Limits, source: str) -> None:
-    """Raise if the expanded node count or the depth of `root` is over `limits`."""
+    """Raise if the expanded node count or the depth of `root` is over `limits`.
+
+    Most documents (every render of kubectl) hold no alias: a plain walk of the tree checks
+    them. The first collection seen twice (an alias, maybe recursive) hands the document to
+    the exact walk, which measures each shared node once.
+    """
+    mapping, sequence = yaml.MappingNode, yaml.SequenceNode
+    max_depth, max_nodes = limits.max_depth, limits.max_nodes
+    collections: set[int] = set()
+    stack: list[tuple[yaml.Node, int]] = [(root, 1)]
+    pop, push = stack.pop, stack.append
+    total = 0
+    while stack:
+        node, depth = pop()
+        total += 1
+        if depth > max_depth or total > max_nodes:
+            break  # the exact walk says which limit, in its own words
+        kind = type(node)
+        if kind is mapping or kind is sequence:
+            key = id(node)
+            if key in collections:
+                break
+            collections.add(key)
+            if kind is mapping:
+                for pair in node.value:
+                    push((pair[0], depth + 1))
+                    push((pair[1], depth + 1))
+            else:
+                for child in node.value:
+                    push((child, depth + 1))
+    else:
+        return
+    _measure_shared(root, limits, source)
+
+
+def _measure_shared(root: yaml.Node, limits: Limits, source: str) -> None:
+    """The exact walk: shared (aliased) nodes measured once, counted once per use."""
     sizes: dict[int, int] = {}
     depths: dict[int, int] = {}
     total = 0

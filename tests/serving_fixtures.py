@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import yaml
 
+from infra.config_model import ServingConfig
+from infra.serving.inference import ServingOptions
 from ml.release import InputColumn, ModelRelease, write_release
 
 PIPELINE_SPEC = {
@@ -49,3 +53,29 @@ def write_pipeline(path: Path, *, description: str = "CSV to served model") -> P
     spec = {**PIPELINE_SPEC, "pipelineInfo": info}
     path.write_text(yaml.safe_dump(spec, sort_keys=True))
     return path
+
+
+def serving_options(namespace: str, *, await_ready: bool = True, **fields: Any) -> ServingOptions:
+    """ServingOptions over a `kfstack:serving` with `fields` (camelCase or snake_case) set."""
+    config = ServingConfig.model_validate({"releaseRecord": "release.json", **fields})
+    return ServingOptions(config=config, namespace=namespace, await_ready=await_ready)
+
+
+# Files of the 26.03 release that hold the CRDs of what the stack serves.
+ISTIO_CRDS = "common/istio/istio-crds/base/crd.yaml"
+KSERVE_CRDS = "applications/kserve/kserve/kserve_kubeflow.yaml"
+_LOADER: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@functools.cache
+def release_crd(manifests: Path, relative: str, name: str) -> dict[str, Any]:
+    """The CRD `name` from a release file, parsed once a session (the KServe file is 3.7 MB).
+
+    Callers must not mutate it: it is shared.
+    """
+    text = (manifests / relative).read_text(encoding="utf-8")
+    for document in yaml.load_all(text, Loader=_LOADER):
+        is_crd = document and document.get("kind") == "CustomResourceDefinition"
+        if is_crd and document["metadata"]["name"] == name:
+            return dict(document)
+    raise AssertionError(f"{name} not in {relative}")

@@ -109,11 +109,21 @@ func (h *host) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumirpc.R
 	}
 	execScript := filepath.Join(filepath.Dir(self), "pulumi-language-python-exec")
 
-	config, err := json.Marshal(req.GetConfig())
+	// An empty config is {} and no secret keys is [], never null: the SDK iterates both
+	// (a stack with no config crashed in set_all_config on "null").
+	configMap := req.GetConfig()
+	if configMap == nil {
+		configMap = map[string]string{}
+	}
+	config, err := json.Marshal(configMap)
 	if err != nil {
 		return nil, err
 	}
-	secretKeys, err := json.Marshal(req.GetConfigSecretKeys())
+	secretKeyList := req.GetConfigSecretKeys()
+	if secretKeyList == nil {
+		secretKeyList = []string{}
+	}
+	secretKeys, err := json.Marshal(secretKeyList)
 	if err != nil {
 		return nil, err
 	}

@@ -1,15 +1,23 @@
-"""What every cluster module returns: a Kubernetes provider plus the cluster's facts."""
+"""What every cluster module returns: a Kubernetes provider plus the cluster's facts.
+
+Pulumi is imported only where a resource is made, so that a kind module (and config
+validation, which reads the kinds' checks) can be imported without it.
+"""
 
 from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-import pulumi
-import pulumi_kubernetes as k8s
+from infra.kubeconfig import server_of
 
-from infra.safe_yaml import load_one
+if TYPE_CHECKING:
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    from infra.config_model import ClusterConfig
 
 
 @dataclass(frozen=True)
@@ -40,21 +48,6 @@ PORT_FORWARD_HINT = (
 )
 
 
-def server_of_kubeconfig(kubeconfig: str, *, context: str | None = None) -> str:
-    """The API server URL of a kubeconfig's context (YAML or JSON).
-
-    `context` defaults to the current-context; a kubeconfig with neither names its
-    only cluster.
-    """
-    document = load_one(kubeconfig, source="kubeconfig", secret=True)
-    wanted = context or document.get("current-context")
-    contexts = {c.get("name"): c.get("context") or {} for c in document.get("contexts") or []}
-    clusters = {c.get("name"): c.get("cluster") or {} for c in document["clusters"]}
-    cluster_name = contexts.get(wanted, {}).get("cluster")
-    cluster = clusters.get(cluster_name) or document["clusters"][0]["cluster"]
-    return str(cluster.get("server", ""))
-
-
 class MissingExtraError(ImportError):
     """A cloud SDK the stack needs is not installed."""
 
@@ -75,11 +68,18 @@ def import_extra(module: str, extra: str) -> ModuleType:
         ) from exc
 
 
+def child_opts(opts: pulumi.ResourceOptions, **options: Any) -> pulumi.ResourceOptions:
+    """The options of a kind module's child resource: `opts` (its parent) plus `options`."""
+    import pulumi
+
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(**options))
+
+
 def k8s_provider(
     name: str,
     *,
     kubeconfig: pulumi.Input[str],
-    parent: pulumi.Resource,
+    opts: pulumi.ResourceOptions,
     depends_on: list[pulumi.Resource] | None = None,
     context: str | None = None,
     adopt_existing: bool = False,
@@ -92,6 +92,8 @@ def k8s_provider(
     force (`enablePatchForce`, the provider-wide `pulumi.com/patchForce`): the fields the
     earlier installer (kubectl apply) manages would otherwise be SSA conflicts.
     """
+    import pulumi_kubernetes as k8s
+
     return k8s.Provider(
         name,
         kubeconfig=kubeconfig,
@@ -99,5 +101,44 @@ def k8s_provider(
         enable_server_side_apply=True,
         upsert_existing_objects=adopt_existing,
         enable_patch_force=adopt_existing,
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=depends_on or []),
+        opts=child_opts(opts, depends_on=depends_on or []),
     )
+
+
+def cluster_handle(
+    cluster: ClusterConfig,
+    *,
+    name: str,
+    kubeconfig: pulumi.Output[str],
+    opts: pulumi.ResourceOptions,
+    can_provision_load_balancers: bool,
+    can_provision_storage: bool,
+    depends_on: list[pulumi.Resource] | None = None,
+    context: str | None = None,
+    endpoint: pulumi.Output[str] | None = None,
+    dashboard_url: str | None = None,
+) -> ClusterHandle:
+    """The cluster's provider (a resource named after its kind) and its facts.
+
+    What every kind module returns last: `kubeconfig` is the (secret) kubeconfig the
+    provider uses, `depends_on` what must exist before it (the cluster, its nodes), and
+    `endpoint` the API server URL, by default the server of the kubeconfig.
+    """
+    provider = k8s_provider(
+        cluster.kind,
+        kubeconfig=kubeconfig,
+        opts=opts,
+        depends_on=depends_on,
+        context=context,
+        adopt_existing=cluster.adopt_existing,
+    )
+    facts = ClusterFacts(
+        kind=cluster.kind,
+        name=name,
+        kubernetes_version=cluster.kubernetes_version,
+        can_provision_load_balancers=can_provision_load_balancers,
+        can_provision_storage=can_provision_storage,
+    )
+    if endpoint is None:
+        endpoint = kubeconfig.apply(lambda content: server_of(content, context=context))
+    return ClusterHandle(provider, facts, kubeconfig, endpoint, dashboard_url)

@@ -6,19 +6,21 @@ The cloud SDKs are the optional `eks` extra, imported only when a stack uses EKS
 from __future__ import annotations
 
 import json
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pulumi
-import pulumi_kubernetes as k8s
+from infra.cluster.base import ClusterHandle, child_opts, cluster_handle, import_extra
 
-from infra.cluster.base import (
-    ClusterFacts,
-    ClusterHandle,
-    import_extra,
-    k8s_provider,
-    server_of_kubeconfig,
-)
-from infra.config_model import ClusterConfig
+if TYPE_CHECKING:
+    import pulumi
+
+    from infra.config import StackConfig
+    from infra.config_model import ClusterConfig
+
+FIELDS: frozenset[str] = frozenset({"region"})
+GATEWAY_NODE_PORT: int | None = None
+# Kubeflow `full` needs ~16 GB RAM and 8 cores in all.
+DEFAULT_NODE_TYPE = "m6i.2xlarge"
 
 VPC_CIDR = "10.42.0.0/16"
 # Two public subnets in two zones: EKS requires subnets in at least two AZs.
@@ -30,6 +32,12 @@ NODE_POLICIES = (
 )
 EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 EBS_CSI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:ebs-csi-controller-sa"
+
+
+def problems(cluster: ClusterConfig, *, base: Path | None) -> list[str]:
+    """EKS needs the AWS region."""
+    del base
+    return [] if cluster.region else ["region is required when kind is 'eks'"]
 
 
 def node_assume_role_policy() -> str:
@@ -119,6 +127,8 @@ def _node_role(aws: Any, opts: Any) -> Any:
 
 
 def _ebs_csi(aws: Any, eks_cluster: Any, name: str, opts: Any) -> Any:
+    import pulumi
+
     trust = pulumi.Output.all(eks_cluster.oidc_provider_arn, eks_cluster.oidc_provider_url).apply(
         lambda a: irsa_assume_role_policy(a[0], a[1], EBS_CSI_SERVICE_ACCOUNT)
     )
@@ -132,28 +142,27 @@ def _ebs_csi(aws: Any, eks_cluster: Any, name: str, opts: Any) -> Any:
         addon_name="aws-ebs-csi-driver",
         service_account_role_arn=role.arn,
         resolve_conflicts_on_create="OVERWRITE",
-        opts=pulumi.ResourceOptions.merge(
-            opts, pulumi.ResourceOptions(depends_on=[attachment, eks_cluster])
-        ),
+        opts=child_opts(opts, depends_on=[attachment, eks_cluster]),
     )
 
 
-def provision(
-    cluster: ClusterConfig, *, name: str, parent: pulumi.Resource, retain_volumes: bool = False
-) -> ClusterHandle:
+def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> ClusterHandle:
     """Create the VPC, the EKS cluster, its node group, EBS CSI and a default gp3 class.
 
-    With `retain_volumes` (prod's protectData), the gp3 class reclaims with `Retain`: an
-    EBS volume outlives its PVC, so a deleted claim never deletes the data.
+    With `kubeflow.protectData` (prod), the gp3 class reclaims with `Retain`: an EBS
+    volume outlives its PVC, so a deleted claim never deletes the data.
     """
+    import pulumi
+    import pulumi_kubernetes as k8s
+
+    cluster = config.settings.cluster
+    retain_volumes = config.settings.kubeflow.protect_data
     aws = import_extra("pulumi_aws", "eks")
     eks = import_extra("pulumi_eks", "eks")
-    aws_provider = aws.Provider(
-        "aws", region=cluster.region, opts=pulumi.ResourceOptions(parent=parent)
-    )
-    opts = pulumi.ResourceOptions(parent=parent, provider=aws_provider)
-    vpc, subnets = _network(aws, cluster, name, opts)
-    node_role = _node_role(aws, opts)
+    aws_provider = aws.Provider("aws", region=cluster.region, opts=child_opts(opts))
+    aws_opts = child_opts(opts, provider=aws_provider)
+    vpc, subnets = _network(aws, cluster, name, aws_opts)
+    node_role = _node_role(aws, aws_opts)
     eks_cluster = eks.Cluster(
         "eks",
         name=name,
@@ -163,13 +172,13 @@ def provision(
         skip_default_node_group=True,
         create_oidc_provider=True,
         instance_roles=[node_role],
-        opts=pulumi.ResourceOptions(parent=parent, providers={"aws": aws_provider}),
+        opts=child_opts(opts, providers={"aws": aws_provider}),
     )
     node_group = eks.ManagedNodeGroup(
         "nodes",
         cluster=eks_cluster,
         node_role=node_role,
-        instance_types=[cluster.resolved_node_type()],
+        instance_types=[cluster.node_type or DEFAULT_NODE_TYPE],
         disk_size=cluster.disk_size_gb,
         subnet_ids=[s.id for s in subnets],
         scaling_config={
@@ -177,18 +186,20 @@ def provision(
             "min_size": cluster.node_count,
             "max_size": cluster.node_count * 2,
         },
-        opts=pulumi.ResourceOptions(parent=parent, providers={"aws": aws_provider}),
+        opts=child_opts(opts, providers={"aws": aws_provider}),
     )
-    ebs = _ebs_csi(aws, eks_cluster, name, opts)
+    ebs = _ebs_csi(aws, eks_cluster, name, aws_opts)
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
         eks_cluster.kubeconfig_json.apply(lambda k: k if isinstance(k, str) else json.dumps(k))
     )
-    provider = k8s_provider(
-        "eks",
+    handle = cluster_handle(
+        cluster,
+        name=name,
         kubeconfig=kubeconfig,
-        parent=parent,
-        adopt_existing=cluster.adopt_existing,
+        opts=opts,
         depends_on=[node_group],
+        can_provision_load_balancers=True,
+        can_provision_storage=True,
     )
     k8s.storage.v1.StorageClass(
         "gp3",
@@ -201,14 +212,6 @@ def provision(
         volume_binding_mode="WaitForFirstConsumer",
         allow_volume_expansion=True,
         reclaim_policy="Retain" if retain_volumes else "Delete",
-        opts=pulumi.ResourceOptions(parent=parent, provider=provider, depends_on=[ebs]),
+        opts=child_opts(opts, provider=handle.provider, depends_on=[ebs]),
     )
-    facts = ClusterFacts(
-        kind="eks",
-        name=name,
-        kubernetes_version=cluster.kubernetes_version,
-        can_provision_load_balancers=True,
-        can_provision_storage=True,
-    )
-    endpoint = kubeconfig.apply(server_of_kubeconfig)
-    return ClusterHandle(provider=provider, facts=facts, kubeconfig=kubeconfig, endpoint=endpoint)
+    return handle

@@ -6,83 +6,51 @@ but the provider; the cluster's facts come from stack config.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pulumi
+from infra.cluster.base import ClusterHandle, cluster_handle
+from infra.kubeconfig import KubeconfigError, read_stack_kubeconfig, server_of
 
-from infra.cluster.base import ClusterFacts, ClusterHandle, k8s_provider, server_of_kubeconfig
-from infra.config_model import ClusterConfig
-from infra.safe_yaml import UnsafeDocumentError, load_one
+if TYPE_CHECKING:
+    import pulumi
 
+    from infra.config import StackConfig
+    from infra.config_model import ClusterConfig
 
-class KubeconfigError(ValueError):
-    """The kubeconfig of an existing cluster cannot be used."""
-
-
-# A value shown in a "file not found" error: it looks like a path, not like a token.
-_PATH_LIKE = re.compile(r"(~|\.{0,2}/)?[\w.+@-]*(/[\w.+@-]+)+/?|[\w.+@-]+\.(ya?ml|json|conf)")
-
-
-def looks_like_content(value: str) -> bool:
-    """A kubeconfig given inline (YAML/JSON) rather than as a path."""
-    stripped = value.lstrip()
-    return "\n" in value or stripped.startswith(("{", "apiVersion"))
+FIELDS: frozenset[str] = frozenset({"kubeconfig", "context"})
+GATEWAY_NODE_PORT: int | None = None
 
 
-def read_kubeconfig(value: str, *, context: str | None, base: Path) -> str:
-    """Return the kubeconfig content, checking that it parses and has the context.
-
-    Raises:
-        KubeconfigError: missing file, unparsable content or unknown context,
-            naming `kfstack:cluster.kubeconfig` / `.context`.
-
-    """
-    if looks_like_content(value):
-        content = value
-    else:
-        path = Path(value).expanduser()
-        path = path if path.is_absolute() else base / path
-        if not path.is_file():
-            # A value that is neither a path nor content may be a credential: not shown.
-            shown = str(path) if _PATH_LIKE.fullmatch(value) else "(value not shown)"
-            raise KubeconfigError(f"kfstack:cluster.kubeconfig: file not found: {shown}")
-        content = path.read_text(encoding="utf-8")
+def problems(cluster: ClusterConfig, *, base: Path | None) -> list[str]:
+    """The kubeconfig is required; with `base`, it must read and hold the context."""
+    if not cluster.kubeconfig:
+        return ["kubeconfig (a path or the content) is required when kind is 'existing'"]
+    if base is None:
+        return []
     try:
-        document = load_one(content, source="kfstack:cluster.kubeconfig", secret=True)
-    except UnsafeDocumentError as exc:
-        raise KubeconfigError(str(exc)) from None
-    if not isinstance(document, dict) or document.get("kind", "Config") != "Config":
-        raise KubeconfigError("kfstack:cluster.kubeconfig: not a kubeconfig (kind: Config)")
-    contexts = [c.get("name") for c in document.get("contexts") or [] if isinstance(c, dict)]
-    wanted = context or document.get("current-context")
-    if wanted not in contexts:
-        raise KubeconfigError(
-            f"kfstack:cluster.context: {wanted!r} is not in the kubeconfig; "
-            f"its contexts: {', '.join(map(str, contexts)) or '(none)'}"
-        )
-    return content
+        read_stack_kubeconfig(cluster.kubeconfig, context=cluster.context, base=base)
+    except KubeconfigError as exc:
+        return [str(exc)]
+    return []
 
 
-def provision(
-    cluster: ClusterConfig, *, name: str, parent: pulumi.Resource, base: Path
-) -> ClusterHandle:
+def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> ClusterHandle:
     """Adopt an existing cluster: a provider from its kubeconfig."""
-    content = read_kubeconfig(cluster.kubeconfig or "", context=cluster.context, base=base)
-    kubeconfig = pulumi.Output.secret(content)
-    provider = k8s_provider(
-        "existing",
-        kubeconfig=kubeconfig,
-        parent=parent,
-        adopt_existing=cluster.adopt_existing,
-        context=cluster.context,
+    import pulumi
+
+    cluster = config.settings.cluster
+    content = read_stack_kubeconfig(
+        cluster.kubeconfig or "", context=cluster.context, base=config.project_dir
     )
-    facts = ClusterFacts(
-        kind="existing",
+    kubeconfig = pulumi.Output.secret(content)
+    return cluster_handle(
+        cluster,
         name=name,
-        kubernetes_version=cluster.kubernetes_version,
+        kubeconfig=kubeconfig,
+        endpoint=pulumi.Output.from_input(server_of(content, context=cluster.context)),
+        opts=opts,
+        context=cluster.context,
         can_provision_load_balancers=cluster.can_provision_load_balancers,
         can_provision_storage=cluster.can_provision_storage,
     )
-    endpoint = pulumi.Output.from_input(server_of_kubeconfig(content, context=cluster.context))
-    return ClusterHandle(provider=provider, facts=facts, kubeconfig=kubeconfig, endpoint=endpoint)

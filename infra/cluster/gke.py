@@ -5,13 +5,33 @@ The cloud SDK is the optional `gke` extra, imported only when a stack uses GKE.
 
 from __future__ import annotations
 
-import pulumi
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 import yaml
 
-from infra.cluster.base import ClusterFacts, ClusterHandle, import_extra, k8s_provider
-from infra.config_model import ClusterConfig
+from infra.cluster.base import ClusterHandle, child_opts, cluster_handle, import_extra
 
+if TYPE_CHECKING:
+    import pulumi
+
+    from infra.config import StackConfig
+    from infra.config_model import ClusterConfig
+
+FIELDS: frozenset[str] = frozenset({"region", "project", "zone"})
+GATEWAY_NODE_PORT: int | None = None
+# Kubeflow `full` needs ~16 GB RAM and 8 cores in all.
+DEFAULT_NODE_TYPE = "e2-standard-8"
 OAUTH_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
+
+
+def problems(cluster: ClusterConfig, *, base: Path | None) -> list[str]:
+    """GKE needs the region and the GCP project."""
+    del base
+    found = [] if cluster.region else ["region is required when kind is 'gke'"]
+    if not cluster.project:
+        found.append("project (the GCP project id) is required when kind is 'gke'")
+    return found
 
 
 def gke_kubeconfig(*, name: str, endpoint: str, ca_certificate: str) -> str:
@@ -48,16 +68,16 @@ def gke_kubeconfig(*, name: str, endpoint: str, ca_certificate: str) -> str:
     return yaml.safe_dump(document, sort_keys=True)
 
 
-def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> ClusterHandle:
+def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> ClusterHandle:
     """Create the GKE cluster (default pool removed) and a node pool of its own."""
+    import pulumi
+
+    cluster = config.settings.cluster
     gcp = import_extra("pulumi_gcp", "gke")
     gcp_provider = gcp.Provider(
-        "gcp",
-        project=cluster.project,
-        region=cluster.region,
-        opts=pulumi.ResourceOptions(parent=parent),
+        "gcp", project=cluster.project, region=cluster.region, opts=child_opts(opts)
     )
-    opts = pulumi.ResourceOptions(parent=parent, provider=gcp_provider)
+    gcp_opts = child_opts(opts, provider=gcp_provider)
     location = cluster.zone or cluster.region
     gke_cluster = gcp.container.Cluster(
         "gke",
@@ -69,7 +89,7 @@ def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> 
         deletion_protection=False,
         release_channel={"channel": "UNSPECIFIED"},
         workload_identity_config={"workload_pool": f"{cluster.project}.svc.id.goog"},
-        opts=opts,
+        opts=gcp_opts,
     )
     node_pool = gcp.container.NodePool(
         "nodes",
@@ -77,13 +97,13 @@ def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> 
         location=location,
         node_count=cluster.node_count,  # nodes follow the control plane's version
         node_config={
-            "machine_type": cluster.resolved_node_type(),
+            "machine_type": cluster.node_type or DEFAULT_NODE_TYPE,
             "disk_size_gb": cluster.disk_size_gb,
             "oauth_scopes": list(OAUTH_SCOPES),
             "workload_metadata_config": {"mode": "GKE_METADATA"},
         },
         management={"auto_repair": True, "auto_upgrade": False},
-        opts=opts,
+        opts=gcp_opts,
     )
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
         pulumi.Output.all(gke_cluster.endpoint, gke_cluster.master_auth).apply(
@@ -92,19 +112,13 @@ def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> 
             )
         )
     )
-    provider = k8s_provider(
-        "gke",
-        kubeconfig=kubeconfig,
-        parent=parent,
-        adopt_existing=cluster.adopt_existing,
-        depends_on=[node_pool],
-    )
-    facts = ClusterFacts(
-        kind="gke",
+    return cluster_handle(
+        cluster,
         name=name,
-        kubernetes_version=cluster.kubernetes_version,
+        kubeconfig=kubeconfig,
+        endpoint=gke_cluster.endpoint.apply(lambda e: f"https://{e}"),
+        opts=opts,
+        depends_on=[node_pool],
         can_provision_load_balancers=True,
         can_provision_storage=True,  # standard-rwo (PD CSI) is the default class
     )
-    endpoint = gke_cluster.endpoint.apply(lambda e: f"https://{e}")
-    return ClusterHandle(provider=provider, facts=facts, kubeconfig=kubeconfig, endpoint=endpoint)

@@ -7,15 +7,18 @@ gateway's NodePort is mapped to a host port so the dashboard is on localhost.
 
 from __future__ import annotations
 
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-import pulumi
-import pulumi_command as command
 import yaml
 
-from infra.cluster.base import ClusterFacts, ClusterHandle, k8s_provider, server_of_kubeconfig
-from infra.config_model import ClusterConfig
-from infra.kubeflow import KIND_GATEWAY_NODE_PORT
+from infra.cluster.base import ClusterHandle, child_opts, cluster_handle
+
+if TYPE_CHECKING:
+    import pulumi
+
+    from infra.config import StackConfig
+    from infra.config_model import ClusterConfig
 
 # kindest/node images per Kubernetes minor, pinned by digest as the kind release notes
 # list them (v0.30.0: 1.32-1.34; v0.31.0: 1.35): a tag can be re-pushed, a digest cannot.
@@ -29,8 +32,12 @@ NODE_IMAGES: dict[str, str] = {
     "1.35": "kindest/node:v1.35.0"
     "@sha256:452d707d4862f52530247495d180205e029056831160e22870e37e3f6c1ac31f",
 }
-# The NodePort the platform gives the Istio ingress gateway on kind.
-GATEWAY_NODE_PORT = KIND_GATEWAY_NODE_PORT
+# The NodePort the platform gives the Istio ingress gateway; the control plane maps
+# `gatewayHostPort` on localhost to it.
+NODE_PORT = 30080
+GATEWAY_NODE_PORT: int | None = NODE_PORT
+FIELDS: frozenset[str] = frozenset()
+MAX_NODES = 3
 INOTIFY = {"fs.inotify.max_user_instances": 2280, "fs.inotify.max_user_watches": 1255360}
 
 _API_SERVER_PATCH = """\
@@ -42,6 +49,14 @@ apiServer:
 """
 
 
+def problems(cluster: ClusterConfig, *, base: Path | None) -> list[str]:
+    """A local kind cluster has at most `MAX_NODES` nodes."""
+    del base
+    if cluster.node_count > MAX_NODES:
+        return [f"a local kind cluster has at most {MAX_NODES} nodes (nodeCount <= {MAX_NODES})"]
+    return []
+
+
 def kind_cluster_config(cluster: ClusterConfig, *, name: str) -> dict[str, Any]:
     """The kind `Cluster` config for this stack (pure)."""
     image = NODE_IMAGES[cluster.kubernetes_version]
@@ -51,7 +66,7 @@ def kind_cluster_config(cluster: ClusterConfig, *, name: str) -> dict[str, Any]:
         "kubeadmConfigPatches": [_API_SERVER_PATCH],
         "extraPortMappings": [
             {
-                "containerPort": GATEWAY_NODE_PORT,
+                "containerPort": NODE_PORT,
                 "hostPort": cluster.gateway_host_port,
                 "listenAddress": "127.0.0.1",
                 "protocol": "TCP",
@@ -108,8 +123,12 @@ def create_script() -> str:
     )
 
 
-def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> ClusterHandle:
+def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> ClusterHandle:
     """Create the kind cluster and its provider."""
+    import pulumi
+    import pulumi_command as command
+
+    cluster = config.settings.cluster
     config_yaml = yaml.safe_dump(kind_cluster_config(cluster, name=name), sort_keys=True)
     created = command.local.Command(
         "kind-cluster",
@@ -117,32 +136,21 @@ def provision(cluster: ClusterConfig, *, name: str, parent: pulumi.Resource) -> 
         delete='kind delete cluster --name "$CLUSTER"',
         environment={"CLUSTER": name, "KIND_CONFIG": config_yaml},
         interpreter=["/bin/bash", "-c"],
-        opts=pulumi.ResourceOptions(
-            parent=parent,
+        opts=child_opts(
+            opts,
             additional_secret_outputs=["stdout"],
             replace_on_changes=["environment", "create"],
             delete_before_replace=True,
         ),
     )
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(created.stdout)
-    provider = k8s_provider(
-        "kind",
-        kubeconfig=kubeconfig,
-        parent=parent,
-        adopt_existing=cluster.adopt_existing,
-        depends_on=[created],
-    )
-    facts = ClusterFacts(
-        kind="kind",
+    return cluster_handle(
+        cluster,
         name=name,
-        kubernetes_version=cluster.kubernetes_version,
+        kubeconfig=kubeconfig,
+        opts=opts,
+        depends_on=[created],
         can_provision_load_balancers=False,
         can_provision_storage=True,  # kind ships local-path-provisioner as default class
-    )
-    return ClusterHandle(
-        provider=provider,
-        facts=facts,
-        kubeconfig=kubeconfig,
-        endpoint=kubeconfig.apply(server_of_kubeconfig),
         dashboard_url=f"http://localhost:{cluster.gateway_host_port}",
     )

@@ -1,24 +1,28 @@
-"""The Cluster component: makes (or adopts) the stack's cluster, one module per kind."""
+"""The Cluster component: makes (or adopts) the stack's cluster, one module per kind.
+
+The kind's module comes from the table in `infra/cluster/kinds.py`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pulumi
 
 from infra.cluster.base import PORT_FORWARD_HINT, ClusterFacts, ClusterHandle
-from infra.config_model import ClusterConfig
+from infra.cluster.kinds import cluster_kind
+from infra.config import StackConfig
 
 
 @dataclass(frozen=True)
 class ClusterArgs:
-    """What the Cluster component needs: the cluster config and its resolved name."""
+    """What the Cluster component needs: the validated stack config.
 
-    config: ClusterConfig
-    name: str
-    project_dir: Path
-    retain_volumes: bool = False  # kubeflow.protectData: storage classes reclaim with Retain
+    Its `cluster` settings pick the kind and size; the kind may read more of it
+    (EKS: `kubeflow.protectData` makes storage classes reclaim with Retain).
+    """
+
+    config: StackConfig
 
 
 class Cluster(pulumi.ComponentResource):
@@ -33,7 +37,10 @@ class Cluster(pulumi.ComponentResource):
         self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("kfstack:cluster:Cluster", name, {}, opts)
-        self.handle = _provision(args, parent=self)
+        settings = args.config.settings
+        self.handle = cluster_kind(settings.cluster.kind).provision(
+            args.config, settings.cluster_name, pulumi.ResourceOptions(parent=self)
+        )
         self.facts = self.handle.facts
         self.provider = self.handle.provider
         self.kubeconfig = self.handle.kubeconfig
@@ -49,25 +56,3 @@ class Cluster(pulumi.ComponentResource):
                 "dashboardUrl": self.dashboard_url,
             }
         )
-
-
-def _provision(args: ClusterArgs, *, parent: pulumi.Resource) -> ClusterHandle:
-    # Cloud modules import their SDK (an optional extra) only when chosen.
-    kind = args.config.kind
-    if kind == "kind":
-        from infra.cluster import kind as module
-
-        return module.provision(args.config, name=args.name, parent=parent)
-    if kind == "existing":
-        from infra.cluster import existing
-
-        return existing.provision(args.config, name=args.name, parent=parent, base=args.project_dir)
-    if kind == "eks":
-        from infra.cluster import eks
-
-        return eks.provision(
-            args.config, name=args.name, parent=parent, retain_volumes=args.retain_volumes
-        )
-    from infra.cluster import gke
-
-    return gke.provision(args.config, name=args.name, parent=parent)

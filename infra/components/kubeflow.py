@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 import pulumi_random as random
 
 from infra.kubeflow import (
@@ -93,13 +92,11 @@ class KubeflowPlatformArgs:
 
     Attributes:
         plan: the install plan of the pure core (objects, edges, secrets).
-        provider: the cluster's Kubernetes provider; every object uses it.
         secrets: provided secret values by config key (`dexPassword` ...), as secrets.
         protect_data: protect and retain the objects that hold data (prod).
     """
 
     plan: InstallPlan
-    provider: k8s.Provider
     secrets: Mapping[str, pulumi.Output[str]]
     protect_data: bool = False
 
@@ -199,7 +196,6 @@ class KubeflowPlatform(pulumi.ComponentResource):
             manifest,
             pulumi.ResourceOptions(
                 parent=self,
-                provider=args.provider,
                 depends_on=depends_on,
                 protect=keep,
                 retain_on_delete=keep,

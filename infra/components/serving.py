@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from infra.components.kubeflow import KubeflowPlatform, KubernetesObject
 from infra.kubeflow import SECRETS, InstallPlan, Manifest, ObjectKey, substitute, tokens_in
@@ -40,7 +39,6 @@ class ModelServingArgs:
     inputs: ServingInputs
     plan: InstallPlan
     platform: KubeflowPlatform
-    provider: k8s.Provider
     kubeconfig: pulumi.Output[str]
 
 
@@ -92,7 +90,7 @@ class ModelServing(pulumi.ComponentResource):
         needs = serving_dependencies(
             args.plan,
             manifest,
-            storage=inputs.options.storage,
+            storage=inputs.options.config.storage,
             with_registry=release is not None,
             with_pipeline=inputs.pipeline is not None,
             namespace=inputs.options.namespace,
@@ -119,12 +117,11 @@ class ModelServing(pulumi.ComponentResource):
                 manifest,
                 pulumi.ResourceOptions(
                     parent=self,
-                    provider=args.provider,
                     depends_on=[entry, *around, *self._on(args, needs.inference_service)],
                     # the waitFor annotation: Ready within readyTimeout, else `up` fails
                     custom_timeouts=pulumi.CustomTimeouts(
-                        create=inputs.options.ready_timeout,
-                        update=inputs.options.ready_timeout,
+                        create=inputs.options.config.ready_timeout,
+                        update=inputs.options.config.ready_timeout,
                     ),
                 ),
             )
@@ -134,7 +131,7 @@ class ModelServing(pulumi.ComponentResource):
                     "inference-service-rollout",
                     manifest=manifest,
                     digest=manifest["metadata"]["annotations"][DIGEST_ANNOTATION],
-                    timeout=inputs.options.ready_timeout,
+                    timeout=inputs.options.config.ready_timeout,
                     kubeconfig=args.kubeconfig,
                     opts=pulumi.ResourceOptions(
                         parent=self,
@@ -187,7 +184,6 @@ class ModelServing(pulumi.ComponentResource):
                 policy,
                 pulumi.ResourceOptions(
                     parent=self,
-                    provider=args.provider,
                     depends_on=self._on(args, registry),
                 ),
             )
@@ -205,7 +201,6 @@ class ModelServing(pulumi.ComponentResource):
                     _with_credentials(manifest, args.platform.credentials),
                     pulumi.ResourceOptions(
                         parent=self,
-                        provider=args.provider,
                         depends_on=[*registered, *self._on(args, needs[key])],
                     ),
                 )
@@ -224,7 +219,6 @@ class ModelServing(pulumi.ComponentResource):
             objects.pipeline,
             pulumi.ResourceOptions(
                 parent=self,
-                provider=args.provider,
                 depends_on=depends_on,
                 retain_on_delete=True,
             ),
@@ -234,7 +228,6 @@ class ModelServing(pulumi.ComponentResource):
             objects.version,
             pulumi.ResourceOptions(
                 parent=self,
-                provider=args.provider,
                 depends_on=[pipeline, *depends_on],
                 retain_on_delete=True,
             ),

@@ -1,16 +1,16 @@
 """What the stack asks of the Kubeflow platform, as plain frozen data.
 
-`infra/config.py` builds a `KubeflowSettings` from stack config; `kfstack plan`
-builds one from a stack file. The pure core (`infra/kubeflow/*`) takes only this.
+`infra/config.py` builds a `KubeflowSettings` from validated stack config (under the
+engine, or from a stack file for `kfstack plan`); it has no defaults of its own: they
+live in infra/config_model.py. The pure core (`infra/kubeflow/*`) takes only this.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-ClusterKind = Literal["kind", "existing", "eks", "gke"]
 PipelineDefinitions = Literal["database", "kubernetes"]
 
 
@@ -46,6 +46,8 @@ class KubeflowSettings:
         preset: "full", "ml-core" or None when `components` is explicit.
         components: explicit component names (closed over their needs by the catalogue).
         cluster_kind: picks overlays (oauth2-proxy m2m overlay, istio gke overlay).
+        gateway_node_port: the NodePort the ingress gateway gets when the cluster kind
+            maps a host port to it (kind); None keeps the release's ClusterIP.
         kubernetes_version: "1.34" style; objects are validated against its schema.
         pipeline_definitions: KFP pipeline store: in the database or as Kubernetes resources.
         users: Dex static users and their profiles; the first one is the admin.
@@ -58,17 +60,18 @@ class KubeflowSettings:
             webhooks fail open, stated in the plan (see `testmode.py`); None otherwise.
     """
 
-    release: str | None = "26.03"
-    source: ManifestSource = field(default_factory=ManifestSource)
-    preset: str | None = "full"
-    components: tuple[str, ...] = ()
-    cluster_kind: ClusterKind = "kind"
-    kubernetes_version: str = "1.34"
-    pipeline_definitions: PipelineDefinitions = "database"
-    users: tuple[UserProfile, ...] = (UserProfile("user@example.com", "kubeflow-user-example-com"),)
-    registry_mirror: str | None = None
-    allow_privileged: tuple[str, ...] = ()
-    pod_security: Literal["baseline", "restricted"] = "baseline"
-    protect_data: bool = False
-    resource_scale: float = 1.0
-    test_mode: str | None = None
+    release: str | None
+    source: ManifestSource
+    preset: str | None
+    components: tuple[str, ...]
+    cluster_kind: str
+    gateway_node_port: int | None
+    kubernetes_version: str
+    pipeline_definitions: PipelineDefinitions
+    users: tuple[UserProfile, ...]
+    registry_mirror: str | None
+    allow_privileged: tuple[str, ...]
+    pod_security: Literal["baseline", "restricted"]
+    protect_data: bool
+    resource_scale: float
+    test_mode: str | None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, TypedDict, TypeVar, Unpack
 from urllib.parse import quote
 
 import requests
@@ -67,9 +67,58 @@ def _id(value: object) -> str:
     return quote(text, safe="")
 
 
+Record = TypeVar("Record", RegisteredModel, ModelVersion, ModelArtifact)
+# Where each kind of record lives in the REST API.
+_COLLECTIONS: dict[type, str] = {
+    RegisteredModel: "/registered_models",
+    ModelVersion: "/model_versions",
+    ModelArtifact: "/model_artifacts",
+}
+
+
 def _body(**fields: Any) -> dict[str, Any]:
     """Drop the fields that are None: an absent field is left unchanged by a PATCH."""
     return {k: v for k, v in fields.items() if v is not None}
+
+
+class Described(TypedDict, total=False):
+    """Optional fields of every record (None: unset, or unchanged by a PATCH)."""
+
+    description: str | None
+    custom_properties: Mapping[str, Any] | None
+
+
+class Patch(Described, total=False):
+    """What a PATCH of a registered model or a model version may change (None: unchanged)."""
+
+    state: State | None
+
+
+class VersionOptions(Described, total=False):
+    """Optional fields of a new model version."""
+
+    author: str | None
+
+
+class ArtifactOptions(Described, total=False):
+    """Optional fields of a model artifact (None: unset, or unchanged by a PATCH)."""
+
+    storage_key: str | None
+    service_account_name: str | None
+
+
+class ArtifactPatch(ArtifactOptions, total=False):
+    """What a PATCH of a model artifact may change (None: unchanged)."""
+
+    uri: str | None
+    model_format_name: str | None
+    model_format_version: str | None
+
+
+def _camel_body(**fields: Any) -> dict[str, Any]:
+    """`_body` with the API's camelCase names: `storage_key` -> `storageKey`."""
+    camel = {re.sub(r"_([a-z])", lambda m: m.group(1).upper(), k): v for k, v in fields.items()}
+    return _body(**camel)
 
 
 class RegistryClient:
@@ -153,6 +202,11 @@ class RegistryClient:
                 return
             seen.add(token)
 
+    def get(self, record: type[Record], record_id: str) -> Record | None:
+        """Return the registered model, version or artifact with this id, or None."""
+        data = self._find(f"{_COLLECTIONS[record]}/{_id(record_id)}")
+        return record.from_api(data) if data else None
+
     # -- registered models -------------------------------------------------------------------
 
     def find_registered_model(self, name: str) -> RegisteredModel | None:
@@ -160,38 +214,18 @@ class RegistryClient:
         data = self._find("/registered_model", name=name)
         return RegisteredModel.from_api(data) if data else None
 
-    def get_registered_model(self, model_id: str) -> RegisteredModel | None:
-        """Return the registered model with this id, or None."""
-        data = self._find(f"/registered_models/{_id(model_id)}")
-        return RegisteredModel.from_api(data) if data else None
-
-    def create_registered_model(
-        self,
-        name: str,
-        *,
-        description: str | None = None,
-        custom_properties: Mapping[str, Any] | None = None,
-    ) -> RegisteredModel:
+    def create_registered_model(self, name: str, **options: Unpack[Described]) -> RegisteredModel:
         """Create a registered model (names are unique: a duplicate is a 409)."""
-        body = _body(name=name, description=description, customProperties=custom_properties)
+        body = _camel_body(name=name, **options)
         return RegisteredModel.from_api(self._send("POST", "/registered_models", body))
 
-    def update_registered_model(
-        self,
-        model_id: str,
-        *,
-        description: str | None = None,
-        custom_properties: Mapping[str, Any] | None = None,
-        state: State | None = None,
-    ) -> RegisteredModel:
-        """Patch a registered model; fields left None are unchanged."""
-        body = _body(description=description, customProperties=custom_properties, state=state)
-        path = f"/registered_models/{_id(model_id)}"
-        return RegisteredModel.from_api(self._send("PATCH", path, body))
+    def update_registered_model(self, model_id: str, **patch: Unpack[Patch]) -> RegisteredModel:
+        """Patch a registered model; fields left None are unchanged.
 
-    def archive_registered_model(self, model_id: str) -> RegisteredModel:
-        """Archive a registered model (the registry has no DELETE)."""
-        return self.update_registered_model(model_id, state=ARCHIVED)
+        `state=ARCHIVED` archives it: the registry has no DELETE.
+        """
+        path = f"/registered_models/{_id(model_id)}"
+        return RegisteredModel.from_api(self._send("PATCH", path, _camel_body(**patch)))
 
     # -- model versions ----------------------------------------------------------------------
 
@@ -200,51 +234,22 @@ class RegistryClient:
         data = self._find("/model_version", name=name, parentResourceId=registered_model_id)
         return ModelVersion.from_api(data) if data else None
 
-    def get_model_version(self, version_id: str) -> ModelVersion | None:
-        """Return the model version with this id, or None."""
-        data = self._find(f"/model_versions/{_id(version_id)}")
-        return ModelVersion.from_api(data) if data else None
-
     def list_model_versions(self, registered_model_id: str) -> list[ModelVersion]:
         """Return every version of a registered model, all pages."""
         path = f"/registered_models/{_id(registered_model_id)}/versions"
         return [ModelVersion.from_api(item) for item in self._pages(path)]
 
     def create_model_version(
-        self,
-        name: str,
-        *,
-        registered_model_id: str,
-        description: str | None = None,
-        custom_properties: Mapping[str, Any] | None = None,
-        author: str | None = None,
+        self, name: str, *, registered_model_id: str, **options: Unpack[VersionOptions]
     ) -> ModelVersion:
         """Create a version of a registered model."""
-        body = _body(
-            name=name,
-            registeredModelId=registered_model_id,
-            description=description,
-            customProperties=custom_properties,
-            author=author,
-        )
+        body = _camel_body(name=name, registered_model_id=registered_model_id, **options)
         return ModelVersion.from_api(self._send("POST", "/model_versions", body))
 
-    def update_model_version(
-        self,
-        version_id: str,
-        *,
-        description: str | None = None,
-        custom_properties: Mapping[str, Any] | None = None,
-        state: State | None = None,
-    ) -> ModelVersion:
-        """Patch a model version; fields left None are unchanged."""
-        body = _body(description=description, customProperties=custom_properties, state=state)
+    def update_model_version(self, version_id: str, **patch: Unpack[Patch]) -> ModelVersion:
+        """Patch a model version; fields left None are unchanged (ARCHIVED: see above)."""
         path = f"/model_versions/{_id(version_id)}"
-        return ModelVersion.from_api(self._send("PATCH", path, body))
-
-    def archive_model_version(self, version_id: str) -> ModelVersion:
-        """Archive a model version (the registry has no DELETE)."""
-        return self.update_model_version(version_id, state=ARCHIVED)
+        return ModelVersion.from_api(self._send("PATCH", path, _camel_body(**patch)))
 
     # -- model artifacts ---------------------------------------------------------------------
 
@@ -254,11 +259,6 @@ class RegistryClient:
         items = self._pages(path, artifactType=MODEL_ARTIFACT)
         return [ModelArtifact.from_api(i) for i in items if i.get("artifactType") == MODEL_ARTIFACT]
 
-    def get_model_artifact(self, artifact_id: str) -> ModelArtifact | None:
-        """Return the model artifact with this id, or None."""
-        data = self._find(f"/model_artifacts/{_id(artifact_id)}")
-        return ModelArtifact.from_api(data) if data else None
-
     def create_model_artifact(
         self,
         version_id: str,
@@ -267,48 +267,26 @@ class RegistryClient:
         uri: str,
         model_format_name: str,
         model_format_version: str,
-        storage_key: str | None = None,
-        service_account_name: str | None = None,
-        description: str | None = None,
-        custom_properties: Mapping[str, Any] | None = None,
+        **options: Unpack[ArtifactOptions],
     ) -> ModelArtifact:
         """Create a model artifact and attach it to a version."""
-        body = _body(
-            artifactType=MODEL_ARTIFACT,
+        body = _camel_body(
+            artifact_type=MODEL_ARTIFACT,
             name=name,
             uri=uri,
-            modelFormatName=model_format_name,
-            modelFormatVersion=model_format_version,
-            storageKey=storage_key,
-            serviceAccountName=service_account_name,
-            description=description,
-            customProperties=custom_properties,
+            model_format_name=model_format_name,
+            model_format_version=model_format_version,
             state="LIVE",
+            **options,
         )
         path = f"/model_versions/{_id(version_id)}/artifacts"
         return ModelArtifact.from_api(self._send("POST", path, body))
 
     def update_model_artifact(
-        self,
-        artifact_id: str,
-        *,
-        uri: str | None = None,
-        model_format_name: str | None = None,
-        model_format_version: str | None = None,
-        storage_key: str | None = None,
-        service_account_name: str | None = None,
-        description: str | None = None,
+        self, artifact_id: str, **patch: Unpack[ArtifactPatch]
     ) -> ModelArtifact:
         """Patch a model artifact; fields left None are unchanged."""
-        body = _body(
-            artifactType=MODEL_ARTIFACT,
-            uri=uri,
-            modelFormatName=model_format_name,
-            modelFormatVersion=model_format_version,
-            storageKey=storage_key,
-            serviceAccountName=service_account_name,
-            description=description,
-        )
+        body = _camel_body(artifact_type=MODEL_ARTIFACT, **patch)
         path = f"/model_artifacts/{_id(artifact_id)}"
         return ModelArtifact.from_api(self._send("PATCH", path, body))
 

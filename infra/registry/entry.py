@@ -20,6 +20,7 @@ from infra.registry.client import (
     LIVE,
     ModelArtifact,
     ModelVersion,
+    RegisteredModel,
     RegistryClient,
     decode_custom_properties,
     encode_custom_properties,
@@ -227,7 +228,7 @@ def update_entry(
         RegistryError: A registry call failed.
 
     """
-    version = client.get_model_version(ids.model_version_id)
+    version = client.get(ModelVersion, ids.model_version_id)
     if version is None:
         raise EntryConflictError(
             f"model version {old.model_name}/{old.version_name} (id {ids.model_version_id}) "
@@ -241,7 +242,7 @@ def update_entry(
         ),
         state=LIVE,
     )
-    if client.get_model_artifact(ids.model_artifact_id) is None:
+    if client.get(ModelArtifact, ids.model_artifact_id) is None:
         artifact_id = _create_artifact(client, version.id, new).id
     else:
         artifact_id = _patch_artifact(client, ids.model_artifact_id, new, old=old).id
@@ -258,14 +259,14 @@ def archive_entry(client: RegistryClient, ids: EntryIds) -> None:
         ids: The entry's ids.
 
     """
-    version = client.get_model_version(ids.model_version_id)
+    version = client.get(ModelVersion, ids.model_version_id)
     if version is not None and version.state != ARCHIVED:
-        client.archive_model_version(version.id)
-    model = client.get_registered_model(ids.registered_model_id)
+        client.update_model_version(version.id, state=ARCHIVED)
+    model = client.get(RegisteredModel, ids.registered_model_id)
     if model is None or model.state == ARCHIVED:
         return
     if all(v.state == ARCHIVED for v in client.list_model_versions(model.id)):
-        client.archive_registered_model(model.id)
+        client.update_registered_model(model.id, state=ARCHIVED)
 
 
 def read_entry(client: RegistryClient, ids: EntryIds, *, known: EntrySpec) -> EntrySpec | None:
@@ -283,11 +284,11 @@ def read_entry(client: RegistryClient, ids: EntryIds, *, known: EntrySpec) -> En
         The spec as the registry holds it, or None.
 
     """
-    version = client.get_model_version(ids.model_version_id)
+    version = client.get(ModelVersion, ids.model_version_id)
     if version is None or version.state == ARCHIVED:
         return None
-    model = client.get_registered_model(version.registered_model_id or ids.registered_model_id)
-    artifact = client.get_model_artifact(ids.model_artifact_id)
+    model = client.get(RegisteredModel, version.registered_model_id or ids.registered_model_id)
+    artifact = client.get(ModelArtifact, ids.model_artifact_id)
     props = decode_custom_properties(version.custom_properties)
     return EntrySpec(
         model_name=model.name if model else known.model_name,

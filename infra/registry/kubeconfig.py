@@ -25,7 +25,7 @@ from urllib.parse import quote, urlparse
 
 import requests
 
-from infra.safe_yaml import UnsafeDocumentError, load_one
+from infra.kubeconfig import KubeconfigError, named, names, parse
 
 __all__ = [
     "API_PREFIX",
@@ -47,10 +47,6 @@ DEFAULT_NAMESPACE = "kubeflow"
 DEFAULT_SERVICE = "model-registry-service"
 DEFAULT_PORT = 8080
 EXEC_API_VERSION = "client.authentication.k8s.io/v1"
-
-
-class KubeconfigError(ValueError):
-    """A kubeconfig that cannot give credentials: what is wrong, and in which entry."""
 
 
 @dataclass(frozen=True)
@@ -186,17 +182,17 @@ def load_kubeconfig(
             an unsupported auth provider, or a failing exec plugin.
 
     """
-    config = _parse(content)
+    config = parse(content)
     base = base_dir or Path.cwd()
     ctx_name = context or config.get("current-context")
     if not ctx_name:
         raise KubeconfigError(
             "kubeconfig has no current-context and no context was given; "
-            f"contexts: {_names(config, 'contexts')}"
+            f"contexts: {names(config, 'contexts')}"
         )
-    ctx = _named(config, "contexts", str(ctx_name), "context")
-    cluster = _named(config, "clusters", ctx.get("cluster"), "cluster", owner=ctx_name)
-    user = _named(config, "users", ctx["user"], "user", owner=ctx_name) if ctx.get("user") else {}
+    ctx = named(config, "contexts", str(ctx_name), "context")
+    cluster = named(config, "clusters", ctx.get("cluster"), "cluster", owner=ctx_name)
+    user = named(config, "users", ctx["user"], "user", owner=ctx_name) if ctx.get("user") else {}
     server = cluster.get("server")
     if not server:
         raise KubeconfigError(f"cluster {ctx.get('cluster')!r} has no server")
@@ -206,34 +202,6 @@ def load_kubeconfig(
         insecure_skip_tls_verify=bool(cluster.get("insecure-skip-tls-verify", False)),
     )
     return _with_user(creds, user, name=str(ctx.get("user")), base=base, timeout=exec_timeout)
-
-
-def _parse(content: str) -> dict[str, Any]:
-    try:
-        config = load_one(content, source="kubeconfig", secret=True)
-    except UnsafeDocumentError as exc:
-        raise KubeconfigError(str(exc)) from None
-    if not isinstance(config, dict):
-        raise KubeconfigError("kubeconfig is not a YAML mapping")
-    return config
-
-
-def _names(config: Mapping[str, Any], section: str) -> str:
-    names = [str(e.get("name")) for e in config.get(section) or [] if isinstance(e, dict)]
-    return ", ".join(names) or "(none)"
-
-
-def _named(
-    config: Mapping[str, Any], section: str, name: Any, kind: str, *, owner: Any = None
-) -> dict[str, Any]:
-    for entry in config.get(section) or []:
-        if isinstance(entry, dict) and entry.get("name") == name:
-            body = entry.get(kind)
-            return body if isinstance(body, dict) else {}
-    where = f" (used by context {owner!r})" if owner else ""
-    raise KubeconfigError(
-        f"kubeconfig has no {kind} {name!r}{where}; {section}: {_names(config, section)}"
-    )
 
 
 def _data_or_file(entry: Mapping[str, Any], key: str, base: Path) -> bytes | None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
 from typing import Any
 
 import pulumi
@@ -69,20 +69,9 @@ CONNECTION_KEYS = ("kubeconfig", "context", "base_url", "namespace", "service", 
 """How the registry is reached: an update of the stored state only, nothing in the registry."""
 OUTPUT_KEYS = ("registered_model_id", "model_version_id", "model_artifact_id", "model_registry_uri")
 
-_DEFAULTS: dict[str, Any] = {
-    "model_format_name": "tensorflow",
-    "model_format_version": "2",
-    "description": "",
-    "metrics": {},
-    "labels": {},
-    "namespace": DEFAULT_NAMESPACE,
-    "service": DEFAULT_SERVICE,
-    "port": DEFAULT_PORT,
-    "timeout": 30.0,
-}
-
 
 def _get(props: Mapping[str, Any], key: str) -> Any:
+    """A property, or the Args' default when it is unset (state written by an older version)."""
     value = props.get(key)
     return _DEFAULTS.get(key) if value is None else value
 
@@ -381,3 +370,18 @@ class ModelRegistryEntry(dyn.Resource, module="kfstack", name="ModelRegistryEntr
             args.props(),
             pulumi.ResourceOptions.merge(opts, secret),
         )
+
+
+def _defaults(*classes: type) -> dict[str, Any]:
+    """The defaults of the Args' fields, by property name (None defaults left out)."""
+    found: dict[str, Any] = {}
+    for cls in classes:
+        for item in fields(cls):
+            if item.default_factory is not MISSING:
+                found[item.name] = item.default_factory()
+            elif item.default is not MISSING and item.default is not None:
+                found[item.name] = item.default
+    return found
+
+
+_DEFAULTS = _defaults(RegistryConnectionArgs, ModelRegistryEntryArgs)

@@ -78,79 +78,71 @@ def decode_custom_properties(raw: Mapping[str, Any] | None) -> dict[str, Any]:
     return out
 
 
-@dataclass(frozen=True)
-class RegisteredModel:
-    """A registered model (the name that versions belong to)."""
+@dataclass(frozen=True, kw_only=True)
+class _Record:
+    """What every registry record has: id, name, state, description, custom properties."""
 
     id: str
     name: str
     state: str = LIVE
     description: str = ""
     custom_properties: Mapping[str, Any] = field(default_factory=dict)
+
+
+def _record_fields(data: Mapping[str, Any], *, state: str = LIVE) -> dict[str, Any]:
+    """The `_Record` fields of a response body (`state` when it has none)."""
+    return {
+        "id": str(data["id"]),
+        "name": str(data.get("name", "")),
+        "state": str(data.get("state", state)),
+        "description": str(data.get("description", "")),
+        "custom_properties": dict(data.get("customProperties") or {}),
+    }
+
+
+@dataclass(frozen=True, kw_only=True)
+class RegisteredModel(_Record):
+    """A registered model (the name that versions belong to)."""
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> RegisteredModel:
         """Build from a ``RegisteredModel`` response body."""
-        return cls(
-            id=str(data["id"]),
-            name=str(data.get("name", "")),
-            state=str(data.get("state", LIVE)),
-            description=str(data.get("description", "")),
-            custom_properties=dict(data.get("customProperties") or {}),
-        )
+        return cls(**_record_fields(data))
 
 
-@dataclass(frozen=True)
-class ModelVersion:
+@dataclass(frozen=True, kw_only=True)
+class ModelVersion(_Record):
     """A version of a registered model."""
 
-    id: str
-    name: str
     registered_model_id: str
-    state: str = LIVE
-    description: str = ""
-    custom_properties: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> ModelVersion:
         """Build from a ``ModelVersion`` response body."""
         return cls(
-            id=str(data["id"]),
-            name=str(data.get("name", "")),
-            registered_model_id=str(data.get("registeredModelId", "")),
-            state=str(data.get("state", LIVE)),
-            description=str(data.get("description", "")),
-            custom_properties=dict(data.get("customProperties") or {}),
+            **_record_fields(data), registered_model_id=str(data.get("registeredModelId", ""))
         )
 
 
-@dataclass(frozen=True)
-class ModelArtifact:
+@dataclass(frozen=True, kw_only=True)
+class ModelArtifact(_Record):
     """The stored model files of a version: URI, format, storage access."""
 
-    id: str
-    name: str
     uri: str
+    state: str = "UNKNOWN"
     model_format_name: str = ""
     model_format_version: str = ""
     storage_key: str | None = None
     service_account_name: str | None = None
-    state: str = "UNKNOWN"
-    description: str = ""
-    custom_properties: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_api(cls, data: Mapping[str, Any]) -> ModelArtifact:
         """Build from a ``ModelArtifact`` response body."""
         return cls(
-            id=str(data["id"]),
-            name=str(data.get("name", "")),
+            **_record_fields(data, state="UNKNOWN"),
             uri=str(data.get("uri", "")),
             model_format_name=str(data.get("modelFormatName", "")),
             model_format_version=str(data.get("modelFormatVersion", "")),
             storage_key=data.get("storageKey"),
             service_account_name=data.get("serviceAccountName"),
-            state=str(data.get("state", "UNKNOWN")),
-            description=str(data.get("description", "")),
-            custom_properties=dict(data.get("customProperties") or {}),
         )

@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from infra.config_model import StorageMode
 from infra.kubeflow import InstallPlan, Manifest, ObjectKey, ObjectMatch, infer_edges
-from infra.serving.inference import ServingError, StorageMode
+from infra.serving.inference import ServingError
 
 KSERVE_CONTROLLER = ObjectMatch(kind="Deployment", name="kserve-controller-manager")
 TENSORFLOW_RUNTIME = ObjectMatch(kind="ClusterServingRuntime", name="kserve-tensorflow-serving")

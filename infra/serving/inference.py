@@ -8,8 +8,8 @@ is always pinned; `storageUri` is the parent of the integer version directory, o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
 
+from infra.config_model import ServingConfig, StorageMode
 from infra.kubeflow import Manifest
 from infra.serving.rollout import DIGEST_ANNOTATION, spec_digest
 from ml.kserve import TAG_ROUTING_ANNOTATION
@@ -20,26 +20,22 @@ API_VERSION = "serving.kserve.io/v1beta1"
 # the object until `.status.conditions[type=Ready]` is True (kubectl wait's rule, checked
 # against metadata.generation) and fails the update when the resource's customTimeouts end.
 WAIT_FOR = {"pulumi.com/waitFor": "condition=Ready"}
-StorageMode = Literal["uri", "model-registry"]
 
 
 @dataclass(frozen=True)
 class ServingOptions:
-    """How the release is served (from `kfstack:serving`)."""
+    """How the release is served: a view of `kfstack:serving` plus what the stack derives.
 
+    Attributes:
+        config: the validated `kfstack:serving` (its defaults live in infra/config_model.py).
+        namespace: where models are served: configured, else the first user's profile.
+        await_ready: False only in test mode `kwok` (the engine tier): no KServe controller
+            runs there, so nothing would ever become Ready.
+    """
+
+    config: ServingConfig
     namespace: str
-    storage: StorageMode = "uri"
-    runtime_version: str = "2.19.0"
-    min_replicas: int = 1
-    max_replicas: int = 2
-    canary_traffic_percent: int = 10
-    cpu: str = "1"
-    memory: str = "2Gi"
-    service_account: str | None = None
-    ready_timeout: str = "15m"
-    # False only in test mode `kwok` (the engine tier): no KServe controller runs there,
-    # so nothing would ever become Ready.
-    await_ready: bool = True
+    await_ready: bool
 
 
 class ServingError(ValueError):
@@ -67,14 +63,14 @@ def canary_percent(
             f"to serve is {release.name!r}: a canary splits traffic between versions of "
             "one model"
         )
-    if serving.storage_uri == release.storage_uri and options.storage == "uri":
+    if serving.storage_uri == release.storage_uri and options.config.storage == "uri":
         raise ServingError(
             f"releases {serving.version!r} and {release.version!r} share storage_uri "
             f"{release.storage_uri!r}: TF Serving loads the highest version directory there "
             "for both revisions, so a canary would not split between them; give each "
             "release its own storage_uri"
         )
-    return options.canary_traffic_percent
+    return options.config.canary_traffic_percent
 
 
 def inference_service(
@@ -89,21 +85,22 @@ def inference_service(
     The predictor runs as `kfstack:serving.serviceAccount` when set, else as
     `default_service_account` (the one carrying the object store's keys).
     """
-    resources = {"cpu": options.cpu, "memory": options.memory}
+    config = options.config
+    resources = {"cpu": config.cpu, "memory": config.memory}
     predictor: dict[str, object] = {
-        "minReplicas": options.min_replicas,
-        "maxReplicas": options.max_replicas,
+        "minReplicas": config.min_replicas,
+        "maxReplicas": config.max_replicas,
         "model": {
             "modelFormat": {"name": release.format.name, "version": release.format.version},
-            "runtimeVersion": options.runtime_version,
-            "storageUri": storage_uri(release, options.storage),
+            "runtimeVersion": config.runtime_version,
+            "storageUri": storage_uri(release, config.storage),
             "resources": {"requests": resources, "limits": resources},
         },
     }
     canary = canary_percent(release, serving, options)
     if canary is not None:
         predictor["canaryTrafficPercent"] = canary
-    account = options.service_account or default_service_account
+    account = config.service_account or default_service_account
     if account:
         predictor["serviceAccountName"] = account
     labels = {

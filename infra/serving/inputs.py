@@ -51,16 +51,8 @@ def load_serving_inputs(settings: StackSettings, *, base: Path) -> ServingInputs
     if serving is None:
         return None
     options = ServingOptions(
+        config=serving,
         namespace=settings.serving_namespace,
-        storage=serving.storage,
-        runtime_version=serving.runtime_version,
-        min_replicas=serving.min_replicas,
-        max_replicas=serving.max_replicas,
-        canary_traffic_percent=serving.canary_traffic_percent,
-        cpu=serving.cpu,
-        memory=serving.memory,
-        service_account=serving.service_account,
-        ready_timeout=serving.ready_timeout,
         await_ready=settings.kubeflow.test_mode is None,
     )
     release = _servable(_path(serving.release_record, base)) if serving.release_record else None

@@ -1,4 +1,4 @@
-"""Fake controllers for the engine tier: what kwok does for kubelets, done here for cert-manager.
+"""Fake controllers for the engine tier: what kwok does for kubelets, done here for the rest.
 
 Under kwok no controller of the release runs, so cert-manager never issues a Certificate and
 its cainjector never fills a webhook's caBundle: the plan's readiness waits on them
@@ -6,6 +6,10 @@ its cainjector never fills a webhook's caBundle: the plan's readiness waits on t
 outside with kubectl, as the real ones would: for each Certificate it writes the TLS Secret
 and sets `Ready=True`; for each webhook configuration or CRD that asks for an injected CA it
 sets `caBundle`. The plan's waits stay as they are and are resolved for real by the provider.
+
+`FakeProfiles` plays Kubeflow's profile controller: each Profile gets its namespace, owned by
+the Profile, so the garbage collector deletes the namespace with it (serving writes into a
+profile's namespace; the first real run waited for it forever).
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import json
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from tests.engine.harness import ControlPlane
@@ -67,17 +72,44 @@ def ca_patches(objects: list[dict[str, Any]], ca: str) -> list[tuple[str, str, l
     return patches
 
 
-class FakeCertManager:
-    """Issue Certificates and inject CA bundles in a control plane, every `interval` seconds."""
+def profile_namespaces(
+    profiles: list[dict[str, Any]], namespaces: set[str]
+) -> list[dict[str, Any]]:
+    """Return the Namespace manifests the profile controller would create, owned by the Profile."""
+    out = []
+    for profile in profiles:
+        meta = profile["metadata"]
+        if meta["name"] in namespaces or meta.get("deletionTimestamp"):
+            continue
+        owner = ((profile.get("spec") or {}).get("owner") or {}).get("name", "")
+        reference = {
+            "apiVersion": profile["apiVersion"],
+            "kind": "Profile",
+            "name": meta["name"],
+            "uid": meta["uid"],
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+        out.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": {
+                    "name": meta["name"],
+                    "annotations": {"owner": owner},
+                    "labels": {"app.kubernetes.io/part-of": "kubeflow-profile"},
+                    "ownerReferences": [reference],
+                },
+            }
+        )
+    return out
+
+
+class FakeController:
+    """A reconcile loop run from outside the control plane with kubectl."""
 
     def __init__(self, plane: ControlPlane, env: Mapping[str, str], interval: float = 2.0):
         self.plane, self.env, self.interval = plane, dict(env), interval
-        pki = plane.state / "pki"
-        self.ca = (pki / "ca.crt").read_bytes()
-        self.crt = (pki / "apiserver.crt").read_bytes()
-        self.key = (pki / "apiserver.key").read_bytes()
-        self.issued = 0
-        self.injected = 0
         self._stop = threading.Event()
 
     def _list(self, kinds: str) -> list[dict[str, Any]]:
@@ -86,6 +118,48 @@ class FakeCertManager:
             return []  # the CRD is not installed yet
         items: list[dict[str, Any]] = json.loads(result.stdout).get("items", [])
         return items
+
+    def step(self) -> None:
+        """One reconcile pass."""
+        raise NotImplementedError
+
+    def run(self) -> None:
+        """Reconcile until stopped."""
+        while not self._stop.is_set():
+            self.step()
+            self._stop.wait(self.interval)
+
+    def stop(self) -> None:
+        """Ask the loop to end after its current pass."""
+        self._stop.set()
+
+
+class FakeProfiles(FakeController):
+    """Create each Profile's namespace, as Kubeflow's profile controller does."""
+
+    created = 0
+
+    def step(self) -> None:
+        """One pass: a namespace for each Profile that has none."""
+        existing = {ns["metadata"]["name"] for ns in self._list("namespaces")}
+        for namespace in profile_namespaces(self._list("profiles.kubeflow.org"), existing):
+            result = self.plane.exec(
+                ["kubectl", "create", "-f", "-"], env=self.env, input=json.dumps(namespace)
+            )
+            self.created += result.returncode == 0
+
+
+class FakeCertManager(FakeController):
+    """Issue Certificates and inject CA bundles in a control plane, every `interval` seconds."""
+
+    def __init__(self, plane: ControlPlane, env: Mapping[str, str], interval: float = 2.0):
+        super().__init__(plane, env, interval)
+        pki = plane.state / "pki"
+        self.ca = (pki / "ca.crt").read_bytes()
+        self.crt = (pki / "apiserver.crt").read_bytes()
+        self.key = (pki / "apiserver.key").read_bytes()
+        self.issued = 0
+        self.injected = 0
 
     def step(self) -> None:
         """One reconcile pass over Certificates, webhook configurations and CRDs."""
@@ -134,25 +208,35 @@ class FakeCertManager:
         )
         self.issued += result.returncode == 0
 
-    def run(self) -> None:
-        """Reconcile until stopped."""
-        while not self._stop.is_set():
-            self.step()
-            self._stop.wait(self.interval)
 
-    def stop(self) -> None:
-        """Ask the loop to end after its current pass."""
-        self._stop.set()
+@dataclass(frozen=True)
+class FakeControllers:
+    """The fakes running for one block."""
+
+    cert_manager: FakeCertManager
+    profiles: FakeProfiles
+
+    def summary(self) -> str:
+        """What the fakes did, for the test log."""
+        return (
+            f"fake cert-manager: {self.cert_manager.issued} issued, "
+            f"{self.cert_manager.injected} injected; "
+            f"fake profile controller: {self.profiles.created} namespaces"
+        )
 
 
 @contextmanager
-def fake_cert_manager(plane: ControlPlane, env: Mapping[str, str]) -> Iterator[FakeCertManager]:
-    """Run a FakeCertManager in a background thread for the duration of the block."""
-    fake = FakeCertManager(plane, env)
-    thread = threading.Thread(target=fake.run, name="fake-cert-manager", daemon=True)
-    thread.start()
+def fake_controllers(plane: ControlPlane, env: Mapping[str, str]) -> Iterator[FakeControllers]:
+    """Run the fake cert-manager and profile controller in background threads for the block."""
+    fakes = FakeControllers(FakeCertManager(plane, env), FakeProfiles(plane, env))
+    loops = (fakes.cert_manager, fakes.profiles)
+    threads = [threading.Thread(target=loop.run, daemon=True) for loop in loops]
+    for thread in threads:
+        thread.start()
     try:
-        yield fake
+        yield fakes
     finally:
-        fake.stop()
-        thread.join(timeout=60)
+        for loop in loops:
+            loop.stop()
+        for thread in threads:
+            thread.join(timeout=60)

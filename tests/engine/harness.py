@@ -166,9 +166,13 @@ class PulumiProject:
         (self.root / "stacks").mkdir(parents=True, exist_ok=True)
         (self.root / "state").mkdir(exist_ok=True)
         shutil.copy(REPO / "Pulumi.yaml", self.root / "Pulumi.yaml")
-        link = self.root / "infra"
-        if not link.exists():
-            link.symlink_to(REPO / "infra")
+        # The program, and the virtualenv where a user's `uv sync` puts it: the dynamic
+        # provider plugin (serving's rollout check) runs `.venv/bin/python` of the program's
+        # directory (Pulumi.yaml's `toolchain: uv`), else a bare `python3` without the SDK.
+        for name in ("__main__.py", "infra", ".venv"):
+            link = self.root / name
+            if not link.exists():
+                link.symlink_to(REPO / name)
         home = self.root / "pulumi-home"
         home.mkdir(exist_ok=True)
         self.env = {

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ import pytest
 
 from infra.config import kubeflow_settings_from_stack_file
 from infra.kubeflow.core import build_plan
-from tests.engine.fakes import fake_cert_manager
+from tests.engine.fakes import fake_controllers
 from tests.engine.harness import (
     REPO,
     ControlPlane,
@@ -75,7 +76,7 @@ def _cli_errors(output: str) -> str:
 def test_up_creates_every_object_and_resolves_every_wait(
     stack: PulumiProject, plane: ControlPlane
 ) -> None:
-    with fake_cert_manager(plane, stack.env) as cert_manager:
+    with fake_controllers(plane, stack.env) as fakes:
         result = stack.pulumi("up", "--yes", "--skip-preview", "-s", STACK)
     check(result, "pulumi up")
     plan = build_plan(kubeflow_settings_from_stack_file(_stack_file(stack)))
@@ -90,13 +91,9 @@ def test_up_creates_every_object_and_resolves_every_wait(
         if resource["type"].startswith("kubernetes:") and not resource.get("pendingReplacement")
     }
     assert {o.key.resource_name for o in plan.objects} <= registered
-    namespaces = {
-        ns["metadata"]["name"]
-        for ns in plane.kubectl_json("get", "namespaces", env=stack.env)["items"]
-    }
     wanted = {o.key.name for o in plan.objects if o.key.kind == "Namespace"}
-    assert wanted <= namespaces
-    print(f"fake cert-manager: {cert_manager.issued} issued, {cert_manager.injected} injected")
+    assert wanted <= _namespaces(plane, stack)
+    print(fakes.summary())
 
 
 def test_preview_right_after_up_has_no_changes(stack: PulumiProject) -> None:
@@ -139,7 +136,7 @@ def test_serving_with_storage_uri_creates_pipeline_and_inference_service(
         "storage": "uri",
     }
     stack.write_stack(STACK, config)
-    with fake_cert_manager(plane, stack.env):
+    with fake_controllers(plane, stack.env):
         check(stack.pulumi("up", "--yes", "--skip-preview", "-s", STACK), "pulumi up (serving)")
     services = plane.kubectl_json("get", "inferenceservices.serving.kserve.io", "-A", env=stack.env)
     assert [s["metadata"]["namespace"] for s in services["items"]] == [profile]
@@ -157,13 +154,13 @@ def test_protected_objects_refuse_destroy_in_a_prod_like_config(
 ) -> None:
     config = engine_stack_config(plane, kubeflow_manifests, users=[USER], protect_data=True)
     stack.write_stack(STACK, config)
-    with fake_cert_manager(plane, stack.env):
+    with fake_controllers(plane, stack.env):
         check(stack.pulumi("up", "--yes", "--skip-preview", "-s", STACK), "pulumi up (protect)")
     result = stack.pulumi("destroy", "--yes", "--skip-preview", "-s", STACK)
     assert result.returncode != 0
     assert "protected" in (result.stdout + result.stderr).lower()
     stack.write_stack(STACK, engine_stack_config(plane, kubeflow_manifests, users=[USER]))
-    with fake_cert_manager(plane, stack.env):
+    with fake_controllers(plane, stack.env):
         check(stack.pulumi("up", "--yes", "--skip-preview", "-s", STACK), "pulumi up (unprotect)")
 
 
@@ -172,13 +169,21 @@ def test_destroy_leaves_none_of_the_stacks_objects(
 ) -> None:
     plan = build_plan(kubeflow_settings_from_stack_file(_stack_file(stack)))
     check(stack.pulumi("destroy", "--yes", "--skip-preview", "-s", STACK), "pulumi destroy")
-    namespaces = {
-        ns["metadata"]["name"]
-        for ns in plane.kubectl_json("get", "namespaces", env=stack.env)["items"]
-    }
+    # A profile's namespace is not the stack's: the garbage collector deletes it after its
+    # Profile, as in a real cluster, so give it time (a bound on waiting, not on speed).
+    namespaces = _namespaces(plane, stack)
+    deadline = time.monotonic() + 300
+    while namespaces - SYSTEM_NAMESPACES and time.monotonic() < deadline:
+        time.sleep(2)
+        namespaces = _namespaces(plane, stack)
     assert namespaces <= SYSTEM_NAMESPACES
     left = _left_over(plane, stack, plan.objects)
     assert left == [], left
+
+
+def _namespaces(plane: ControlPlane, stack: PulumiProject) -> set[str]:
+    items = plane.kubectl_json("get", "namespaces", env=stack.env)["items"]
+    return {ns["metadata"]["name"] for ns in items}
 
 
 def _left_over(plane: ControlPlane, stack: PulumiProject, objects: Any) -> list[str]:

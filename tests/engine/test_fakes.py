@@ -1,10 +1,10 @@
-"""The fake cert-manager's pure decisions (runs in `make test`, no control plane needed)."""
+"""The fake controllers' pure decisions (runs in `make test`, no control plane needed)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from tests.engine.fakes import ca_patches, certificate_actions
+from tests.engine.fakes import ca_patches, certificate_actions, profile_namespaces
 
 
 def _cert(name: str, ready: str | None, secret: str | None = None) -> dict[str, Any]:
@@ -59,3 +59,26 @@ def test_ca_is_injected_only_where_asked_and_missing() -> None:
             ],
         ),
     ]
+
+
+def _profile(name: str, *, deleting: bool = False) -> dict[str, Any]:
+    meta: dict[str, Any] = {"name": name, "uid": f"uid-{name}"}
+    if deleting:
+        meta["deletionTimestamp"] = "2026-11-30T00:00:00Z"
+    return {
+        "apiVersion": "kubeflow.org/v1",
+        "kind": "Profile",
+        "metadata": meta,
+        "spec": {"owner": {"kind": "User", "name": f"{name}@example.com"}},
+    }
+
+
+def test_each_profile_without_a_namespace_gets_one_it_owns() -> None:
+    profiles = [_profile("ann"), _profile("bob"), _profile("gone", deleting=True)]
+    namespaces = profile_namespaces(profiles, namespaces={"bob"})
+    assert [ns["metadata"]["name"] for ns in namespaces] == ["ann"]
+    (owner,) = namespaces[0]["metadata"]["ownerReferences"]
+    # Owned by the Profile: the garbage collector deletes the namespace with it.
+    assert (owner["kind"], owner["name"], owner["uid"]) == ("Profile", "ann", "uid-ann")
+    assert owner["controller"] is True
+    assert namespaces[0]["metadata"]["annotations"]["owner"] == "ann@example.com"

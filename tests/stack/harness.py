@@ -26,7 +26,8 @@ from pulumi.runtime.proto import resource_pb2
 from tests.conftest import KUBEFLOW_2603
 
 REPO = Path(__file__).resolve().parents[2]
-PROGRAM = REPO / "infra" / "__main__.py"
+# The entry point Pulumi runs (the project root's __main__.py, which runs infra/__main__.py).
+PROGRAM = REPO / "__main__.py"
 SECRET_SIG = rpc._special_sig_key
 SECRET_VALUE = rpc._special_secret_sig
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +63,11 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
         "maxReplicas must be >= minReplicas",
     ),
     ("kind cluster too big", _raw(cluster={"nodeCount": 5}), "at most 3 nodes"),
-    ("region on kind", _raw(cluster={"region": "eu-west-1"}), "apply only to kinds"),
+    (
+        "region on kind",
+        _raw(cluster={"region": "eu-west-1"}),
+        "region applies only to kinds 'eks' and 'gke', not 'kind'",
+    ),
 ]
 
 
@@ -157,7 +163,8 @@ def test_kubeflow_settings_from_stack_file_resolves_relative_source(tmp_path: Pa
 
 def test_pulumi_yaml_declares_exactly_the_known_keys() -> None:
     project = yaml.safe_load((REPO / "Pulumi.yaml").read_text())
-    assert project["main"] == "infra/"
+    # The program's directory is the root, where dynamic providers find .venv (no `main`).
+    assert "main" not in project
     assert project["stackConfigDir"] == "stacks"
     assert project["runtime"]["options"]["toolchain"] == "uv"
     declared = project["config"]
@@ -178,3 +185,26 @@ def test_release_comes_from_the_release_table() -> None:
         StackSettings(stack="s", kubeflow=older)  # cluster default 1.34: not for v1.10.2
     with pytest.raises(ValidationError, match=r"known: 26\.03, v1\.10\.2, v1\.11\.0"):
         KubeflowConfig(release="1.9")
+
+
+def test_config_validation_imports_no_pulumi_and_no_render(tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text("apiVersion: v1\nkind: Config\ncontexts: [{name: c}]\n")
+    script = f"""
+import json, sys
+from pathlib import Path
+from infra.cluster.kinds import cluster_problems
+from infra.config import settings_from_stack_file, parse_settings
+for name in ("dev", "staging", "prod"):
+    settings_from_stack_file(Path("stacks") / f"Pulumi.{{name}}.yaml")
+cluster = {{"kind": "existing", "kubeconfig": {str(kubeconfig)!r}, "context": "c"}}
+settings = parse_settings({{"kfstack:cluster": json.dumps(cluster)}}, stack="t")
+assert cluster_problems(settings.cluster, base=Path.cwd()) == []
+heavy = ("pulumi", "infra.kubeflow.render", "infra.kubeflow.transforms", "infra.kubeflow.checks")
+print(sorted(m for m in sys.modules if m.startswith(heavy)))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -12,15 +12,16 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.cluster.base import server_of_kubeconfig
-from infra.cluster.existing import KubeconfigError, read_kubeconfig
 from infra.config import ConfigError, parse_settings, settings_from_stack_file
 from infra.config_inputs import check_git_ref, check_git_url
+from infra.kubeconfig import KubeconfigError
+from infra.kubeconfig import read_stack_kubeconfig as read_kubeconfig
+from infra.kubeconfig import server_of as server_of_kubeconfig
 from infra.kubeflow.errors import RenderError, SourceError
 from infra.kubeflow.render import parse_documents, source
 from infra.registry.client import RegistryClient, RegistryError
-from infra.registry.kubeconfig import KubeconfigError as RegistryKubeconfigError
 from infra.registry.kubeconfig import load_kubeconfig
+from infra.registry.records import ModelArtifact, ModelVersion
 from infra.safe_yaml import UnsafeDocumentError, load_json, load_one
 from infra.serving.pipeline import PipelinePackageError, read_package
 from ml.release import ReleaseError, load_release, normalise_storage_uri
@@ -117,7 +118,12 @@ class _NoNetwork:
 def test_registry_ids_must_be_numbers_before_any_request(bad: str) -> None:
     session = _NoNetwork()
     client = RegistryClient("https://k/api/model_registry/v1alpha3", session=session)  # type: ignore[arg-type]
-    for call in (client.get_model_version, client.get_model_artifact, client.list_model_versions):
+    calls = (
+        lambda i: client.get(ModelVersion, i),
+        lambda i: client.get(ModelArtifact, i),
+        client.list_model_versions,
+    )
+    for call in calls:
         with pytest.raises(RegistryError, match="is not a number"):
             call(bad)
     assert session.calls == []
@@ -139,10 +145,10 @@ users:
 def test_kubeconfig_errors_never_echo_content(tmp_path: Path) -> None:
     errors: list[str] = []
     for call, error in (
-        (lambda: load_kubeconfig(BROKEN_KUBECONFIG), RegistryKubeconfigError),
+        (lambda: load_kubeconfig(BROKEN_KUBECONFIG), KubeconfigError),
         (lambda: read_kubeconfig(BROKEN_KUBECONFIG, context=None, base=tmp_path), KubeconfigError),
         (lambda: read_kubeconfig(TOKEN, context=None, base=tmp_path), KubeconfigError),
-        (lambda: server_of_kubeconfig(BROKEN_KUBECONFIG), UnsafeDocumentError),
+        (lambda: server_of_kubeconfig(BROKEN_KUBECONFIG), KubeconfigError),
     ):
         with pytest.raises(error) as caught:
             call()

@@ -16,9 +16,9 @@ built-in workload kind (core, apps, batch); a custom resource is ``Kind.group``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any, Literal
 
+from infra.kubeflow.allow import BUILTIN_GROUPS, AllowEntry, parse_allow_entry
 from infra.kubeflow.objects import Finding, Manifest, ObjectKey
 
 __all__ = ["LEVELS", "AllowEntry", "check_pod_security", "parse_allow_entry", "pod_specs"]
@@ -27,7 +27,6 @@ Level = Literal["baseline", "restricted"]
 LEVELS: tuple[Level, ...] = ("baseline", "restricted")
 
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
-_BUILTIN_GROUPS = frozenset({"", "apps", "batch"})
 # Capabilities the baseline level lets a container add (Pod Security Standards, v1.34).
 _BASELINE_CAPABILITIES = frozenset(
     {
@@ -79,40 +78,6 @@ def capability_name(raw: object) -> str:
     """Return a capability as the runtime grants it: `cap_sys_admin` -> `SYS_ADMIN`."""
     name = str(raw).strip().upper()
     return name.removeprefix("CAP_")
-
-
-@dataclass(frozen=True)
-class AllowEntry:
-    """One `allowPrivileged` entry: `Kind[.group]/namespace/name`."""
-
-    kind: str
-    group: str | None
-    namespace: str
-    name: str
-
-    def matches(self, key: ObjectKey) -> bool:
-        """Return whether the entry names `key` (a plain Kind only names built-in kinds)."""
-        group_ok = key.group in _BUILTIN_GROUPS if self.group is None else key.group == self.group
-        return (self.kind, self.namespace, self.name) == (key.kind, key.namespace, key.name) and (
-            group_ok
-        )
-
-
-def parse_allow_entry(entry: str) -> AllowEntry:
-    """Parse `Kind[.group]/namespace/name`.
-
-    Raises:
-        ValueError: not three non-empty parts.
-
-    """
-    parts = entry.split("/")
-    if len(parts) != 3 or not all(p.strip() for p in parts) or entry != entry.strip():
-        raise ValueError(
-            f"allowPrivileged entry {entry!r} must be Kind/namespace/name "
-            "(e.g. DaemonSet/kube-system/istio-cni-node; Kind.group for a custom resource)"
-        )
-    kind, _, group = parts[0].partition(".")
-    return AllowEntry(kind, group or None, parts[1], parts[2])
 
 
 def _is_pod_spec(node: Mapping[str, Any]) -> bool:
@@ -296,7 +261,7 @@ def _unconfined_apparmor(node: Any, path: str = "") -> Iterator[str]:
 
 
 def _object_findings(manifest: Manifest, key: ObjectKey, level: Level) -> Iterator[Finding]:
-    kind = key.kind if key.group in _BUILTIN_GROUPS else f"{key.kind}.{key.group}"
+    kind = key.kind if key.group in BUILTIN_GROUPS else f"{key.kind}.{key.group}"
     hint = f"allow it with allowPrivileged: {kind}/{key.namespace}/{key.name}"
     if any(True for _ in pod_specs(manifest)):
         for problem in _unconfined_apparmor(manifest):

@@ -25,15 +25,6 @@ from infra.kubeflow.graph.edges import (
 )
 from infra.kubeflow.objects import DeclaredEdge, Manifest, ObjectKey
 
-__all__ = [
-    "CycleError",
-    "Edge",
-    "critical_path",
-    "explain_edges",
-    "infer_edges",
-    "install_waves",
-]
-
 Edges = Mapping[ObjectKey, Iterable[ObjectKey]]
 
 

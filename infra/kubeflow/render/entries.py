@@ -75,7 +75,9 @@ def write_entry(path: Path, key: str, payload: Any) -> None:
     fd, tmp = tempfile.mkstemp(prefix=path.name, suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(entry, handle, separators=(",", ":"))
+            # json.dumps, not json.dump: only the one-shot call uses the C encoder (dump
+            # streams through the pure-Python one, ~10x slower on a 12 MB render).
+            handle.write(json.dumps(entry, separators=(",", ":")))
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

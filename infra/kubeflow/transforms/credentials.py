@@ -21,6 +21,7 @@ from types import MappingProxyType
 
 import bcrypt
 
+from infra.kubeflow.credential_specs import SECRETS
 from infra.kubeflow.objects import (
     SECRET_TOKEN_RE,
     Manifest,
@@ -36,53 +37,6 @@ DEX_HASH_COST = 12
 _BCRYPT_ALPHABET = bytes.maketrans(
     b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/",
     b"./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
-)
-
-SECRETS: Mapping[str, SecretSpec] = MappingProxyType(
-    {
-        spec.name: spec
-        for spec in (
-            SecretSpec(
-                "dex-user-password-hash",
-                "bcrypt hash (dex_password_hash) of the Dex static users' password",
-                "dexPassword",
-                length=24,
-            ),
-            SecretSpec(
-                "oauth2-proxy-client-secret",
-                "OIDC client secret shared by Dex and oauth2-proxy",
-                "oauth2ProxyClientSecret",
-            ),
-            SecretSpec(
-                "oauth2-proxy-cookie-secret",
-                "oauth2-proxy cookie secret (32 bytes)",
-                "oauth2ProxyCookieSecret",
-            ),
-            SecretSpec(
-                "object-store-access-key",
-                "Kubeflow Pipelines object store (SeaweedFS S3) access key",
-                "objectStoreAccessKey",
-                length=20,
-            ),
-            SecretSpec(
-                "object-store-secret-key",
-                "Kubeflow Pipelines object store (SeaweedFS S3) secret key",
-                "objectStoreSecretKey",
-                length=40,
-            ),
-            SecretSpec(
-                "pipelines-db-password",
-                "Kubeflow Pipelines MySQL root password",
-                "pipelinesDbPassword",
-            ),
-            SecretSpec("katib-db-password", "Katib MySQL root password", "katibDbPassword"),
-            SecretSpec(
-                "model-registry-db-password",
-                "Model Registry MySQL root password",
-                "modelRegistryDbPassword",
-            ),
-        )
-    }
 )
 
 

@@ -1,9 +1,10 @@
-"""How the Istio ingress gateway is reached, per cluster kind (pure).
+"""How the Istio ingress gateway is reached, as the cluster kind says (pure).
 
-The release ships the gateway as a ClusterIP Service (reached by port-forward). On
-kind, the stack maps a host port to a fixed NodePort of the node container, so the
-dashboard is on http://localhost:<gatewayHostPort> with no port-forward; other
-clusters keep ClusterIP (exposing it publicly is a decision for the platform team).
+The release ships the gateway as a ClusterIP Service (reached by port-forward). A kind
+that maps a host port to a fixed NodePort (kind: the node container's port, so the
+dashboard is on http://localhost:<gatewayHostPort> with no port-forward) sets
+`gateway_node_port`; other clusters keep ClusterIP (exposing it publicly is a decision
+for the platform team).
 """
 
 from __future__ import annotations
@@ -16,8 +17,6 @@ from infra.kubeflow.objects import ObjectKey, PlannedObject
 from infra.kubeflow.settings import KubeflowSettings
 
 GATEWAY = ObjectKey("", "Service", "istio-system", "istio-ingressgateway")
-# Fixed NodePort of the gateway's http2 port on kind; infra/cluster/kind.py maps it.
-KIND_GATEWAY_NODE_PORT = 30080
 
 
 def _as_node_port(manifest: dict[str, Any], node_port: int) -> dict[str, Any]:
@@ -37,18 +36,16 @@ def transform(
     objects: tuple[PlannedObject, ...], settings: KubeflowSettings
 ) -> tuple[PlannedObject, ...]:
     """Expose the ingress gateway the way the cluster kind reaches it."""
-    return expose_gateway(objects, cluster_kind=settings.cluster_kind)
+    return expose_gateway(objects, node_port=settings.gateway_node_port)
 
 
 def expose_gateway(
-    objects: Sequence[PlannedObject], *, cluster_kind: str
+    objects: Sequence[PlannedObject], *, node_port: int | None
 ) -> tuple[PlannedObject, ...]:
-    """On kind, make the ingress gateway a NodePort Service on KIND_GATEWAY_NODE_PORT."""
-    if cluster_kind != "kind":
+    """With a `node_port`, make the ingress gateway a NodePort Service on that port."""
+    if node_port is None:
         return tuple(objects)
     return tuple(
-        replace(obj, manifest=_as_node_port(obj.manifest, KIND_GATEWAY_NODE_PORT))
-        if obj.key == GATEWAY
-        else obj
+        replace(obj, manifest=_as_node_port(obj.manifest, node_port)) if obj.key == GATEWAY else obj
         for obj in objects
     )

@@ -2,23 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from infra.kubeflow.graph.order import infer_edges
 from infra.kubeflow.objects import ObjectKey
-from tests.unit.kubeflow.rendered import render_example
 
 Manifest = dict[str, Any]
-
-_EDGES: dict[Path, dict[ObjectKey, frozenset[ObjectKey]]] = {}
-
-
-def real_edges(manifests_dir: Path) -> dict[ObjectKey, frozenset[ObjectKey]]:
-    """`infer_edges` of the real render, computed once per session."""
-    if manifests_dir not in _EDGES:
-        _EDGES[manifests_dir] = infer_edges(render_example(manifests_dir))
-    return _EDGES[manifests_dir]
 
 
 def namespace(name: str, **labels: str) -> Manifest:

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
-
-import pytest
 
 from infra.kubeflow.objects import ObjectKey, PlannedObject
 from infra.kubeflow.transforms.aggregation import is_aggregated_role, without_aggregated_rules
-from tests.unit.kubeflow.conftest import FullPlan
 
 
 def _role(name: str, **fields: Any) -> PlannedObject:
@@ -36,13 +32,3 @@ def test_a_plain_role_keeps_its_rules() -> None:
     role = _role("reader", rules=[{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}])
     assert without_aggregated_rules([role]) == (role,)
     assert not is_aggregated_role(role)
-
-
-@pytest.mark.parametrize("release", ["26.03", "v1.10.2"])
-def test_no_aggregated_role_of_a_release_claims_rules(
-    release_plans: Callable[[str], FullPlan], release: str
-) -> None:
-    objects = release_plans(release).plan.objects
-    aggregated = [o for o in objects if is_aggregated_role(o)]
-    assert {"kubeflow-admin", "kubeflow-edit", "kubeflow-view"} <= {o.key.name for o in aggregated}
-    assert [o.key.name for o in aggregated if "rules" in o.manifest] == []

@@ -9,7 +9,8 @@ from pathlib import Path
 from infra.kubeflow.core import build_plan
 from infra.kubeflow.objects import ObjectKey
 from infra.kubeflow.render.entries import _digest, cache_key, read_entry, tool_versions, write_entry
-from infra.kubeflow.settings import KubeflowSettings, ManifestSource
+from infra.kubeflow.settings import ManifestSource
+from tests.settings import kubeflow_settings
 
 
 def test_round_trip_and_every_mismatch_is_a_miss(tmp_path: Path) -> None:
@@ -41,7 +42,7 @@ def test_a_pickle_or_garbage_is_never_loaded(tmp_path: Path) -> None:
 
 
 def test_findings_of_a_cached_plan_are_recomputed(kubeflow_manifests: Path, tmp_path: Path) -> None:
-    settings = KubeflowSettings(
+    settings = kubeflow_settings(
         preset=None,
         components=("kubeflow-namespace",),
         cluster_kind="existing",

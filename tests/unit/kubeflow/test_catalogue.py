@@ -19,6 +19,7 @@ from infra.kubeflow.catalogue import (
 from infra.kubeflow.errors import CatalogueError
 from infra.kubeflow.objects import ObjectKey
 from infra.kubeflow.settings import KubeflowSettings
+from tests.settings import kubeflow_settings
 
 R2603 = release("26.03")
 R110 = release("v1.10.2")
@@ -26,7 +27,7 @@ R110 = release("v1.10.2")
 
 def _all_settings() -> list[KubeflowSettings]:
     return [
-        KubeflowSettings(cluster_kind=kind, pipeline_definitions=defs)
+        kubeflow_settings(cluster_kind=kind, pipeline_definitions=defs)
         for kind in ("kind", "existing", "eks", "gke")
         for defs in ("database", "kubernetes")
     ]
@@ -73,7 +74,7 @@ def test_full_preset_is_exactly_the_example(
     name: str, count: int, shared_releases: dict[str, Path]
 ) -> None:
     root = shared_releases[name]
-    settings = KubeflowSettings(release=name, preset="full", cluster_kind="existing")
+    settings = kubeflow_settings(release=name, preset="full", cluster_kind="existing")
     selection = select_components(settings, release(name), root)
     ours = [p for c in selection.components for p in c.select_paths(settings)]
     assert sorted(ours) == sorted(example_entries(root))
@@ -82,7 +83,7 @@ def test_full_preset_is_exactly_the_example(
 
 
 def test_v1_10_components_differ_where_the_layout_does(shared_releases: dict[str, Path]) -> None:
-    settings = KubeflowSettings(release="v1.10.2", preset="full", cluster_kind="existing")
+    settings = kubeflow_settings(release="v1.10.2", preset="full", cluster_kind="existing")
     names = [
         c.name for c in select_components(settings, R110, shared_releases["v1.10.2"]).components
     ]
@@ -96,7 +97,7 @@ def test_v1_10_components_differ_where_the_layout_does(shared_releases: dict[str
 
 def test_ml_core_closes_needs_transitively(shared_releases: dict[str, Path]) -> None:
     selection = select_components(
-        KubeflowSettings(preset="ml-core"), R2603, shared_releases["26.03"]
+        kubeflow_settings(preset="ml-core"), R2603, shared_releases["26.03"]
     )
     names = [c.name for c in selection.components]
     for direct in R2603.presets["ml-core"]:
@@ -111,7 +112,7 @@ def test_ml_core_closes_needs_transitively(shared_releases: dict[str, Path]) -> 
 
 
 def test_explicit_components_add_to_preset(shared_releases: dict[str, Path]) -> None:
-    settings = KubeflowSettings(preset=None, components=("katib",))
+    settings = kubeflow_settings(preset=None, components=("katib",))
     names = {
         c.name for c in select_components(settings, R2603, shared_releases["26.03"]).components
     }
@@ -121,7 +122,7 @@ def test_explicit_components_add_to_preset(shared_releases: dict[str, Path]) -> 
 def test_unknown_component_lists_known_names(shared_releases: dict[str, Path]) -> None:
     with pytest.raises(CatalogueError) as info:
         select_components(
-            KubeflowSettings(preset=None, components=("katib", "nope", "zzz")),
+            kubeflow_settings(preset=None, components=("katib", "nope", "zzz")),
             R2603,
             shared_releases["26.03"],
         )
@@ -134,9 +135,9 @@ def test_unknown_component_lists_known_names(shared_releases: dict[str, Path]) -
 def test_unknown_preset_and_empty_selection(shared_releases: dict[str, Path]) -> None:
     root = shared_releases["26.03"]
     with pytest.raises(CatalogueError, match=r"(?s)unknown preset 'big'.*full, ml-core"):
-        select_components(KubeflowSettings(preset="big"), R2603, root)
+        select_components(kubeflow_settings(preset="big"), R2603, root)
     with pytest.raises(CatalogueError, match="no components selected"):
-        select_components(KubeflowSettings(preset=None), R2603, root)
+        select_components(kubeflow_settings(preset=None), R2603, root)
 
 
 def test_a_moved_folder_plans_with_warnings(
@@ -144,7 +145,7 @@ def test_a_moved_folder_plans_with_warnings(
 ) -> None:
     """A layout the table does not know: the example points at a folder that moved."""
     root = _moved_copy(shared_releases["26.03"], tmp_path)
-    settings = KubeflowSettings(preset="full", cluster_kind="existing")
+    settings = kubeflow_settings(preset="full", cluster_kind="existing")
     selection = select_components(settings, R2603, root)
     assert selection.unknown == ("pvc-viewer",)
     moved = next(c for c in selection.components if c.name == "pvc-viewer")
@@ -192,23 +193,23 @@ def _moved_copy(source: Path, tmp_path: Path) -> Path:
     ],
 )
 def test_oauth2_proxy_overlay_per_cluster_kind(kind: str, overlay: str) -> None:
-    settings = KubeflowSettings(cluster_kind=kind)  # type: ignore[arg-type]
+    settings = kubeflow_settings(cluster_kind=kind)  # type: ignore[arg-type]
     for rel in (R2603, R110):
         paths = _table("oauth2-proxy", rel).select_paths(settings)
         assert paths == (f"common/oauth2-proxy/overlays/{overlay}",)
 
 
 def test_istio_gke_overlay() -> None:
-    gke = _table("istio").select_paths(KubeflowSettings(cluster_kind="gke"))
-    kind = _table("istio").select_paths(KubeflowSettings(cluster_kind="kind"))
+    gke = _table("istio").select_paths(kubeflow_settings(cluster_kind="gke"))
+    kind = _table("istio").select_paths(kubeflow_settings(cluster_kind="kind"))
     assert "common/istio/istio-install/overlays/gke" in gke
     assert "common/istio/istio-install/overlays/oauth2-proxy" in kind
     assert "common/istio/istio-crds/base" in gke
 
 
 def test_pipeline_definitions_switch_path() -> None:
-    database = _table("pipelines").select_paths(KubeflowSettings(pipeline_definitions="database"))
-    k8s = _table("pipelines").select_paths(KubeflowSettings(pipeline_definitions="kubernetes"))
+    database = _table("pipelines").select_paths(kubeflow_settings(pipeline_definitions="database"))
+    k8s = _table("pipelines").select_paths(kubeflow_settings(pipeline_definitions="kubernetes"))
     assert database == ("applications/pipeline/overlays",)
     assert k8s == (
         "applications/pipeline/upstream/env/cert-manager/platform-agnostic-multi-user-k8s-native",
@@ -217,7 +218,7 @@ def test_pipeline_definitions_switch_path() -> None:
 
 def test_model_registry_options_and_namespace() -> None:
     component = _table("model-registry")
-    paths = component.select_paths(KubeflowSettings())
+    paths = component.select_paths(kubeflow_settings())
     assert {p.rsplit("/", 1)[-1] for p in paths} >= {"db", "istio", "csi"}
     assert any("options/ui" in p for p in paths)
     assert component.namespace == "kubeflow"

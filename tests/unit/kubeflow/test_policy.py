@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from pathlib import Path
 from typing import Any
 
 import bcrypt
@@ -12,7 +11,6 @@ import pytest
 from infra.kubeflow.checks.policy import check_policy
 from infra.kubeflow.objects import Finding, ObjectKey, secret_token
 from tests.unit.kubeflow.fixtures_graph import deployment, obj
-from tests.unit.kubeflow.rendered import render_example
 
 Manifest = dict[str, Any]
 
@@ -53,33 +51,6 @@ def cleaned() -> list[Manifest]:
 
 def test_cleaned_plan_has_no_finding() -> None:
     assert check_policy(cleaned()) == []
-
-
-def test_real_render_finds_every_known_default(kubeflow_manifests: Path) -> None:
-    findings = check_policy(render_example(kubeflow_manifests))
-    defaults = {
-        f"{f.key.namespace}/{f.key.name}"
-        for f in findings
-        if f.rule == "policy.default-credential" and f.key
-    }
-    assert defaults == {
-        "auth/dex-passwords",
-        "auth/dex-oidc-client",
-        "kubeflow/mlpipeline-minio-artifact",
-        "kubeflow/katib-mysql-secrets",
-        "kubeflow/mysql-secret",
-        "oauth2-proxy/oauth2-proxy-h675gf55ht",
-    }
-    messages = " ".join(f.message for f in findings)
-    for what in ("Dex default", "minio", "cookie secret", "Katib", "empty MySQL"):
-        assert what in messages, what
-    assert all(f.severity == "error" for f in findings)
-    assert ("policy.pod-security", "kube-system/istio-cni-node") in rules_by_object(findings)
-    allowed = check_policy(
-        render_example(kubeflow_manifests),
-        allow_privileged=["DaemonSet/kube-system/istio-cni-node"],
-    )
-    assert not [f for f in allowed if f.rule in ("policy.pod-security", "policy.allow-list")]
 
 
 @pytest.mark.parametrize(

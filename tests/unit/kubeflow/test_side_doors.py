@@ -17,7 +17,8 @@ import yaml
 
 from infra.kubeflow.core import build_plan
 from infra.kubeflow.objects import Finding, ObjectKey, secret_token
-from infra.kubeflow.settings import KubeflowSettings, ManifestSource
+from infra.kubeflow.settings import ManifestSource
+from tests.settings import kubeflow_settings
 
 Manifest = dict[str, Any]
 COMPONENT = Path("common/kubeflow-namespace/base")
@@ -158,7 +159,7 @@ def hostile_findings(
     document = yaml.safe_load(kustomization.read_text())
     document["resources"].append("hostile.yaml")
     kustomization.write_text(yaml.safe_dump(document))
-    settings = KubeflowSettings(
+    settings = kubeflow_settings(
         preset=None,
         components=("kubeflow-namespace",),
         cluster_kind="existing",

@@ -15,7 +15,8 @@ from infra.kubeflow.objects import ObjectKey, PlannedObject
 from infra.kubeflow.render import kustomize as render
 from infra.kubeflow.render.kustomize import pinned_kubectl, render_components
 from infra.kubeflow.render.source import resolve_source, source_digest
-from infra.kubeflow.settings import KubeflowSettings, ManifestSource
+from infra.kubeflow.settings import ManifestSource
+from tests.settings import kubeflow_settings
 
 EXAMPLE = (
     "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\n"
@@ -196,7 +197,7 @@ def test_wrong_kubectl_version_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_p
 def test_render_attributes_and_caches(
     tiny_root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    settings = KubeflowSettings()
+    settings = kubeflow_settings()
     digest = source_digest(tiny_root)
     cache = tmp_path / "cache"
     rendered = render_components(tiny_root, TINY, settings, digest=digest, cache_dir=cache)
@@ -229,7 +230,7 @@ def by_name_suffix(by_name: dict[str, object]) -> str:
 def test_two_components_rendering_one_object_is_an_error(tiny_root: Path, tmp_path: Path) -> None:
     twice = (TINY[0], replace(TINY[0], name="one-again"))
     rendered = render_components(
-        tiny_root, twice, KubeflowSettings(), digest="d", cache_dir=tmp_path, use_cache=False
+        tiny_root, twice, kubeflow_settings(), digest="d", cache_dir=tmp_path, use_cache=False
     )
     assert [r.component for r in rendered] == ["one", "one-again"]
     objects = [PlannedObject(ObjectKey.of(r.manifest), r.manifest, r.component) for r in rendered]
@@ -241,7 +242,7 @@ def test_kustomize_error_carries_stderr(tiny_root: Path, tmp_path: Path) -> None
     _write(tiny_root / "apps" / "one" / "kustomization.yaml", _kustomization("missing.yaml"))
     with pytest.raises(RenderError) as info:
         render_components(
-            tiny_root, TINY, KubeflowSettings(), digest="d", cache_dir=tmp_path, use_cache=False
+            tiny_root, TINY, kubeflow_settings(), digest="d", cache_dir=tmp_path, use_cache=False
         )
     message = str(info.value)
     assert message.startswith("kubectl kustomize failed:\none: ")
@@ -254,7 +255,7 @@ def test_build_plan_on_a_broken_source_reports_every_failing_component(
 ) -> None:
     _write(tiny_root / "apps" / "one" / "kustomization.yaml", _kustomization("missing.yaml"))
     _write(tiny_root / "apps" / "two" / "base" / "kustomization.yaml", _kustomization("gone.yaml"))
-    settings = KubeflowSettings(preset="full", source=ManifestSource(path=tiny_root))
+    settings = kubeflow_settings(preset="full", source=ManifestSource(path=tiny_root))
     seen: list[str] = []
     with pytest.raises(RenderError, match="kubectl kustomize failed") as info:
         build_plan(settings, cache_dir=tmp_path, progress=seen.append)
@@ -265,13 +266,13 @@ def test_build_plan_on_a_broken_source_reports_every_failing_component(
 
 
 def test_explicit_component_missing_from_the_source(tiny_root: Path, tmp_path: Path) -> None:
-    settings = KubeflowSettings(preset="ml-core", source=ManifestSource(path=tiny_root))
+    settings = kubeflow_settings(preset="ml-core", source=ManifestSource(path=tiny_root))
     with pytest.raises(PlanError, match=r"component 'pipelines' is not in this source"):
         build_plan(settings, cache_dir=tmp_path)
 
 
 def test_an_unknown_layout_plans_as_rendered_with_warnings(tiny_root: Path, tmp_path: Path) -> None:
-    settings = KubeflowSettings(preset="full", source=ManifestSource(path=tiny_root))
+    settings = kubeflow_settings(preset="full", source=ManifestSource(path=tiny_root))
     plan = build_plan(settings, cache_dir=tmp_path)
     assert plan.unknown_components == ("one", "two")
     assert {o.component for o in plan.objects} == {"one", "two"}
@@ -283,7 +284,7 @@ def test_an_unknown_layout_plans_as_rendered_with_warnings(tiny_root: Path, tmp_
 
 
 def test_build_plan_missing_path(tmp_path: Path) -> None:
-    settings = KubeflowSettings(source=ManifestSource(path=tmp_path / "gone"))
+    settings = kubeflow_settings(source=ManifestSource(path=tmp_path / "gone"))
     with pytest.raises(SourceError, match=r"kubeflow\.source\.path: manifests path .*gone"):
         build_plan(settings, cache_dir=tmp_path)
 

@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import copy
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from infra.kubeflow.checks.schema import supported_kubernetes_versions, validate_objects
 from tests.unit.kubeflow.fixtures_graph import crd, custom, deployment, obj
-from tests.unit.kubeflow.rendered import render_example
 
 Manifest = dict[str, Any]
 
@@ -89,13 +85,6 @@ def test_duplicate_objects_are_errors() -> None:
     cm = obj("ConfigMap", "c", "n")
     (found,) = errors([cm, copy.deepcopy(cm)])
     assert "validate.duplicate" in found
-
-
-@pytest.mark.parametrize("version", ["1.34", "1.37"])
-def test_real_render_is_valid(kubeflow_manifests: Path, version: str) -> None:
-    objects = render_example(kubeflow_manifests)
-    findings = validate_objects(objects, kubernetes_version=version)
-    assert [str(f) for f in findings] == []
 
 
 def test_crd_itself_is_validated() -> None:

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from infra.registry.client import (
+    ARCHIVED,
     RegistryClient,
     RegistryError,
     decode_custom_properties,
@@ -80,8 +81,8 @@ def test_archive_patches_state_and_never_deletes(
 ) -> None:
     model = registry.add_model("iris")
     version = registry.add_version(model["id"], "1")
-    assert client.archive_model_version(version["id"]).state == "ARCHIVED"
-    assert client.archive_registered_model(model["id"]).state == "ARCHIVED"
+    assert client.update_model_version(version["id"], state=ARCHIVED).state == "ARCHIVED"
+    assert client.update_registered_model(model["id"], state=ARCHIVED).state == "ARCHIVED"
     assert registry.calls("DELETE") == []
     assert [e.body for e in registry.exchanges] == [{"state": "ARCHIVED"}] * 2
 

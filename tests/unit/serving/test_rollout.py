@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from infra.serving import rollout_provider
-from infra.serving.inference import ServingOptions, inference_service
+from infra.serving.inference import inference_service
 from infra.serving.rollout import (
     DIGEST_ANNOTATION,
     RolloutError,
@@ -21,7 +21,7 @@ from infra.serving.rollout import (
     seconds,
     spec_digest,
 )
-from tests.serving_fixtures import make_release
+from tests.serving_fixtures import make_release, serving_options
 
 DIGEST = "abc"
 
@@ -98,10 +98,10 @@ def test_durations_and_digest() -> None:
     assert (seconds("90s"), seconds("15m"), seconds("1h")) == (90, 900, 3600)
     with pytest.raises(ValueError, match="like 900s"):
         seconds("15 minutes")
-    manifest = inference_service(make_release(), ServingOptions(namespace="ns"))
+    manifest = inference_service(make_release(), serving_options("ns"))
     annotations = manifest["metadata"]["annotations"]
     assert annotations[DIGEST_ANNOTATION] == spec_digest(manifest)
-    other = inference_service(make_release(), ServingOptions(namespace="ns", cpu="2"))
+    other = inference_service(make_release(), serving_options("ns", cpu="2"))
     assert other["metadata"]["annotations"][DIGEST_ANNOTATION] != annotations[DIGEST_ANNOTATION]
 
 

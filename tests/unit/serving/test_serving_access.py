@@ -10,12 +10,15 @@ import yaml
 from infra.kubeflow.checks.schema import validate_objects
 from infra.kubeflow.objects import InstallPlan, Manifest, ObjectKey, PlannedObject, secret_token
 from infra.serving.access import inference_paths, predict_policy, serving_access
-from infra.serving.inference import ServingOptions, inference_service
+from infra.serving.inference import inference_service
 from infra.serving.storage import ObjectStore, object_store
-from tests.serving_fixtures import make_release
-
-ISTIO_CRDS = "common/istio/istio-crds/base/crd.yaml"
-KSERVE_CRDS = "applications/kserve/kserve/kserve_kubeflow.yaml"
+from tests.serving_fixtures import (
+    ISTIO_CRDS,
+    KSERVE_CRDS,
+    make_release,
+    release_crd,
+    serving_options,
+)
 
 
 def _apiserver(env: list[dict[str, Any]]) -> Manifest:
@@ -105,36 +108,26 @@ def test_without_a_store_only_the_policy() -> None:
 def test_the_predictor_runs_as_the_store_account_unless_config_names_one() -> None:
     release = make_release()
     default = inference_service(
-        release, ServingOptions(namespace="ds"), default_service_account="kfstack-model-reader"
+        release, serving_options("ds"), default_service_account="kfstack-model-reader"
     )
     assert default["spec"]["predictor"]["serviceAccountName"] == "kfstack-model-reader"
     named = inference_service(
         release,
-        ServingOptions(namespace="ds", service_account="mine"),
+        serving_options("ds", service_account="mine"),
         default_service_account="kfstack-model-reader",
     )
     assert named["spec"]["predictor"]["serviceAccountName"] == "mine"
     assert default["metadata"]["annotations"]["pulumi.com/waitFor"] == "condition=Ready"
 
 
-def _crd(manifests: Path, relative: str, name: str) -> Manifest:
-    for document in yaml.safe_load_all((manifests / relative).read_text()):
-        is_crd = document and document.get("kind") == "CustomResourceDefinition"
-        if is_crd and document["metadata"]["name"] == name:
-            return dict(document)
-    raise AssertionError(f"{name} not in {relative}")
-
-
 def test_everything_validates_against_the_26_03_schemas(kubeflow_manifests: Path) -> None:
     crds = [
-        _crd(kubeflow_manifests, ISTIO_CRDS, "authorizationpolicies.security.istio.io"),
-        _crd(kubeflow_manifests, KSERVE_CRDS, "inferenceservices.serving.kserve.io"),
+        release_crd(kubeflow_manifests, ISTIO_CRDS, "authorizationpolicies.security.istio.io"),
+        release_crd(kubeflow_manifests, KSERVE_CRDS, "inferenceservices.serving.kserve.io"),
     ]
     plan = _plan(_apiserver(SEAWEEDFS_ENV), INSTALL_CONFIG)
     access = serving_access(plan, model="iris", namespace="ds", owners=["a@x.io"])
-    served = inference_service(
-        make_release(), ServingOptions(namespace="ds"), default_service_account="sa"
-    )
+    served = inference_service(make_release(), serving_options("ds"), default_service_account="sa")
     ours = [*access.objects, served]
     findings = validate_objects([*crds, *ours], kubernetes_version="1.34")
     keys = {ObjectKey.of(m) for m in ours}

@@ -6,17 +6,21 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 
 from infra.kubeflow.checks.schema import validate_objects
 from infra.kubeflow.objects import ObjectKey
-from infra.serving.inference import ServingError, ServingOptions, inference_service
+from infra.serving.inference import ServingError, inference_service
 from infra.serving.pipeline import PipelinePackageError, pipeline_objects
 from infra.serving.rollout import spec_digest
-from tests.serving_fixtures import make_release, write_pipeline
+from tests.serving_fixtures import (
+    KSERVE_CRDS,
+    make_release,
+    release_crd,
+    serving_options,
+    write_pipeline,
+)
 
-OPTIONS = ServingOptions(namespace="data-science", min_replicas=1, max_replicas=3)
-KSERVE_CRDS = "applications/kserve/kserve/kserve_kubeflow.yaml"
+OPTIONS = serving_options("data-science", min_replicas=1, max_replicas=3)
 
 
 def test_inference_service_spec_pins_runtime_and_uses_the_parent_uri() -> None:
@@ -47,7 +51,7 @@ def test_inference_service_spec_pins_runtime_and_uses_the_parent_uri() -> None:
 
 
 def test_model_registry_storage_uses_the_registry_uri() -> None:
-    options = ServingOptions(namespace="ns", storage="model-registry")
+    options = serving_options("ns", storage="model-registry")
     model = inference_service(make_release("7"), options)["spec"]["predictor"]["model"]
     assert model["storageUri"] == "model-registry://iris/7"
 
@@ -69,14 +73,7 @@ def test_canary_refuses_another_model_or_a_shared_storage_uri() -> None:
 
 
 def test_inference_service_validates_against_the_26_03_crd(kubeflow_manifests: Path) -> None:
-    documents = yaml.safe_load_all((kubeflow_manifests / KSERVE_CRDS).read_text())
-    crd = next(
-        d
-        for d in documents
-        if d
-        and d.get("kind") == "CustomResourceDefinition"
-        and d["metadata"]["name"] == "inferenceservices.serving.kserve.io"
-    )
+    crd = release_crd(kubeflow_manifests, KSERVE_CRDS, "inferenceservices.serving.kserve.io")
     serving = make_release("1", storage="s3://models/iris/r1")
     good = inference_service(make_release("2", storage="s3://m/iris/r2"), OPTIONS, serving=serving)
     findings = validate_objects([crd, good], kubernetes_version="1.34")

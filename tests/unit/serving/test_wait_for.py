@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from infra.config import parse_settings
-from infra.serving.inference import WAIT_FOR, ServingOptions, inference_service
+from infra.serving.inference import WAIT_FOR, inference_service
 from infra.serving.inputs import load_serving_inputs
-from tests.serving_fixtures import make_release, write_release_file
+from tests.serving_fixtures import make_release, serving_options, write_release_file
 
 
 def _parse(expression: str) -> tuple[str, str]:
@@ -52,7 +52,7 @@ def _isvc(ready: str, *, generation: int = 2, observed: int = 2) -> dict[str, An
 
 
 def test_the_annotation_waits_for_ready_true() -> None:
-    manifest = inference_service(make_release(), ServingOptions(namespace="ns"))
+    manifest = inference_service(make_release(), serving_options("ns"))
     assert (
         manifest["metadata"]["annotations"]["pulumi.com/waitFor"] == WAIT_FOR["pulumi.com/waitFor"]
     )
@@ -69,7 +69,7 @@ def test_kserve_statuses_against_the_provider_rule() -> None:
 
 def test_no_wait_in_the_kwok_test_mode(tmp_path: Path) -> None:
     """The engine tier runs no KServe controller: nothing would ever be Ready there."""
-    manifest = inference_service(make_release(), ServingOptions(namespace="ns", await_ready=False))
+    manifest = inference_service(make_release(), serving_options("ns", await_ready=False))
     assert "pulumi.com/waitFor" not in manifest["metadata"]["annotations"]
     record = write_release_file(tmp_path / "r.json", make_release())
     for mode, waits in ((None, True), ("kwok", False)):

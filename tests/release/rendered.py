@@ -13,7 +13,11 @@ from typing import Any
 
 import yaml
 
+from infra.kubeflow.graph.order import infer_edges
+from infra.kubeflow.objects import ObjectKey
+
 _RENDERED: dict[Path, list[dict[str, Any]]] = {}
+_EDGES: dict[Path, dict[ObjectKey, frozenset[ObjectKey]]] = {}
 
 
 def kubectl() -> Path:
@@ -37,3 +41,10 @@ def render_example(manifests_dir: Path) -> list[dict[str, Any]]:
         docs = yaml.load_all(result.stdout, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         _RENDERED[key] = [d for d in docs if d]
     return _RENDERED[key]
+
+
+def real_edges(manifests_dir: Path) -> dict[ObjectKey, frozenset[ObjectKey]]:
+    """`infer_edges` of the real render, computed once per session."""
+    if manifests_dir not in _EDGES:
+        _EDGES[manifests_dir] = infer_edges(render_example(manifests_dir))
+    return _EDGES[manifests_dir]

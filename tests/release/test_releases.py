@@ -20,8 +20,7 @@ from infra.kubeflow import build_plan, diff_plans, load_plan_dir
 from infra.kubeflow.graph import explain_edges, install_waves
 from infra.kubeflow.graph.webhooks import backend_workloads, webhooks_of
 from infra.kubeflow.objects import InstallPlan, ObjectKey
-
-from .conftest import FullPlan
+from tests.release.conftest import FullPlan
 
 pytestmark = pytest.mark.slow
 

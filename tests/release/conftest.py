@@ -1,25 +1,26 @@
-"""Shared fixtures of the Kubeflow core tests: the real full plan, rendered once a session."""
+"""The real-release tier: tests that render or plan a whole shared Kubeflow release.
+
+Each render of a release takes 6-9 s (`kubectl kustomize`), so these tests live here, out
+of `tests/unit` (the fast loop), share the renders through the session fixtures below, and
+are marked `slow`; `make test` runs them with everything else.
+"""
 
 from __future__ import annotations
 
 import shutil
 import subprocess
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from infra.kubeflow.core import build_plan
 from infra.kubeflow.objects import InstallPlan, ObjectKey
 from infra.kubeflow.render.kustomize import parse_documents, pinned_kubectl
-from infra.kubeflow.settings import KubeflowSettings, ManifestSource
+from infra.kubeflow.settings import KubeflowSettings
 from infra.kubeflow.transforms.scope import cluster_scoped_kinds, normalise_key
-
-# The example installs the m2m-dex-only oauth2-proxy overlay: the cluster kind "existing".
-# istio-cni needs SYS_ADMIN (the policy flags it unless allowed).
-ALLOW = ("DaemonSet/kube-system/istio-cni-node",)
+from tests.settings import full_settings
 
 
 @dataclass(frozen=True)
@@ -30,16 +31,6 @@ class FullPlan:
     cache_dir: Path
     plan: InstallPlan
     example_keys: frozenset[ObjectKey]
-
-
-def full_settings(manifests: Path, **changes: Any) -> KubeflowSettings:
-    base = KubeflowSettings(
-        preset="full",
-        cluster_kind="existing",
-        source=ManifestSource(path=manifests),
-        allow_privileged=ALLOW,
-    )
-    return replace(base, **changes)
 
 
 def example_keys(kubectl_output: bytes) -> frozenset[ObjectKey]:
@@ -100,11 +91,9 @@ def copy_cache(full_plan: FullPlan, tmp_path: Path) -> Path:
     return target
 
 
-_WHOLE_RELEASE = frozenset({"full_plan", "release_plans", "copy_cache", "upgrade"})
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark `slow` every test that plans a whole release (through the shared fixtures)."""
+    """Mark `slow` every test of this folder: each renders or plans a real release."""
+    here = Path(__file__).parent
     for item in items:
-        if _WHOLE_RELEASE & set(getattr(item, "fixturenames", ())):
+        if here in item.path.parents:
             item.add_marker(pytest.mark.slow)

@@ -1,0 +1,44 @@
+"""A cluster kind that exists only in tests: what a new kind module needs, and no more.
+
+`tests/stack/test_cluster_kinds.py` lists it in `infra.cluster.kinds.KINDS` (the one
+table line) and runs the program with `kfstack:cluster.kind: fake`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from infra.cluster.base import ClusterHandle, cluster_handle
+from tests.stack.harness import FAKE_KUBECONFIG
+
+if TYPE_CHECKING:
+    import pulumi
+
+    from infra.config import StackConfig
+    from infra.config_model import ClusterConfig
+
+FIELDS: frozenset[str] = frozenset()
+GATEWAY_NODE_PORT: int | None = 31999
+
+
+def problems(cluster: ClusterConfig, *, base: Path | None) -> list[str]:
+    """A fake cluster has one node."""
+    del base
+    return [] if cluster.node_count == 1 else ["a fake cluster has one node (nodeCount: 1)"]
+
+
+def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> ClusterHandle:
+    """A provider for a cluster that someone else made; nothing else."""
+    import pulumi
+
+    kubeconfig = pulumi.Output.secret(FAKE_KUBECONFIG)
+    return cluster_handle(
+        config.settings.cluster,
+        name=name,
+        kubeconfig=kubeconfig,
+        endpoint=pulumi.Output.from_input("https://fake.invalid"),
+        opts=opts,
+        can_provision_load_balancers=False,
+        can_provision_storage=False,
+    )
