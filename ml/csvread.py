@@ -142,7 +142,12 @@ def _options(
     threads: bool,
     on_bad: Callable[[pacsv.InvalidRow], str],
 ) -> tuple[pacsv.ReadOptions, pacsv.ParseOptions, pacsv.ConvertOptions]:
-    read = pacsv.ReadOptions(use_threads=threads, block_size=16 << 20)
+    # pyarrow infers an undeclared column's type from the first block: a large block makes a
+    # change of type further down (ints, then "3.5") less likely. When every column is
+    # declared there is nothing to infer and pyarrow's default (1 MB) parses ~1.7x faster
+    # on two cores (more blocks to share between the threads).
+    inferring = any(name not in types for name in include)
+    read = pacsv.ReadOptions(use_threads=threads, block_size=(16 << 20) if inferring else 1 << 20)
     parse = pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_bad)
     convert = pacsv.ConvertOptions(
         column_types=dict(types),

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ml.data import load_split, read_schema, read_split, read_statistics
+from ml.dates import date_layer, date_summary
 from ml.metrics import classification_metrics, regression_metrics
 from ml.schema import NULL_VALUES, SCHEMA_FILE, STATISTICS_FILE, DatasetSchema
 from ml.serving import export, predict_columns, predict_rows
@@ -34,6 +35,15 @@ EXTRA = "assets.extra"
 METRICS_FILE = "metrics.json"
 #: Categorical columns with a larger vocabulary get an embedding instead of a one-hot.
 ONE_HOT_LIMIT = 64
+#: A categorical value gets its own one-hot slot / embedding row only when the train split
+#: has at least this many rows of it; rarer values share the out-of-vocabulary slot. A slot
+#: learnt from one or two rows only memorizes them (a car's name, a sample ID), and an
+#: unseen value at test time would hit an untrained slot; pooling the rare values trains
+#: the shared slot on exactly the kind of value the model meets after deployment.
+MIN_VALUE_ROWS = 3
+#: Training steps run per call into the compiled graph: with batches of 16 rows Keras's
+#: per-step Python work costs more than the step itself; callbacks still see every epoch.
+STEPS_PER_EXECUTION = 32
 
 __all__ = [
     "Plan",
@@ -135,19 +145,38 @@ def build_model(
         mean = [columns[k]["mean"] or 0.0 for k in keys]
         variance = [max((columns[k]["std"] or 0.0) ** 2, 1e-12) for k in keys]
         parts.append(keras.layers.Normalization(mean=mean, variance=variance, name="normalize")(x))
-    for c in schema.categorical:
-        x = fill_categorical(schema.missing_token, name=f"fill_{c.key}")(inputs[c.key])
-        parts.append(_encode(x, list(columns[c.key]["vocabulary"]), c.key))
-    x = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="features")(parts)
+    categorical = {c.key: frequent_values(columns[c.key]["vocabulary"]) for c in schema.categorical}
+    if not parts and not any(categorical.values()):  # only rare values: keep them all
+        categorical = {key: list(columns[key]["vocabulary"]) for key in categorical}
+    for key, vocabulary in categorical.items():
+        summary = date_summary(columns[key]["vocabulary"], schema.missing_token)
+        if summary is not None:  # ISO dates: one ordered number (ml.dates)
+            parts.append(date_layer()(*summary, name=f"date_{key}")(inputs[key]))
+        elif vocabulary:  # else every value is rare: nothing the model could learn from it
+            x = fill_categorical(schema.missing_token, name=f"fill_{key}")(inputs[key])
+            parts.append(_encode(x, vocabulary, key))
+    features = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="features")(parts)
+    x = features
     for i, units in enumerate(config.hidden_units):
         x = keras.layers.Dense(units, activation="relu", name=f"hidden_{i}")(x)
         if config.dropout:
             x = keras.layers.Dropout(config.dropout, seed=config.seed)(x)
-    model = keras.Model(inputs=inputs, outputs=_head(x, schema, statistics), name="kfstack")
+    outputs = _head(x, features, schema, statistics)
+    model = keras.Model(inputs=inputs, outputs=outputs, name="kfstack")
     loss = "mse" if schema.label.task == "regression" else "sparse_categorical_crossentropy"
     metrics = ["mae"] if schema.label.task == "regression" else ["accuracy"]
-    model.compile(optimizer=keras.optimizers.Adam(config.learning_rate), loss=loss, metrics=metrics)
+    model.compile(
+        optimizer=keras.optimizers.Adam(config.learning_rate),
+        loss=loss,
+        metrics=metrics,
+        steps_per_execution=STEPS_PER_EXECUTION,
+    )
     return model
+
+
+def frequent_values(counts: dict[str, int]) -> list[str]:
+    """The values of a categorical column with at least `MIN_VALUE_ROWS` train rows."""
+    return [value for value, rows in counts.items() if rows >= MIN_VALUE_ROWS]
 
 
 def _encode(x: Any, vocabulary: list[str], key: str) -> Any:
@@ -163,15 +192,23 @@ def _encode(x: Any, vocabulary: list[str], key: str) -> Any:
     return keras.layers.Embedding(len(vocabulary) + 1, dim, name=f"embed_{key}")(index)
 
 
-def _head(x: Any, schema: DatasetSchema, statistics: dict[str, Any]) -> Any:
+def _head(x: Any, features: Any, schema: DatasetSchema, statistics: dict[str, Any]) -> Any:
+    """The output layer: the hidden layers' output plus a linear term of the features.
+
+    The linear ("wide") term makes a logistic / linear regression a special case of the
+    model: where the relation is close to linear (many small tabular data sets) the
+    model need not rebuild it through the ReLU layers from a few hundred rows.
+    """
     import keras
 
+    units = 1 if schema.label.classes is None else len(schema.label.classes)
+    deep = keras.layers.Dense(units, name="deep")(x)
+    wide = keras.layers.Dense(units, use_bias=False, name="wide")(features)
+    x = keras.layers.Add(name="logits")([deep, wide])
     if schema.label.classes is not None:
-        classes = len(schema.label.classes)
-        return keras.layers.Dense(classes, activation="softmax", name="probabilities")(x)
+        return keras.layers.Activation("softmax", name="probabilities")(x)
     train = statistics["label"]["train"]
     scale = train["std"] or 1.0
-    x = keras.layers.Dense(1, name="standardized")(x)
     x = keras.layers.Rescaling(scale=scale, offset=train["mean"] or 0.0, name="prediction")(x)
     return keras.ops.squeeze(x, axis=-1)
 
