@@ -137,7 +137,9 @@ class FakeController:
 class FakeProfiles(FakeController):
     """Create each Profile's namespace, as Kubeflow's profile controller does."""
 
-    created = 0
+    def __init__(self, plane: ControlPlane, env: Mapping[str, str], interval: float = 2.0):
+        super().__init__(plane, env, interval)
+        self.created = 0
 
     def step(self) -> None:
         """One pass: a namespace for each Profile that has none."""
