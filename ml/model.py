@@ -123,7 +123,7 @@ def _layers() -> tuple[type, type]:
 
 
 def build_model(
-    schema: DatasetSchema, statistics: dict[str, Any], config: TrainConfig
+    schema: DatasetSchema, statistics: dict[str, Any], config: TrainConfig, name: str = "kfstack"
 ) -> keras.Model:
     """Build and compile the model for `schema`, preprocessing from the train statistics."""
     import keras
@@ -157,12 +157,15 @@ def build_model(
             parts.append(_encode(x, vocabulary, key))
     features = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="features")(parts)
     x = features
+    penalty = _penalty(config, statistics)
     for i, units in enumerate(config.hidden_units):
-        x = keras.layers.Dense(units, activation="relu", name=f"hidden_{i}")(x)
+        x = keras.layers.Dense(
+            units, activation="relu", name=f"hidden_{i}", kernel_regularizer=penalty
+        )(x)
         if config.dropout:
             x = keras.layers.Dropout(config.dropout, seed=config.seed)(x)
-    outputs = _head(x, features, schema, statistics)
-    model = keras.Model(inputs=inputs, outputs=outputs, name="kfstack")
+    outputs = _head(x, features, schema, statistics, penalty)
+    model = keras.Model(inputs=inputs, outputs=outputs, name=name)
     loss = "mse" if schema.label.task == "regression" else "sparse_categorical_crossentropy"
     metrics = ["mae"] if schema.label.task == "regression" else ["accuracy"]
     model.compile(
@@ -172,6 +175,21 @@ def build_model(
         steps_per_execution=STEPS_PER_EXECUTION,
     )
     return model
+
+
+def _penalty(config: TrainConfig, statistics: dict[str, Any]) -> Any:
+    """The L2 penalty of the kernels: `config.l2` per row of train + validation.
+
+    Scaled by the rows as LogisticRegression's C is (l2 = 1 / (2 C)): it keeps a few
+    hundred rows from driving the weights of separable classes without bound, and
+    vanishes on large files.
+    """
+    import keras
+
+    if not config.l2:
+        return None
+    rows = statistics["rows"]
+    return keras.regularizers.L2(config.l2 / max(rows["train"] + rows.get("validation", 0), 1))
 
 
 def frequent_values(counts: dict[str, int]) -> list[str]:
@@ -192,7 +210,9 @@ def _encode(x: Any, vocabulary: list[str], key: str) -> Any:
     return keras.layers.Embedding(len(vocabulary) + 1, dim, name=f"embed_{key}")(index)
 
 
-def _head(x: Any, features: Any, schema: DatasetSchema, statistics: dict[str, Any]) -> Any:
+def _head(
+    x: Any, features: Any, schema: DatasetSchema, statistics: dict[str, Any], penalty: Any
+) -> Any:
     """The output layer: the hidden layers' output plus a linear term of the features.
 
     The linear ("wide") term makes a logistic / linear regression a special case of the
@@ -202,8 +222,10 @@ def _head(x: Any, features: Any, schema: DatasetSchema, statistics: dict[str, An
     import keras
 
     units = 1 if schema.label.classes is None else len(schema.label.classes)
-    deep = keras.layers.Dense(units, name="deep")(x)
-    wide = keras.layers.Dense(units, use_bias=False, name="wide")(features)
+    deep = keras.layers.Dense(units, name="deep", kernel_regularizer=penalty)(x)
+    wide = keras.layers.Dense(units, use_bias=False, name="wide", kernel_regularizer=penalty)(
+        features
+    )
     x = keras.layers.Add(name="logits")([deep, wide])
     if schema.label.classes is not None:
         return keras.layers.Activation("softmax", name="probabilities")(x)
@@ -268,17 +290,32 @@ def train(
     dataset_dir, out_root = Path(dataset_dir), Path(out_root)
     schema, statistics = read_schema(dataset_dir), read_statistics(dataset_dir)
     export_dir, version = _export_dir(out_root, version)
-    steps = plan(schema.splits["train"].rows, config)
+    rows = {name: schema.splits[name].rows for name in ("train", "validation")}
+    steps = plan(rows["train"], config, validation_rows=rows["validation"])
     keras.utils.set_random_seed(config.seed)
-    model = build_model(schema, statistics, config)
-    history = _fit(
-        model,
-        dataset_dir,
-        described=(schema, statistics),
-        config=config,
-        steps=steps,
-        on_epoch=on_epoch,
-    )
+    if steps.members > 1:
+        from ml.crossfit import crossfit
+
+        model, history = crossfit(
+            lambda name: build_model(schema, statistics, config, name),
+            dataset_dir,
+            schema=schema,
+            config=config,
+            steps=steps,
+            weights=_class_weights(schema, statistics, config),
+            on_epoch=on_epoch,
+        )
+    else:
+        model = build_model(schema, statistics, config)
+        history = _fit(
+            model,
+            dataset_dir,
+            described=(schema, statistics),
+            config=config,
+            steps=steps,
+            on_epoch=on_epoch,
+        )
+    _check_history(history, config)
     out_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=out_root))
     try:
@@ -335,26 +372,33 @@ def _fit(
                 on_epoch_end=lambda epoch, logs: on_epoch(epoch + 1, steps.epochs, dict(logs or {}))
             )
         )
-    weights = None
-    if schema.label.classes is not None:
-        counts = statistics["label"]["train"]["distribution"]
-        weights = class_weights([counts[c] for c in schema.label.classes], config.class_weight)
     history = model.fit(
         train_ds,
         validation_data=val_ds,
         epochs=steps.epochs,
         callbacks=callbacks,
-        class_weight=weights,
+        class_weight=_class_weights(schema, statistics, config),
         shuffle=False,  # the dataset shuffles rows itself, every epoch
         verbose=0,
     )
-    result = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-    if not all(_finite(v) for v in result.get("loss", [])):
+    return {k: [float(v) for v in vs] for k, vs in history.history.items()}
+
+
+def _class_weights(
+    schema: DatasetSchema, statistics: dict[str, Any], config: TrainConfig
+) -> dict[int, float] | None:
+    if schema.label.classes is None:
+        return None
+    counts = statistics["label"]["train"]["distribution"]
+    return class_weights([counts[c] for c in schema.label.classes], config.class_weight)
+
+
+def _check_history(history: dict[str, list[float]], config: TrainConfig) -> None:
+    if not all(_finite(v) for v in history.get("loss", [])):
         raise TrainingError(
             "the training loss diverged (NaN or infinite): lower the learning rate "
             f"(now {config.learning_rate}) or check the data for extreme values"
         )
-    return result
 
 
 def _finite(value: float) -> bool:

@@ -131,3 +131,30 @@ def split_indices(
         parts["validation"].append(rows[n_train : n_train + n_val])
         parts["test"].append(rows[n_train + n_val :])
     return {name: np.sort(np.concatenate(chunks)) for name, chunks in parts.items()}
+
+
+def fold_indices(n: int, k: int, *, seed: int, strata: np.ndarray | None = None) -> np.ndarray:
+    """Assign rows 0..n-1 to `k` folds (0..k-1), seeded and stratified by `strata`.
+
+    Each stratum (class) is shuffled and dealt round the folds, continuing where the last
+    one stopped, so the folds differ in size by at most one row and each holds about 1/k
+    of every class (a class with fewer than k rows reaches fewer folds).
+
+    Returns:
+        The fold of each row.
+
+    """
+    if k < 1:
+        raise ValueError(f"k must be a positive integer, got {k}")
+    rng = np.random.default_rng(seed)
+    groups = (
+        [np.arange(n)]
+        if strata is None
+        else [np.flatnonzero(strata == v) for v in np.unique(strata)]
+    )
+    folds = np.empty(n, dtype=np.int64)
+    dealt = 0
+    for group in groups:
+        folds[rng.permutation(group)] = (dealt + np.arange(len(group))) % k
+        dealt += len(group)
+    return folds

@@ -14,7 +14,7 @@ import pytest
 from ml.components.core.comparison import Identity, Serving, decide, parse_serving
 from ml.data import DataError, DatasetSpec, build_dataset, inspect_csv
 from ml.model import json_safe
-from ml.splits import split_indices
+from ml.splits import fold_indices, split_indices
 from ml.training import TrainConfig, class_weights, plan
 from tests.ml.conftest import write_rows
 
@@ -143,7 +143,24 @@ def test_plan_adapts_batch_and_epochs_to_the_rows() -> None:
     assert (fixed.epochs, fixed.batch_size, fixed.patience, fixed.passes) == (5, 32, 2, 1)
 
 
-@pytest.mark.parametrize("field", ["epochs", "batch_size", "patience"])
+def test_small_files_train_a_crossfitted_ensemble_large_files_one_model() -> None:
+    small = plan(280, TrainConfig(), validation_rows=35)
+    assert small.members == 5 and small.steps_per_epoch == plan(315, TrainConfig()).steps_per_epoch
+    assert plan(1_200_000, TrainConfig(), validation_rows=150_000).members == 1
+    assert plan(280, TrainConfig()).members == 1  # no validation rows to pool
+    assert plan(280, TrainConfig(members=1), validation_rows=35).members == 1
+
+
+def test_folds_are_seeded_balanced_and_stratified() -> None:
+    strata = np.array([0] * 40 + [1] * 12 + [2] * 3)
+    folds = fold_indices(len(strata), 5, seed=1, strata=strata)
+    assert np.array_equal(folds, fold_indices(len(strata), 5, seed=1, strata=strata))
+    assert sorted(np.bincount(folds)) == [11, 11, 11, 11, 11]
+    assert all(np.bincount(folds[strata == 0], minlength=5).tolist() == [8] * 5 for _ in [0])
+    assert set(np.bincount(folds[strata == 1], minlength=5)) <= {2, 3}
+
+
+@pytest.mark.parametrize("field", ["epochs", "batch_size", "patience", "members"])
 def test_zero_epochs_batch_or_patience_is_refused(field: str) -> None:
     with pytest.raises(ValueError, match=f"{field} must be a positive integer, got 0"):
         TrainConfig(**{field: 0})  # type: ignore[arg-type]
