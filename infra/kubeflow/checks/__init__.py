@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from infra.kubeflow.checks import policy, schema
+from infra.kubeflow.checks import pod_security, policy, schema
 from infra.kubeflow.objects import Finding, Manifest
 from infra.kubeflow.settings import KubeflowSettings
 
 Check = Callable[[Sequence[Manifest], KubeflowSettings], list[Finding]]
 
 CHECKS: tuple[tuple[str, Check], ...] = (
-    ("policy", policy.check),  # default credentials, secret tokens, privileged pods
+    ("policy", policy.check),  # default credentials, secret tokens and where they sit
+    ("pod-security", pod_security.check),  # privileged pods, the allow list
     ("schema", schema.check),  # Kubernetes schemas and the plan's CRD schemas
 )
 
