@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from infra.cluster.kinds import KINDS, cluster_problems
@@ -20,10 +20,20 @@ from infra.kubeflow import SECRETS as CREDENTIALS
 from infra.kubeflow import SUPPORTED_KUBERNETES, parse_allow_entry
 
 # SUPPORTED_KUBERNETES (release -> Kubernetes minor versions) is the release table's
-# (infra/kubeflow/catalogue/releases.py); the plan validates against the chosen version.
+# (infra/kubeflow/catalogue/tables/releases.toml); the plan validates against the chosen version.
 
 _DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _dns_label(value: str) -> str:
+    if not _DNS_LABEL.match(value):
+        raise ValueError("must be a DNS label: lowercase letters, digits and '-', <= 63")
+    return value
+
+
+# A name that becomes a Kubernetes name (a cluster, a Profile's namespace).
+DnsLabel = Annotated[str, AfterValidator(_dns_label)]
 
 
 class _Model(BaseModel):
@@ -40,7 +50,9 @@ class ClusterConfig(_Model):
     """`kfstack:cluster`: which cluster the stack makes or uses, and its size."""
 
     kind: str = Field(default="kind", description="A kind of infra/cluster/kinds.py.")
-    name: str | None = Field(default=None, description="Cluster name; kfstack-<stack> if unset.")
+    name: DnsLabel | None = Field(
+        default=None, description="Cluster name; kfstack-<stack> if unset."
+    )
     kubernetes_version: str = Field(default="1.34", pattern=r"^1\.\d+$")
     node_count: int = Field(default=1, ge=1, le=100)
     node_type: str | None = None
@@ -64,13 +76,6 @@ class ClusterConfig(_Model):
     def _known_kind(cls, value: str) -> str:
         if value not in KINDS:
             raise ValueError(f"unknown cluster kind {value!r} (allowed: {', '.join(KINDS)})")
-        return value
-
-    @field_validator("name")
-    @classmethod
-    def _dns_name(cls, value: str | None) -> str | None:
-        if value is not None and not _DNS_LABEL.match(value):
-            raise ValueError("must be a DNS label: lowercase letters, digits and '-', <= 63")
         return value
 
     @model_validator(mode="after")
@@ -115,20 +120,13 @@ class UserConfig(_Model):
     """A Kubeflow user: a Dex static user and the Profile (namespace) it owns."""
 
     email: str
-    profile: str | None = None
+    profile: DnsLabel | None = None  # it names a namespace
 
     @field_validator("email")
     @classmethod
     def _email(cls, value: str) -> str:
         if not _EMAIL.match(value):
             raise ValueError("must be an email address")
-        return value
-
-    @field_validator("profile")
-    @classmethod
-    def _profile(cls, value: str | None) -> str | None:
-        if value is not None and not _DNS_LABEL.match(value):
-            raise ValueError("must be a DNS label (it names a namespace)")
         return value
 
     def resolved_profile(self) -> str:

@@ -19,6 +19,12 @@ import yaml
 __all__ = ["Limits", "UnsafeDocumentError", "check_depth", "load_all", "load_json", "load_one"]
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR, _SEQ, _MAP = (f"tag:yaml.org,2002:{t}" for t in ("str", "seq", "map"))
+_PLAIN_KEYS = (str, int, float, bool, type(None))
+
+
+class _NotPlain(Exception):
+    """A document the one-walk builder leaves to the exact path (alias, odd tag, limit)."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +78,47 @@ def _measure(root: yaml.Node, limits: Limits, source: str) -> None:
     else:
         return
     _measure_shared(root, limits, source)
+
+
+def _build_plain(root: yaml.Node, loader: Any, limits: Limits) -> Any:
+    """Build a document without aliases, merge keys or unusual tags, measuring as it goes.
+
+    One recursive walk instead of a measuring walk and the constructor's own: the same
+    Python values as `construct_document` for the documents kubectl renders. Anything else
+    (a collection seen twice, a tag other than str/seq/map on a collection, a key that is
+    not a scalar, a limit reached) raises `_NotPlain`, and the exact path takes it.
+    """
+    scalar, mapping = yaml.ScalarNode, yaml.MappingNode
+    constructors = loader.yaml_constructors
+    max_depth, max_nodes = limits.max_depth, limits.max_nodes
+    seen: set[int] = set()
+    count = 0
+
+    def build(node: yaml.Node, depth: int) -> Any:
+        nonlocal count
+        count += 1
+        if depth > max_depth or count > max_nodes or id(node) in seen:
+            raise _NotPlain
+        kind = type(node)
+        if kind is scalar:
+            return node.value if node.tag == _STR else constructors[node.tag](loader, node)
+        seen.add(id(node))
+        if node.tag != (_MAP if kind is mapping else _SEQ):
+            raise _NotPlain
+        if kind is not mapping:
+            return [build(child, depth + 1) for child in node.value]
+        built = {}
+        for key_node, value_node in node.value:
+            key = build(key_node, depth + 1)
+            if not isinstance(key, _PLAIN_KEYS):
+                raise _NotPlain  # a merge key or a collection key: the constructor's rules
+            built[key] = build(value_node, depth + 1)
+        return built
+
+    try:
+        return build(root, 1)
+    except (RecursionError, KeyError):  # KeyError: a scalar tag no constructor knows
+        raise _NotPlain from None
 
 
 def _measure_shared(root: yaml.Node, limits: Limits, source: str) -> None:
@@ -156,8 +203,11 @@ def load_all(
             node = loader.get_node()
             if node is None:
                 continue
-            _measure(node, limits, source)
-            documents.append(loader.construct_document(node))
+            try:
+                documents.append(_build_plain(node, loader, limits))
+            except _NotPlain:
+                _measure(node, limits, source)
+                documents.append(loader.construct_document(node))
     except yaml.YAMLError as exc:
         raise UnsafeDocumentError(f"{source}: not valid YAML{_where(exc, secret=secret)}") from None
     except RecursionError:

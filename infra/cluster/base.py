@@ -21,14 +21,27 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
+class Capabilities:
+    """What a cluster makes on its own when an object asks for it (a fact of its kind).
+
+    Attributes:
+        load_balancers: a Service of type LoadBalancer gets an address.
+        storage: a PersistentVolumeClaim without a class gets a volume (a default class).
+
+    """
+
+    load_balancers: bool
+    storage: bool
+
+
+@dataclass(frozen=True)
 class ClusterFacts:
     """Plain facts about a cluster that later components decide on."""
 
     kind: str
     name: str
     kubernetes_version: str
-    can_provision_load_balancers: bool
-    can_provision_storage: bool
+    capabilities: Capabilities
 
 
 @dataclass(frozen=True)
@@ -107,12 +120,11 @@ def k8s_provider(
 
 def cluster_handle(
     cluster: ClusterConfig,
-    *,
     name: str,
     kubeconfig: pulumi.Output[str],
     opts: pulumi.ResourceOptions,
-    can_provision_load_balancers: bool,
-    can_provision_storage: bool,
+    capabilities: Capabilities,
+    *,
     depends_on: list[pulumi.Resource] | None = None,
     context: str | None = None,
     endpoint: pulumi.Output[str] | None = None,
@@ -122,7 +134,8 @@ def cluster_handle(
 
     What every kind module returns last: `kubeconfig` is the (secret) kubeconfig the
     provider uses, `depends_on` what must exist before it (the cluster, its nodes), and
-    `endpoint` the API server URL, by default the server of the kubeconfig.
+    `endpoint` the API server URL, by default the server of the kubeconfig, and
+    `capabilities` what the kind makes on its own (each kind module's `CAPABILITIES`).
     """
     provider = k8s_provider(
         cluster.kind,
@@ -136,8 +149,7 @@ def cluster_handle(
         kind=cluster.kind,
         name=name,
         kubernetes_version=cluster.kubernetes_version,
-        can_provision_load_balancers=can_provision_load_balancers,
-        can_provision_storage=can_provision_storage,
+        capabilities=capabilities,
     )
     if endpoint is None:
         endpoint = kubeconfig.apply(lambda content: server_of(content, context=context))

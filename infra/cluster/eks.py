@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infra.cluster.base import ClusterHandle, child_opts, cluster_handle, import_extra
+from infra.cluster.base import Capabilities, ClusterHandle, child_opts, cluster_handle, import_extra
 
 if TYPE_CHECKING:
     import pulumi
@@ -21,6 +21,8 @@ FIELDS: frozenset[str] = frozenset({"region"})
 GATEWAY_NODE_PORT: int | None = None
 # Kubeflow `full` needs ~16 GB RAM and 8 cores in all.
 DEFAULT_NODE_TYPE = "m6i.2xlarge"
+# AWS load balancers; the EBS CSI driver with the gp3 default class made below.
+CAPABILITIES = Capabilities(load_balancers=True, storage=True)
 
 VPC_CIDR = "10.42.0.0/16"
 # Two public subnets in two zones: EKS requires subnets in at least two AZs.
@@ -192,15 +194,7 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
         eks_cluster.kubeconfig_json.apply(lambda k: k if isinstance(k, str) else json.dumps(k))
     )
-    handle = cluster_handle(
-        cluster,
-        name=name,
-        kubeconfig=kubeconfig,
-        opts=opts,
-        depends_on=[node_group],
-        can_provision_load_balancers=True,
-        can_provision_storage=True,
-    )
+    handle = cluster_handle(cluster, name, kubeconfig, opts, CAPABILITIES, depends_on=[node_group])
     k8s.storage.v1.StorageClass(
         "gp3",
         metadata={

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infra.cluster.base import ClusterHandle, cluster_handle
+from infra.cluster.base import Capabilities, ClusterHandle, cluster_handle
 from infra.kubeconfig import KubeconfigError, read_stack_kubeconfig, server_of
 
 if TYPE_CHECKING:
@@ -44,13 +44,11 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
         cluster.kubeconfig or "", context=cluster.context, base=config.project_dir
     )
     kubeconfig = pulumi.Output.secret(content)
+    # What an adopted cluster can make is only known to its owner: stack config says.
+    capabilities = Capabilities(
+        load_balancers=cluster.can_provision_load_balancers, storage=cluster.can_provision_storage
+    )
+    endpoint = pulumi.Output.from_input(server_of(content, context=cluster.context))
     return cluster_handle(
-        cluster,
-        name=name,
-        kubeconfig=kubeconfig,
-        endpoint=pulumi.Output.from_input(server_of(content, context=cluster.context)),
-        opts=opts,
-        context=cluster.context,
-        can_provision_load_balancers=cluster.can_provision_load_balancers,
-        can_provision_storage=cluster.can_provision_storage,
+        cluster, name, kubeconfig, opts, capabilities, context=cluster.context, endpoint=endpoint
     )

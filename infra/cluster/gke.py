@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
-from infra.cluster.base import ClusterHandle, child_opts, cluster_handle, import_extra
+from infra.cluster.base import Capabilities, ClusterHandle, child_opts, cluster_handle, import_extra
 
 if TYPE_CHECKING:
     import pulumi
@@ -22,6 +22,8 @@ FIELDS: frozenset[str] = frozenset({"region", "project", "zone"})
 GATEWAY_NODE_PORT: int | None = None
 # Kubeflow `full` needs ~16 GB RAM and 8 cores in all.
 DEFAULT_NODE_TYPE = "e2-standard-8"
+# GCP load balancers; standard-rwo (PD CSI) is the default class.
+CAPABILITIES = Capabilities(load_balancers=True, storage=True)
 OAUTH_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
 
@@ -112,13 +114,7 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
             )
         )
     )
+    endpoint = gke_cluster.endpoint.apply(lambda e: f"https://{e}")
     return cluster_handle(
-        cluster,
-        name=name,
-        kubeconfig=kubeconfig,
-        endpoint=gke_cluster.endpoint.apply(lambda e: f"https://{e}"),
-        opts=opts,
-        depends_on=[node_pool],
-        can_provision_load_balancers=True,
-        can_provision_storage=True,  # standard-rwo (PD CSI) is the default class
+        cluster, name, kubeconfig, opts, CAPABILITIES, depends_on=[node_pool], endpoint=endpoint
     )

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from infra.cluster.base import ClusterHandle, child_opts, cluster_handle
+from infra.cluster.base import Capabilities, ClusterHandle, child_opts, cluster_handle
 
 if TYPE_CHECKING:
     import pulumi
@@ -35,6 +35,8 @@ NODE_IMAGES: dict[str, str] = {
 # The NodePort the platform gives the Istio ingress gateway; the control plane maps
 # `gatewayHostPort` on localhost to it.
 NODE_PORT = 30080
+# No load balancer; kind ships local-path-provisioner as the default class.
+CAPABILITIES = Capabilities(load_balancers=False, storage=True)
 GATEWAY_NODE_PORT: int | None = NODE_PORT
 FIELDS: frozenset[str] = frozenset()
 MAX_NODES = 3
@@ -144,13 +146,13 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
         ),
     )
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(created.stdout)
+    dashboard_url = f"http://localhost:{cluster.gateway_host_port}"
     return cluster_handle(
         cluster,
-        name=name,
-        kubeconfig=kubeconfig,
-        opts=opts,
+        name,
+        kubeconfig,
+        opts,
+        CAPABILITIES,
         depends_on=[created],
-        can_provision_load_balancers=False,
-        can_provision_storage=True,  # kind ships local-path-provisioner as default class
-        dashboard_url=f"http://localhost:{cluster.gateway_host_port}",
+        dashboard_url=dashboard_url,
     )

@@ -3,7 +3,8 @@
 source -> components (needs closed) -> render (cached) -> credentials, users, images,
 sizes, readiness -> edges, waves, critical path -> policy and schema findings.
 The final plan is cached too, keyed by the source digest, the settings and the code of
-`infra/kubeflow`, so an unchanged second plan reads one file.
+`infra/kubeflow`, so an unchanged second plan reads one file (`plan_entry.py`: what it
+keeps, and why the policy checks still run on every plan).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 import platformdirs
 
 from infra.kubeflow import catalogue
-from infra.kubeflow.checks import run_checks
+from infra.kubeflow.checks import CHECKS, run_checks
 from infra.kubeflow.checks.schema import Prevalidated
 from infra.kubeflow.errors import CatalogueError, PlanError
 from infra.kubeflow.graph import critical_path, infer_edges
@@ -31,6 +32,7 @@ from infra.kubeflow.objects import (
     PlannedObject,
     SecretSpec,
 )
+from infra.kubeflow.plan_entry import PLAN_FORMAT, Derived, plan_payload, read_plan_payload
 from infra.kubeflow.render import Rendered, render_components
 from infra.kubeflow.render.entries import cache_key, read_entry, tool_versions, write_entry
 from infra.kubeflow.render.kustomize import pinned_kubectl
@@ -40,7 +42,8 @@ from infra.kubeflow.transforms import apply_transforms, credentials
 from infra.kubeflow.transforms.testmode import apply_test_mode
 
 Progress = Callable[[str], None]
-_PLAN_FORMAT = 1
+_SCHEMA = "schema"  # the name of the schema check in CHECKS
+_SCHEMA_CHECK = tuple((name, check) for name, check in CHECKS if name == _SCHEMA)
 
 
 def default_cache_dir() -> Path:
@@ -87,16 +90,24 @@ def build_plan(
     digest = source_digest(root, cache_dir=cache if use_cache else None)
     key = plan_key(settings, digest)
     plan_file = cache / "plans" / f"{key}.json"
-    cached = _read_objects(plan_file, key) if use_cache else None
+    cached = read_plan_payload(read_entry(plan_file, key)) if use_cache else None
     release, release_notes = resolve_release(settings.release, root)
     settings = replace(settings, release=release.name)
     say(f"release: {release.name}")
     selection = catalogue.select_components(settings, release, root)
     notes = (*release_notes, *(_catalogue_finding(w) for w in selection.warnings))
     if cached is not None:
-        # The cached objects only: edges, waves and findings are recomputed from them.
-        say("plan: cached objects")
-        plan = assemble(settings, selection, *cached, digest=digest, progress=say, notes=notes)
+        say("plan: cached")
+        plan = assemble(
+            settings,
+            selection,
+            cached.objects,
+            cached.secrets,
+            digest=digest,
+            progress=say,
+            notes=notes,
+            derived=cached.derived,
+        )
         return apply_test_mode(plan, settings.test_mode)
     prevalidated = Prevalidated(settings.kubernetes_version)
     rendered = render_components(
@@ -113,6 +124,7 @@ def build_plan(
     objects, secrets = final_objects(
         rendered_objects=rendered, components=selection.components, settings=settings
     )
+    derived = derive(settings, selection, objects, progress=say, prevalidated=prevalidated)
     plan = assemble(
         settings,
         selection,
@@ -121,12 +133,11 @@ def build_plan(
         digest=digest,
         progress=say,
         notes=notes,
-        prevalidated=prevalidated,
+        derived=derived,
     )
-    plan = apply_test_mode(plan, settings.test_mode)
     if use_cache:
-        write_entry(plan_file, key, _objects_payload(objects, secrets))
-    return plan
+        write_entry(plan_file, key, plan_payload(objects, secrets, derived))
+    return apply_test_mode(plan, settings.test_mode)
 
 
 def resolve_release(
@@ -176,44 +187,7 @@ def plan_key(settings: KubeflowSettings, digest: str) -> str:
     """Return the cache key of a plan: code, source content, settings and tool versions."""
     fields = dataclasses.asdict(replace(settings, source=type(settings.source)()))
     versions = tool_versions(pinned_kubectl().version)
-    return cache_key("plan", _PLAN_FORMAT, code_version(), digest, fields, versions)
-
-
-def _objects_payload(
-    objects: Sequence[PlannedObject], secrets: Sequence[SecretSpec]
-) -> dict[str, object]:
-    return {
-        "objects": [
-            [
-                list(dataclasses.astuple(o.key)),
-                o.manifest,
-                o.component,
-                o.origin,
-                o.holds_data,
-                o.reason,
-            ]
-            for o in objects
-        ],
-        "secrets": [dataclasses.asdict(s) for s in secrets],
-    }
-
-
-def _read_objects(
-    path: Path, key: str
-) -> tuple[tuple[PlannedObject, ...], tuple[SecretSpec, ...]] | None:
-    """The final objects and secrets of a cached plan, or None when absent or not valid."""
-    payload = read_entry(path, key)
-    if not isinstance(payload, dict):
-        return None
-    try:
-        objects = tuple(
-            PlannedObject(ObjectKey(*k), m, c, origin=o, holds_data=bool(h), reason=str(r))
-            for k, m, c, o, h, r in payload["objects"]
-        )
-        secrets = tuple(SecretSpec(**s) for s in payload["secrets"])
-    except (TypeError, KeyError, ValueError):
-        return None
-    return objects, secrets
+    return cache_key("plan", PLAN_FORMAT, code_version(), digest, fields, versions)
 
 
 def final_objects(
@@ -258,6 +232,28 @@ def check_unique(objects: Sequence[PlannedObject]) -> None:
         )
 
 
+def derive(
+    settings: KubeflowSettings,
+    selection: catalogue.Selection,
+    objects: Sequence[PlannedObject],
+    *,
+    progress: Progress,
+    prevalidated: Prevalidated | None = None,
+) -> Derived:
+    """Return the install graph and schema findings of `objects` (the costly part)."""
+    manifests = [o.manifest for o in objects]
+    keys = [o.key for o in objects]
+    progress("graph: edges and waves")
+    edges = infer_edges(manifests, catalogue.declared_edges(selection.components))
+    progress("check: schemas")
+    schema_findings = run_checks(
+        manifests, settings, checks=_SCHEMA_CHECK, prevalidated=prevalidated
+    )[_SCHEMA]
+    return Derived(
+        edges, compute_waves(keys, edges), critical_path(keys, edges), tuple(schema_findings)
+    )
+
+
 def assemble(
     settings: KubeflowSettings,
     selection: catalogue.Selection,
@@ -267,31 +263,32 @@ def assemble(
     digest: str,
     progress: Progress,
     notes: Sequence[Finding] = (),
-    prevalidated: Prevalidated | None = None,
+    derived: Derived,
 ) -> InstallPlan:
-    """Return the plan of `objects`: edges, waves, critical path, findings."""
+    """Return the plan of `objects` with what `derive` computed of them, checks run.
+
+    The checks other than the schema check run on the objects in any case (a cached
+    plan's `derived` comes from disk, the policy gate never does).
+    """
     manifests = [o.manifest for o in objects]
     keys = [o.key for o in objects]
-    progress("graph: edges and waves")
     declared = catalogue.declared_edges(selection.components)
-    edges = infer_edges(manifests, declared)
-    waves = compute_waves(keys, edges)
-    path = critical_path(keys, edges)
-    progress("check: policy and schemas")
+    progress("check: policy")
+    checked = run_checks(manifests, settings, known={_SCHEMA: derived.schema_findings})
     findings = [
         *notes,
         *unmatched_edges(declared, keys),
         *kubernetes_support(settings),
-        *run_checks(manifests, settings, prevalidated=prevalidated),
+        *(f for found in checked.values() for f in found),
     ]
     findings.sort(key=lambda f: (f.severity, str(f.key or ""), f.rule, f.message))
     return InstallPlan(
         release=str(settings.release),
         components=tuple(c.name for c in selection.components),
         objects=objects,
-        edges=edges,
-        waves=waves,
-        critical_path=path,
+        edges=derived.edges,
+        waves=derived.waves,
+        critical_path=derived.critical_path,
         secrets=secrets,
         findings=tuple(findings),
         source_digest=digest,

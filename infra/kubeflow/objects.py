@@ -153,6 +153,28 @@ class ObjectMatch:
         where = f"{self.namespace}/" if self.namespace else ("" if self.namespace == "" else "*/")
         return f"{kind} {where}{self.name or '*'}"
 
+    @classmethod
+    def parse(cls, text: str) -> ObjectMatch:
+        """Read the form `__str__` writes: `Kind.group namespace/name`.
+
+        `*` stands for any value; a kind without `.group` matches any group, and a name
+        without `namespace/` a cluster-scoped object (`*/name`: any namespace).
+
+        Raises:
+            ValueError: `text` is not two words.
+
+        """
+        words = text.split()
+        if len(words) != 2:
+            raise ValueError(f"object match {text!r}: want 'Kind.group namespace/name'")
+        kind, _, group = words[0].partition(".")
+        namespace, _, name = words[1].rpartition("/") if "/" in words[1] else ("", "", words[1])
+
+        def any_or(value: str) -> str | None:
+            return None if value == "*" else value
+
+        return cls(any_or(kind), group or None, any_or(namespace), any_or(name))
+
     def matches(self, key: ObjectKey) -> bool:
         """Return whether `key` is selected."""
         return all(

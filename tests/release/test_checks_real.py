@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from infra.kubeflow.checks.pod_security import check_pod_security
 from infra.kubeflow.checks.policy import check_policy
 from infra.kubeflow.checks.schema import validate_objects
 from tests.release.rendered import render_example
@@ -31,8 +32,9 @@ def test_real_render_finds_every_known_default(kubeflow_manifests: Path) -> None
     for what in ("Dex default", "minio", "cookie secret", "Katib", "empty MySQL"):
         assert what in messages, what
     assert all(f.severity == "error" for f in findings)
-    assert ("policy.pod-security", "kube-system/istio-cni-node") in rules_by_object(findings)
-    allowed = check_policy(
+    privileged = check_pod_security(render_example(kubeflow_manifests))
+    assert ("policy.pod-security", "kube-system/istio-cni-node") in rules_by_object(privileged)
+    allowed = check_pod_security(
         render_example(kubeflow_manifests),
         allow_privileged=["DaemonSet/kube-system/istio-cni-node"],
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from infra.cluster.base import ClusterHandle, cluster_handle
+from infra.cluster.base import Capabilities, ClusterHandle, cluster_handle
 from tests.stack.harness import FAKE_KUBECONFIG
 
 if TYPE_CHECKING:
@@ -33,12 +33,8 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
     import pulumi
 
     kubeconfig = pulumi.Output.secret(FAKE_KUBECONFIG)
+    endpoint = pulumi.Output.from_input("https://fake.invalid")
+    capabilities = Capabilities(load_balancers=False, storage=False)
     return cluster_handle(
-        config.settings.cluster,
-        name=name,
-        kubeconfig=kubeconfig,
-        endpoint=pulumi.Output.from_input("https://fake.invalid"),
-        opts=opts,
-        can_provision_load_balancers=False,
-        can_provision_storage=False,
+        config.settings.cluster, name, kubeconfig, opts, capabilities, endpoint=endpoint
     )

@@ -1,18 +1,18 @@
 """The catalogue: which releases kfstack knows, and which components a plan holds.
 
-`releases.py` is the release table, `tables/` each release's component table (data),
-`example.py` reads the release's own component list, `detect.py` tells which release a
-source holds, and `select.py` chooses and closes the components of a plan.
+`tables/` holds the data (the release table and each release's component table, TOML),
+`load.py` reads it, `releases.py` looks a release up, `example.py` reads the release's own
+component list, `detect.py` tells which release a source holds, and `select.py` chooses
+and closes the components of a plan.
 """
 
-from infra.kubeflow.catalogue.component import OPTION_ATTRIBUTES, Component
+from infra.kubeflow.catalogue.component import OPTION_ATTRIBUTES, Component, Release
 from infra.kubeflow.catalogue.detect import detect_release, readme_versions
 from infra.kubeflow.catalogue.example import example_entries
 from infra.kubeflow.catalogue.releases import (
     RELEASE_NAMES,
     RELEASES,
     SUPPORTED_KUBERNETES,
-    Release,
     release,
 )
 from infra.kubeflow.catalogue.select import (

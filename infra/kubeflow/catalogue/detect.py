@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from infra.kubeflow.catalogue.releases import RELEASES, Release
+from infra.kubeflow.catalogue.component import Release
+from infra.kubeflow.catalogue.releases import RELEASES
 
 _ROW = re.compile(r"^\|\s*([^|]+?)\s*\|\s*[^|]*\|\s*\[([^\]]+)\]")
 

@@ -14,9 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.kubeflow.catalogue.component import Component
+from infra.kubeflow.catalogue.component import Component, Release
 from infra.kubeflow.catalogue.example import example_entries
-from infra.kubeflow.catalogue.releases import Release
 from infra.kubeflow.errors import CatalogueError
 from infra.kubeflow.objects import DeclaredEdge
 from infra.kubeflow.settings import KubeflowSettings

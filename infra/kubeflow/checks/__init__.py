@@ -6,16 +6,17 @@ To add a policy, write a module with a `check` function and list it here.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
-from infra.kubeflow.checks import policy, schema
+from infra.kubeflow.checks import pod_security, policy, schema
 from infra.kubeflow.objects import Finding, Manifest
 from infra.kubeflow.settings import KubeflowSettings
 
 Check = Callable[[Sequence[Manifest], KubeflowSettings], list[Finding]]
 
 CHECKS: tuple[tuple[str, Check], ...] = (
-    ("policy", policy.check),  # default credentials, secret tokens, privileged pods
+    ("policy", policy.check),  # default credentials, secret tokens and where they sit
+    ("pod-security", pod_security.check),  # privileged pods, the allow list
     ("schema", schema.check),  # Kubernetes schemas and the plan's CRD schemas
 )
 
@@ -26,16 +27,20 @@ def run_checks(
     checks: tuple[tuple[str, Check], ...] = CHECKS,
     *,
     prevalidated: schema.Prevalidated | None = None,
-) -> list[Finding]:
-    """Return the findings of every check, sorted (errors first, then by object).
+    known: Mapping[str, Sequence[Finding]] | None = None,
+) -> dict[str, list[Finding]]:
+    """Return the findings of every check by its name, each list in object order.
 
-    `prevalidated` holds schema findings of objects validated while the release rendered.
+    `prevalidated` holds schema findings of objects validated while the release rendered;
+    `known` the findings of checks already run on these same objects (a cached plan's
+    schema findings), used instead of running them again.
     """
-    findings = []
-    for _name, check in checks:
-        if check is schema.check and prevalidated is not None:
-            findings.extend(schema.check(manifests, settings, prevalidated=prevalidated))
+    found: dict[str, list[Finding]] = {}
+    for name, check in checks:
+        if known is not None and name in known:
+            found[name] = list(known[name])
+        elif check is schema.check and prevalidated is not None:
+            found[name] = schema.check(manifests, settings, prevalidated=prevalidated)
         else:
-            findings.extend(check(manifests, settings))
-    findings.sort(key=lambda f: (f.severity, str(f.key or ""), f.rule, f.message))
-    return findings
+            found[name] = check(manifests, settings)
+    return found

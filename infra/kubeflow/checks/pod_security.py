@@ -16,12 +16,15 @@ built-in workload kind (core, apps, batch); a custom resource is ``Kind.group``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from infra.kubeflow.allow import BUILTIN_GROUPS, AllowEntry, parse_allow_entry
 from infra.kubeflow.objects import Finding, Manifest, ObjectKey
 
-__all__ = ["LEVELS", "AllowEntry", "check_pod_security", "parse_allow_entry", "pod_specs"]
+if TYPE_CHECKING:
+    from infra.kubeflow.settings import KubeflowSettings
+
+__all__ = ["LEVELS", "AllowEntry", "check", "check_pod_security", "parse_allow_entry", "pod_specs"]
 
 Level = Literal["baseline", "restricted"]
 LEVELS: tuple[Level, ...] = ("baseline", "restricted")
@@ -197,6 +200,13 @@ def _container_restricted(
     added = {capability_name(c) for c in capabilities.get("add") or ()}
     for capability in sorted(added - {"NET_BIND_SERVICE"}):
         yield f"container {name} adds capability {capability} (restricted)"
+
+
+def check(manifests: Sequence[Manifest], settings: KubeflowSettings) -> list[Finding]:
+    """The pod security rules at the stack's level, with its allow list."""
+    return check_pod_security(
+        manifests, allow_privileged=settings.allow_privileged, level=settings.pod_security
+    )
 
 
 def check_pod_security(

@@ -1,4 +1,4 @@
-"""Policy checks on the final objects: default credentials, secret tokens, privileged pods.
+"""Policy checks on the final objects: default credentials and secret tokens.
 
 Rules (severity error unless noted):
 
@@ -12,8 +12,9 @@ Rules (severity error unless noted):
   the Pulumi shell and must never sit in the plan.
 - ``policy.token-outside-secret``, ``policy.database-password``: see
   ``checks/secrets_scan.py``.
-- ``policy.pod-security``, ``policy.allow-list``: the Pod Security Standards over every
-  pod spec of every object, see ``checks/pod_security.py``.
+
+The Pod Security Standards (``policy.pod-security``, ``policy.allow-list``) are a check of
+their own: ``checks/pod_security.py``.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from collections.abc import Iterator, Sequence
 
 import bcrypt
 
-from infra.kubeflow.checks.pod_security import Level, check_pod_security
 from infra.kubeflow.checks.secrets_scan import check_secret_placement, strings_of
 from infra.kubeflow.objects import SECRET_TOKEN_RE, Finding, Manifest, ObjectKey
 from infra.kubeflow.settings import KubeflowSettings
@@ -116,26 +116,12 @@ def _secret_values_are_tokens(manifest: Manifest, key: ObjectKey) -> Iterator[Fi
 
 def check(manifests: Sequence[Manifest], settings: KubeflowSettings) -> list[Finding]:
     """The policy rules of this module (see the module docstring)."""
-    return check_policy(
-        manifests, allow_privileged=settings.allow_privileged, pod_security=settings.pod_security
-    )
+    del settings  # the same rules for every stack
+    return check_policy(manifests)
 
 
-def check_policy(
-    manifests: Sequence[Manifest],
-    *,
-    allow_privileged: Sequence[str] = (),
-    pod_security: Level = "baseline",
-) -> list[Finding]:
-    """Return the policy findings of the final objects, in object order.
-
-    Args:
-        manifests: the final objects (secret values are secret tokens).
-        allow_privileged: `Kind[.group]/namespace/name` of the objects exempt from the
-            pod security checks; each must match an object.
-        pod_security: the Pod Security Standards level, "baseline" or "restricted".
-
-    """
+def check_policy(manifests: Sequence[Manifest]) -> list[Finding]:
+    """Return the credential findings of the final objects (secret values are tokens)."""
     findings: list[Finding] = []
     for manifest in manifests:
         key = ObjectKey.of(manifest)
@@ -144,7 +130,4 @@ def check_policy(
         findings.extend(_default_credentials(manifest, key, text))
         findings.extend(_secret_values_are_tokens(manifest, key))
     findings.extend(check_secret_placement(manifests, homes=secret_homes()))
-    findings.extend(
-        check_pod_security(manifests, allow_privileged=allow_privileged, level=pod_security)
-    )
     return findings

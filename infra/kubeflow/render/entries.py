@@ -3,8 +3,9 @@
 An entry is `{"format", "key", "sha256", "payload"}`: the key is recomputed by the reader
 (source content digest, settings, and the versions of kfstack, kustomize and the schema
 validator), the payload's digest is checked, and anything that does not match is a miss.
-No pickle: a cache file someone else wrote can at worst be a wrong list of objects, and
-the plan's findings are always recomputed from the objects, never read from disk.
+No pickle: a cache file someone else wrote can at worst be a wrong list of objects (or a
+wrong install order), and the policy and pod security findings are recomputed from the
+objects on every plan, never read from disk (`plan_entry.py`).
 """
 
 from __future__ import annotations

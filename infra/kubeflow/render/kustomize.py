@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -39,9 +39,8 @@ KUBECTL_MINOR = "1.37"
 _EXE = "kubectl.exe" if os.name == "nt" else "kubectl"
 
 
-@dataclass(frozen=True)
-class Rendered:
-    """One rendered object and the component it came from."""
+class Rendered(NamedTuple):
+    """One rendered object and the component it came from (a tuple: hundreds per render)."""
 
     component: str
     manifest: Manifest

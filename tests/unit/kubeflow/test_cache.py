@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import pytest
+
+from infra.kubeflow import core
+from infra.kubeflow.checks import schema
 from infra.kubeflow.core import build_plan
-from infra.kubeflow.objects import ObjectKey
+from infra.kubeflow.objects import ObjectKey, PlannedObject
+from infra.kubeflow.plan_entry import CachedPlan, Derived, plan_payload, read_plan_payload
 from infra.kubeflow.render.entries import _digest, cache_key, read_entry, tool_versions, write_entry
 from infra.kubeflow.settings import ManifestSource
 from tests.settings import kubeflow_settings
@@ -66,3 +73,44 @@ def test_findings_of_a_cached_plan_are_recomputed(kubeflow_manifests: Path, tmp_
     replanned = build_plan(settings, cache_dir=cache)
     planted = ObjectKey("", "Pod", "kubeflow", "planted")
     assert [f.rule for f in replanned.errors if f.key == planted] == ["policy.pod-security"]
+
+
+def test_a_cached_plan_is_the_cold_plan_without_graph_or_schema_work(
+    kubeflow_manifests: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = kubeflow_settings(
+        preset=None,
+        components=("cert-manager", "kubeflow-namespace"),
+        cluster_kind="existing",
+        source=ManifestSource(path=kubeflow_manifests),
+    )
+    cache = tmp_path / "cache"
+    cold = build_plan(settings, cache_dir=cache)
+    assert cold.edges and len(cold.waves) > 1
+
+    def refuse(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("recomputed from a cached plan")
+
+    monkeypatch.setattr(core, "infer_edges", refuse)
+    monkeypatch.setattr(schema, "validate_objects", refuse)
+    warm = build_plan(settings, cache_dir=cache)
+    assert warm == cold
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda p: p["edges"].append([10_000, [0]]),
+        lambda p: p["waves"].append(["x"]),
+        lambda p: p["schema_findings"].append(["validate.schema", "fatal", None, "m"]),
+        lambda p: p.pop("critical_path"),
+    ],
+)
+def test_a_damaged_plan_payload_is_a_miss(damage: Callable[[dict[str, Any]], None]) -> None:
+    key = ObjectKey("", "ConfigMap", "n", "c")
+    obj = PlannedObject(key, {"kind": "ConfigMap"}, "x")
+    derived = Derived({key: frozenset()}, ((key,),), (key,), ())
+    payload = json.loads(json.dumps(plan_payload([obj], [], derived)))
+    assert read_plan_payload(payload) == CachedPlan((obj,), (), derived)
+    damage(payload)
+    assert read_plan_payload(payload) is None

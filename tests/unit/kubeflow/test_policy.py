@@ -8,6 +8,7 @@ from typing import Any
 import bcrypt
 import pytest
 
+from infra.kubeflow.checks.pod_security import check_pod_security
 from infra.kubeflow.checks.policy import check_policy
 from infra.kubeflow.objects import Finding, ObjectKey, secret_token
 from tests.unit.kubeflow.fixtures_graph import deployment, obj
@@ -110,10 +111,10 @@ def test_token_outside_a_secret_is_an_error() -> None:
 )
 def test_privileged_pods(pod_spec: Manifest, what: str) -> None:
     workload = deployment("agent", "ops", spec=pod_spec)
-    (finding,) = check_policy([workload])
+    (finding,) = check_pod_security([workload])
     assert finding.rule == "policy.pod-security" and what in finding.message
-    assert check_policy([workload], allow_privileged=["Deployment/ops/agent"]) == []
-    other = check_policy([workload], allow_privileged=["Deployment/other/agent"])
+    assert check_pod_security([workload], allow_privileged=["Deployment/ops/agent"]) == []
+    other = check_pod_security([workload], allow_privileged=["Deployment/other/agent"])
     assert sorted(f.rule for f in other) == ["policy.allow-list", "policy.pod-security"]
 
 
@@ -129,4 +130,4 @@ def test_unprivileged_security_context_is_fine() -> None:
             }
         ]
     }
-    assert check_policy([deployment("web", "apps", spec=spec)]) == []
+    assert check_pod_security([deployment("web", "apps", spec=spec)]) == []
