@@ -298,3 +298,20 @@ def test_cached_digest_rereads_only_changed_files(tiny_root: Path, tmp_path: Pat
     (tiny_root / "apps" / "one" / "cm.yaml").write_text(_configmap("changed-name", "ns1"))
     changed = source_digest(tiny_root, cache_dir=cache)
     assert changed != first and changed == source_digest(tiny_root)
+
+
+@pytest.mark.parametrize(
+    ("user", "expected"), [({}, "400 512MiB"), ({"GOGC": "100"}, "100 512MiB")]
+)
+def test_kustomize_runs_with_a_rarer_go_gc_unless_the_user_set_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user: dict[str, str], expected: str
+) -> None:
+    fake = tmp_path / "kubectl"
+    fake.write_text('#!/bin/sh\necho "$GOGC $GOMEMLIMIT"\n')
+    fake.chmod(0o755)
+    monkeypatch.delenv("GOGC", raising=False)
+    monkeypatch.delenv("GOMEMLIMIT", raising=False)
+    for name, value in user.items():
+        monkeypatch.setenv(name, value)
+    output = render.run_kustomize(render.Kubectl(fake, "v1.37.1"), tmp_path)
+    assert output.decode().strip() == expected
