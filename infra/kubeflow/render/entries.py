@@ -1,8 +1,9 @@
 """The render and plan caches: JSON entries, keyed by every input, verified on each read.
 
-An entry is `{"format", "key", "sha256", "payload"}`: the key is recomputed by the reader
-(source content digest, settings, and the versions of kfstack, kustomize and the schema
-validator), the payload's digest is checked, and anything that does not match is a miss.
+An entry is a header line `{"format", "key", "sha256"}` and then the payload's JSON: the key
+is recomputed by the reader (source content digest, settings, and the versions of kfstack,
+kustomize and the schema validator), the digest is checked over the payload's bytes as
+written (no second serialisation on either side), and anything that does not match is a miss.
 No pickle: a cache file someone else wrote can at worst be a wrong list of objects (or a
 wrong install order), and the policy and pod security findings are recomputed from the
 objects on every plan, never read from disk (`plan_entry.py`).
@@ -18,9 +19,9 @@ from typing import Any
 
 from ml.atomic import write_text_atomic
 
-__all__ = ["FORMAT", "cache_key", "read_entry", "tool_versions", "write_entry"]
+__all__ = ["FORMAT", "cache_key", "read_entry", "sign_entry", "tool_versions", "write_entry"]
 
-FORMAT = 2
+FORMAT = 3
 # A cache entry larger than this is not read (the full render is ~15 MB of JSON).
 MAX_ENTRY_BYTES = 512 * 1024 * 1024
 
@@ -48,31 +49,36 @@ def cache_key(*parts: Any) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-def _digest(payload: Any) -> str:
-    body = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    return hashlib.sha256(body.encode()).hexdigest()
-
-
 def read_entry(path: Path, key: str) -> Any | None:
     """Return the payload stored at `path` under `key`, or None (missing, stale, corrupt)."""
     try:
         if path.stat().st_size > MAX_ENTRY_BYTES:
             return None
-        entry = json.loads(path.read_bytes())
+        head, _, body = path.read_bytes().partition(b"\n")
+        header = json.loads(head)
+        if (
+            not isinstance(header, dict)
+            or header.get("format") != FORMAT
+            or header.get("key") != key
+            or header.get("sha256") != hashlib.sha256(body).hexdigest()
+        ):
+            return None
+        return json.loads(body)
     except (OSError, ValueError, RecursionError):
         return None
-    if not isinstance(entry, dict) or entry.get("format") != FORMAT or entry.get("key") != key:
-        return None
-    payload = entry.get("payload")
-    if entry.get("sha256") != _digest(payload):
-        return None
-    return payload
+
+
+def sign_entry(key: str, body: str) -> str:
+    """Return the text of an entry holding the payload JSON `body` under `key`."""
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    header = json.dumps({"format": FORMAT, "key": key, "sha256": digest})
+    return f"{header}\n{body}"
 
 
 def write_entry(path: Path, key: str, payload: Any) -> None:
     """Store `payload` under `key` at `path` atomically (a reader never sees half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    entry = {"format": FORMAT, "key": key, "sha256": _digest(payload), "payload": payload}
     # json.dumps, not json.dump: only the one-shot call uses the C encoder (dump streams
-    # through the pure-Python one, ~10x slower on a 12 MB render).
-    write_text_atomic(path, json.dumps(entry, separators=(",", ":")))
+    # through the pure-Python one, ~10x slower on a 12 MB render). Its output has no raw
+    # newline (ensure_ascii), so the header line ends at the first one.
+    write_text_atomic(path, sign_entry(key, json.dumps(payload, separators=(",", ":"))))

@@ -15,7 +15,13 @@ from infra.kubeflow.checks import schema
 from infra.kubeflow.core import build_plan
 from infra.kubeflow.objects import ObjectKey, PlannedObject
 from infra.kubeflow.plan_entry import CachedPlan, Derived, plan_payload, read_plan_payload
-from infra.kubeflow.render.entries import _digest, cache_key, read_entry, tool_versions, write_entry
+from infra.kubeflow.render.entries import (
+    cache_key,
+    read_entry,
+    sign_entry,
+    tool_versions,
+    write_entry,
+)
 from infra.kubeflow.settings import ManifestSource
 from tests.settings import kubeflow_settings
 
@@ -26,10 +32,13 @@ def test_round_trip_and_every_mismatch_is_a_miss(tmp_path: Path) -> None:
     write_entry(path, key, {"objects": [{"kind": "ConfigMap"}]})
     assert read_entry(path, key) == {"objects": [{"kind": "ConfigMap"}]}
     assert read_entry(path, cache_key("digest", tool_versions("v1.38.0"))) is None
-    entry = json.loads(path.read_text())
-    entry["payload"]["objects"].append({"kind": "Pod", "spec": {"hostPID": True}})
-    path.write_text(json.dumps(entry))
+    header, body = path.read_text().split("\n", 1)
+    payload = json.loads(body)
+    payload["objects"].append({"kind": "Pod", "spec": {"hostPID": True}})
+    path.write_text(f"{header}\n{json.dumps(payload)}")
     assert read_entry(path, key) is None  # tampered payload: its digest no longer matches
+    path.write_text(sign_entry(key, json.dumps(payload)))
+    assert read_entry(path, key) == payload  # the digest is over the bytes as written
 
 
 def test_the_key_holds_the_tool_versions() -> None:
@@ -58,18 +67,17 @@ def test_findings_of_a_cached_plan_are_recomputed(kubeflow_manifests: Path, tmp_
     cache = tmp_path / "cache"
     assert build_plan(settings, cache_dir=cache).errors == ()
     (entry_file,) = (cache / "plans").glob("*.json")
-    entry = json.loads(entry_file.read_text())
+    header, body = entry_file.read_text().split("\n", 1)
+    payload = json.loads(body)
     pod = {
         "apiVersion": "v1",
         "kind": "Pod",
         "metadata": {"name": "planted", "namespace": "kubeflow"},
         "spec": {"containers": [{"name": "c", "securityContext": {"privileged": True}}]},
     }
-    entry["payload"]["objects"].append(
-        [["", "Pod", "kubeflow", "planted"], pod, "x", "release", False, ""]
-    )
-    entry["sha256"] = _digest(entry["payload"])  # whoever can write the cache can do this
-    entry_file.write_text(json.dumps(entry))
+    payload["objects"].append([["", "Pod", "kubeflow", "planted"], pod, "x", "release", False, ""])
+    # Whoever can write the cache can sign an entry too.
+    entry_file.write_text(sign_entry(json.loads(header)["key"], json.dumps(payload)))
     replanned = build_plan(settings, cache_dir=cache)
     planted = ObjectKey("", "Pod", "kubeflow", "planted")
     assert [f.rule for f in replanned.errors if f.key == planted] == ["policy.pod-security"]
