@@ -11,11 +11,7 @@ metrics.json (TF Serving ignores that directory).
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,16 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 from ml.data import load_split, read_schema, read_split, read_statistics
 from ml.dates import date_layer, date_summary
+from ml.export import new_version, publish
+from ml.layers import fill_layers
 from ml.metrics import classification_metrics, regression_metrics
-from ml.schema import NULL_VALUES, SCHEMA_FILE, STATISTICS_FILE, DatasetSchema
+from ml.schema import DatasetSchema
 from ml.serving import export, predict_columns, predict_rows
 from ml.training import Plan, TrainConfig, class_weights, plan
+from ml.words import frequent_words, words_layer
 
 if TYPE_CHECKING:
     import keras
 
-EXTRA = "assets.extra"
-METRICS_FILE = "metrics.json"
 #: Categorical columns with a larger vocabulary get an embedding instead of a one-hot.
 ONE_HOT_LIMIT = 64
 #: A categorical value gets its own one-hot slot / embedding row only when the train split
@@ -84,51 +81,13 @@ class TrainingError(RuntimeError):
     """Training produced no usable model (e.g. the loss diverged to NaN)."""
 
 
-def _layers() -> tuple[type, type]:
-    """The two custom layers, defined on first use so importing this module stays light."""
-    import keras
-    import tensorflow as tf
-
-    @keras.saving.register_keras_serializable(package="kfstack")
-    class FillNumeric(keras.layers.Layer):
-        """Stack numeric columns into (rows, columns) and replace NaN with each fill value."""
-
-        def __init__(self, fills: list[float], **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.fills = list(fills)
-
-        def call(self, columns: list[tf.Tensor]) -> tf.Tensor:
-            x = tf.stack([tf.cast(c, tf.float32) for c in columns], axis=1)
-            return tf.where(tf.math.is_nan(x), tf.constant([self.fills], tf.float32), x)
-
-        def get_config(self) -> dict[str, Any]:
-            return {**super().get_config(), "fills": self.fills}
-
-    @keras.saving.register_keras_serializable(package="kfstack")
-    class FillCategorical(keras.layers.Layer):
-        """Replace empty / NA cells (as the CSV reader reads them) with the missing token."""
-
-        def __init__(self, token: str, **kwargs: Any) -> None:
-            super().__init__(**kwargs)
-            self.token = token
-
-        def call(self, x: tf.Tensor) -> tf.Tensor:
-            missing = tf.reduce_any(tf.equal(x[:, None], tf.constant([NULL_VALUES])), axis=1)
-            return tf.where(missing, self.token, x)
-
-        def get_config(self) -> dict[str, Any]:
-            return {**super().get_config(), "token": self.token}
-
-    return FillNumeric, FillCategorical
-
-
 def build_model(
     schema: DatasetSchema, statistics: dict[str, Any], config: TrainConfig, name: str = "kfstack"
 ) -> keras.Model:
     """Build and compile the model for `schema`, preprocessing from the train statistics."""
     import keras
 
-    fill_numeric, fill_categorical = _layers()
+    fill_numeric, fill_categorical = fill_layers()
     inputs = {
         c.key: keras.Input(
             shape=(), name=c.key, dtype="float32" if c.kind == "numeric" else "string"
@@ -152,9 +111,14 @@ def build_model(
         summary = date_summary(columns[key]["vocabulary"], schema.missing_token)
         if summary is not None:  # ISO dates: one ordered number (ml.dates)
             parts.append(date_layer()(*summary, name=f"date_{key}")(inputs[key]))
-        elif vocabulary:  # else every value is rare: nothing the model could learn from it
+            continue
+        text = frequent_words(columns[key]["vocabulary"], schema.missing_token, MIN_VALUE_ROWS)
+        if vocabulary or text:  # else every value is rare: nothing the model could learn from
             x = fill_categorical(schema.missing_token, name=f"fill_{key}")(inputs[key])
+        if vocabulary:
             parts.append(_encode(x, vocabulary, key))
+        if text:  # free text: its frequent words too (ml.words)
+            parts.append(words_layer(text, name=f"words_{key}")(x))
     features = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="features")(parts)
     x = features
     penalty = _penalty(config, statistics)
@@ -235,27 +199,6 @@ def _head(
     return keras.ops.squeeze(x, axis=-1)
 
 
-def next_version(out_root: Path) -> int:
-    """Return 1 + the largest integer version directory under `out_root` (1 if none)."""
-    if not out_root.is_dir():
-        return 1
-    versions = [int(p.name) for p in out_root.iterdir() if p.is_dir() and p.name.isdigit()]
-    return max(versions, default=0) + 1
-
-
-def _export_dir(out_root: Path, version: int | None) -> tuple[Path, int]:
-    version = next_version(out_root) if version is None else version
-    if version < 1:
-        raise ValueError(f"version must be a positive integer, got {version}")
-    export_dir = out_root / str(version)
-    if export_dir.exists():
-        raise FileExistsError(
-            f"{export_dir} exists: version {version} is never overwritten; "
-            f"use version {next_version(out_root)} or leave it out"
-        )
-    return export_dir, version
-
-
 def train(
     dataset_dir: Path,
     out_root: Path,
@@ -289,7 +232,7 @@ def train(
     config = config or TrainConfig()
     dataset_dir, out_root = Path(dataset_dir), Path(out_root)
     schema, statistics = read_schema(dataset_dir), read_statistics(dataset_dir)
-    export_dir, version = _export_dir(out_root, version)
+    directory, version = new_version(out_root, version)
     rows = {name: schema.splits[name].rows for name in ("train", "validation")}
     steps = plan(rows["train"], config, validation_rows=rows["validation"])
     keras.utils.set_random_seed(config.seed)
@@ -316,21 +259,15 @@ def train(
             on_epoch=on_epoch,
         )
     _check_history(history, config)
-    out_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=out_root))
-    try:
-        export(model, schema, staging)
-        metrics = evaluate(staging, dataset_dir)
-        bad = sorted(k for k in ("loss", "accuracy", "rmse") if not _finite(metrics.get(k, 0.0)))
-        if bad:
-            raise TrainingError(f"test metrics are not finite ({', '.join(bad)}): {metrics}")
-        _write_extra(staging, dataset_dir, metrics, version)
-        _export_dir(out_root, version)  # still free after training?
-        os.rename(staging, export_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    metrics = publish(
+        out_root,
+        version,
+        write=lambda directory: export(model, schema, directory),
+        check=lambda directory: _checked(evaluate(directory, dataset_dir)),
+        dataset_dir=dataset_dir,
+    )
     return TrainResult(
-        export_dir=export_dir,
+        export_dir=directory,
         version=version,
         metrics=metrics,
         history=history,
@@ -405,21 +342,11 @@ def _finite(value: float) -> bool:
     return math.isfinite(value)
 
 
-def json_safe(metrics: dict[str, float]) -> dict[str, float | None]:
-    """Metrics as valid JSON values: NaN and infinities (e.g. AUC of one class) become null."""
-    return {k: (float(v) if math.isfinite(v) else None) for k, v in metrics.items()}
-
-
-def _write_extra(
-    export_dir: Path, dataset_dir: Path, metrics: dict[str, float], version: int
-) -> None:
-    extra = export_dir / EXTRA
-    extra.mkdir(exist_ok=True)
-    for name in (SCHEMA_FILE, STATISTICS_FILE):
-        shutil.copyfile(dataset_dir / name, extra / name)
-    record = {"version": version, "split": "test", "metrics": json_safe(metrics)}
-    text = json.dumps(record, indent=2, allow_nan=False) + "\n"
-    (extra / METRICS_FILE).write_text(text, encoding="utf-8")
+def _checked(metrics: dict[str, float]) -> dict[str, float]:
+    bad = sorted(k for k in ("loss", "accuracy", "rmse") if not _finite(metrics.get(k, 0.0)))
+    if bad:
+        raise TrainingError(f"test metrics are not finite ({', '.join(bad)}): {metrics}")
+    return metrics
 
 
 def evaluate(export_dir: Path, dataset_dir: Path, *, split: str = "test") -> dict[str, float]:

@@ -108,7 +108,7 @@ def predict_rows(export_dir: Path, rows: list[dict[str, Any]]) -> list[Any]:
         predicted value for regression.
 
     """
-    from ml.model import EXTRA
+    from ml.export import EXTRA
     from ml.schema import read_schema
 
     export_dir = Path(export_dir)

@@ -13,7 +13,7 @@ import pytest
 
 from ml.components.core.comparison import Identity, Serving, decide, parse_serving
 from ml.data import DataError, DatasetSpec, build_dataset, inspect_csv
-from ml.model import json_safe
+from ml.export import json_safe
 from ml.splits import fold_indices, split_indices
 from ml.training import TrainConfig, class_weights, plan
 from tests.ml.conftest import write_rows
