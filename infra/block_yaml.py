@@ -35,6 +35,10 @@ _BUILT_TAGS = frozenset(
 )
 # Characters that never start a plain scalar; `-`, `?` and `:` only before a space.
 _NOT_PLAIN_START = frozenset(",[]{}#&*!|>'\"%@`")
+# Line breaks of YAML 1.1 other than \n (PyYAML and libyaml break lines at each).
+_OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+# PyYAML and libyaml refuse a simple (one-line) key longer than this.
+_LONGEST_KEY = 1024
 # A value starting with one of these takes the full path (quoted, literal, flow, indicator).
 _NOT_SIMPLE_START = _NOT_PLAIN_START | frozenset("-?: ")
 # PyYAML's own test of the characters it accepts in a stream (yaml/reader.py).
@@ -194,7 +198,12 @@ class _Document:
             if cut < 0 and line[-1] == ":":
                 cut = len(line) - 1  # `key:`, its value on the lines below
             key_text = line[:cut]
-            if cut > 0 and key_text[-1] != " " and _plain_start(key_text) and _plain_key(key_text):
+            if (
+                0 < cut < _LONGEST_KEY
+                and key_text[-1] != " "
+                and _plain_start(key_text)
+                and _plain_key(key_text)
+            ):
                 key = key_text if key_text[0] not in _RESOLVERS else _resolved(key_text)
                 rest = line[cut + 2 :]
                 j = i + 1
@@ -438,7 +447,7 @@ def _key(line: str) -> tuple[Any, str]:
             raise Declined
         cut = len(line) - 1
     key = line[:cut].rstrip(" ")
-    if not key or not _plain_start(key) or " #" in key or "\t" in key:
+    if not key or len(key) >= _LONGEST_KEY or not _plain_start(key) or " #" in key or "\t" in key:
         raise Declined
     return _plain_value(key), line[cut + 1 :]
 
@@ -479,11 +488,11 @@ def documents(text: str) -> Iterator[tuple[list[str], bool]]:
 
     Raises:
         Declined: the stream holds something the splitter cannot place (a marker with
-            content after it, `...`, a carriage return, a byte-order mark or a character
-            PyYAML refuses).
+            content after it, `...`, a line break other than a newline, a byte-order mark or a
+            character PyYAML refuses).
 
     """
-    if "\r" in text or text.startswith("\ufeff") or _NON_PRINTABLE.search(text):
+    if _OTHER_BREAKS.search(text) or text.startswith("\ufeff") or _NON_PRINTABLE.search(text):
         raise Declined
     lines = text.split("\n")
     open_end = lines[-1] != ""

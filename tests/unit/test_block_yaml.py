@@ -70,6 +70,10 @@ DECLINED = {
     "no final break after a literal": "a: |\n  text",
     "compact nested sequence": "- - a\n  - b\n",
     "value after quote": "a: 'x' y\n",
+    "carriage return": "a: 1\r\nb: 2\r\n",
+    "next line character": "a: one\x85  two\n",
+    "line separator": "a: 'one\u2028two'\n",
+    "long key": "k" * 1100 + ": 1\n",
 }
 
 
