@@ -18,6 +18,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import repeat
+from operator import sub
 from typing import Any
 
 import yaml
@@ -35,6 +37,10 @@ _BUILT_TAGS = frozenset(
 )
 # Characters that never start a plain scalar; `-`, `?` and `:` only before a space.
 _NOT_PLAIN_START = frozenset(",[]{}#&*!|>'\"%@`")
+_ASCII_NON_PRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# A document marker line, and a line with content (not blank, not a comment).
+_MARKER = re.compile(r"^(---|\.\.\.)(.*)$", re.MULTILINE)
+_CONTENT = re.compile(r"^ *[^ #\n]", re.MULTILINE)
 # Line breaks of YAML 1.1 other than \n (PyYAML and libyaml break lines at each).
 _OTHER_BREAKS = re.compile("[\r\x85\u2028\u2029]")
 # PyYAML and libyaml refuse a simple (one-line) key longer than this.
@@ -161,8 +167,8 @@ class _Document:
     def __init__(self, lines: list[str], max_depth: int, *, open_end: bool) -> None:
         self.raw = lines
         # Each line from its indent; a sequence entry `- key: v` is rewritten to `key: v`.
-        self.body = [line.lstrip(" ") for line in lines]
-        self.indent = [len(a) - len(b) for a, b in zip(lines, self.body, strict=True)]
+        self.body = list(map(str.lstrip, lines, repeat(" ")))
+        self.indent = list(map(sub, map(len, lines), map(len, self.body)))
         self.end = len(lines)
         self.max_depth = max_depth
         self.open_end = open_end
@@ -488,27 +494,26 @@ def documents(text: str) -> Iterator[tuple[list[str], bool]]:
 
     Raises:
         Declined: the stream holds something the splitter cannot place (a marker with
-            content after it, `...`, a line break other than a newline, a byte-order mark or a
-            character PyYAML refuses).
+            content after it, `...`, a line break other than a newline, a byte-order mark or
+            a character PyYAML refuses).
 
     """
-    if _OTHER_BREAKS.search(text) or text.startswith("\ufeff") or _NON_PRINTABLE.search(text):
+    if text.isascii():
+        if "\r" in text or _ASCII_NON_PRINTABLE.search(text):
+            raise Declined
+    elif _OTHER_BREAKS.search(text) or text[0] == "\ufeff" or _NON_PRINTABLE.search(text):
         raise Declined
-    lines = text.split("\n")
-    open_end = lines[-1] != ""
-    if not open_end:
-        lines.pop()
-    start = 0
-    for number, line in enumerate(lines):
-        if line[:3] == "---" or line[:3] == "...":
-            if line.rstrip(" ") != "---":
-                raise Declined
-            if start > 0 or _has_content(lines[:number]):
-                yield lines[start:number], False
-            start = number + 1
-    if start > 0 or _has_content(lines):
-        yield lines[start:], open_end
-
-
-def _has_content(lines: list[str]) -> bool:
-    return any(line.strip(" ") and line.lstrip(" ")[0] != "#" for line in lines)
+    if not text:
+        return
+    start, explicit = 0, False
+    for marker in _MARKER.finditer(text):
+        if marker.group(1) == "..." or marker.group(2).strip(" "):
+            raise Declined
+        piece = text[start : marker.start()]
+        if explicit or _CONTENT.search(piece):
+            yield piece[:-1].split("\n") if piece else [], False
+        start, explicit = marker.end() + 1, True
+    piece = text[start:]
+    if explicit or _CONTENT.search(piece):
+        open_end = piece[-1:] not in ("\n", "")
+        yield (piece if open_end else piece[:-1]).split("\n") if piece else [], open_end
