@@ -16,6 +16,8 @@ from typing import Any
 
 import yaml
 
+from infra import block_yaml
+
 __all__ = ["Limits", "UnsafeDocumentError", "check_depth", "load_all", "load_json", "load_one"]
 
 _Loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -196,6 +198,39 @@ def load_all(
         raise UnsafeDocumentError(
             f"{source}: {size} bytes, more than the {limits.max_bytes} allowed"
         )
+    try:
+        lines = list(block_yaml.documents(text.decode() if isinstance(text, bytes) else text))
+    except (block_yaml.Declined, UnicodeDecodeError):
+        return _load_all_libyaml(text, source=source, limits=limits, secret=secret)
+    documents: list[Any] = []
+    for document, open_end in lines:
+        try:
+            documents.append(
+                block_yaml.read_document(
+                    document,
+                    max_depth=limits.max_depth,
+                    max_nodes=limits.max_nodes,
+                    open_end=open_end,
+                )
+            )
+            continue
+        except block_yaml.Declined:
+            pass
+        try:
+            piece = "\n".join(document) + ("" if open_end else "\n")
+            exact = _load_all_libyaml(piece, source=source, limits=limits)
+        except UnsafeDocumentError:
+            exact = []  # read the whole stream, for the error's true line number
+        if len(exact) != 1:
+            return _load_all_libyaml(text, source=source, limits=limits, secret=secret)
+        documents.append(exact[0])
+    return documents
+
+
+def _load_all_libyaml(
+    text: str | bytes, *, source: str, limits: Limits, secret: bool = False
+) -> list[Any]:
+    """`load_all` by libyaml alone: every document composed, measured, then built."""
     loader = _Loader(text)
     documents: list[Any] = []
     try:

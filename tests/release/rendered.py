@@ -16,6 +16,7 @@ import yaml
 from infra.kubeflow.graph.order import infer_edges
 from infra.kubeflow.objects import ObjectKey
 
+_TEXT: dict[Path, str] = {}
 _RENDERED: dict[Path, list[dict[str, Any]]] = {}
 _EDGES: dict[Path, dict[ObjectKey, frozenset[ObjectKey]]] = {}
 
@@ -32,15 +33,25 @@ def render_example(manifests_dir: Path) -> list[dict[str, Any]]:
     """
     key = manifests_dir.resolve()
     if key not in _RENDERED:
+        text = render_example_text(key)
+        # libyaml alone, not infra.safe_yaml: an independent reading of what kustomize wrote
+        docs = yaml.load_all(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        _RENDERED[key] = [d for d in docs if d]
+    return _RENDERED[key]
+
+
+def render_example_text(manifests_dir: Path) -> str:
+    """Return the YAML that `kubectl kustomize <manifests_dir>/example` writes, cached."""
+    key = manifests_dir.resolve()
+    if key not in _TEXT:
         result = subprocess.run(
             [str(kubectl()), "kustomize", str(key / "example")],
             capture_output=True,
             text=True,
             check=True,
         )
-        docs = yaml.load_all(result.stdout, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-        _RENDERED[key] = [d for d in docs if d]
-    return _RENDERED[key]
+        _TEXT[key] = result.stdout
+    return _TEXT[key]
 
 
 def real_edges(manifests_dir: Path) -> dict[ObjectKey, frozenset[ObjectKey]]:

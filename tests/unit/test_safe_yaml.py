@@ -1,4 +1,8 @@
-"""The one-walk YAML builder gives exactly what PyYAML's safe constructor gives."""
+"""The one-walk YAML builder gives exactly what PyYAML's safe constructor gives.
+
+These tests read through libyaml (`_load_all_libyaml`), the path every document the block
+reader declines takes (tests/unit/test_block_yaml.py tests that reader).
+"""
 
 from __future__ import annotations
 
@@ -42,7 +46,7 @@ def test_plain_documents_take_the_one_walk(name: str, monkeypatch: pytest.Monkey
         raise AssertionError("the exact path measured a plain document")
 
     monkeypatch.setattr(safe_yaml, "_measure", exact)
-    assert load_all(DOCUMENTS[name], source="t")
+    assert safe_yaml._load_all_libyaml(DOCUMENTS[name], source="t", limits=Limits())
 
 
 @pytest.mark.parametrize("name", ["merge", "aliases", "tags", "date key"])
@@ -50,7 +54,7 @@ def test_other_documents_take_the_exact_path(name: str, monkeypatch: pytest.Monk
     measured: list[object] = []
     real = safe_yaml._measure
     monkeypatch.setattr(safe_yaml, "_measure", lambda *a: measured.append(real(*a)))
-    load_all(DOCUMENTS[name], source="t")
+    safe_yaml._load_all_libyaml(DOCUMENTS[name], source="t", limits=Limits())
     assert measured
 
 

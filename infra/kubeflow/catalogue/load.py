@@ -118,6 +118,8 @@ def _place(components: list[Component], entry: dict[str, Any], where: Path, at: 
     """Apply one entry of an extending table to the base's `components`, in place."""
     fields = {k: v for k, v in entry.items() if k not in _PLACEMENT}
     names = [c.name for c in components]
+    if entry.keys() >= _PLACEMENT:
+        raise _error(where, at, "gives both replaces and after; a replacement keeps its place")
     target = entry.get("replaces", entry.get("after"))
     if target is None:
         name = _string(entry.get("name"), where, f"{at}.name")

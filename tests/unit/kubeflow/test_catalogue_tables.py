@@ -133,6 +133,13 @@ def test_an_extending_table_refuses_an_unknown_place(tmp_path: Path) -> None:
         load_components(tmp_path / "child.toml")
 
 
+def test_an_extending_entry_takes_one_place(tmp_path: Path) -> None:
+    child = 'extends = "base.toml"\n[[component]]\nname = "x"\nreplaces = "a"\nafter = "b"\n'
+    _write(tmp_path, **{"base.toml": BASE, "child.toml": child})
+    with pytest.raises(CatalogueError, match=r"component\[0\]: gives both replaces and after"):
+        load_components(tmp_path / "child.toml")
+
+
 def test_a_new_release_is_one_row_of_the_release_table(tmp_path: Path) -> None:
     folder = Path(shutil.copytree(TABLES, tmp_path / "tables"))
     row = '\n[[release]]\nname = "27.09"\ngit_tag = "27.09"\nkubernetes = ["1.35"]\n'
