@@ -200,9 +200,13 @@ class _Judge(_callback_base()):  # type: ignore[misc]
         super().__init__()
         self.members, self.label, self.folds = members, label, folds
         self.classification, self.patience = classification, steps.patience
-        tensors = {key: tf.constant(value) for key, value in features.items()}
+        # each member predicts only its own fold's rows
+        own = [
+            {key: tf.constant(value[folds == i]) for key, value in features.items()}
+            for i in range(len(members))
+        ]
         calls = [tf.function(lambda x, m=m: m(x, training=False)) for m in members]
-        self.predict = lambda i: calls[i](tensors).numpy()
+        self.predict = lambda i: calls[i](own[i]).numpy()
         self.best = [np.inf] * len(members)
         self.best_weights: list[list[np.ndarray] | None] = [None] * len(members)
         self.waited = [0] * len(members)
@@ -215,9 +219,8 @@ class _Judge(_callback_base()):  # type: ignore[misc]
                 losses.append(self.best[i])
                 continue
             rows = self.folds == i
-            loss = float(
-                _fold_loss(self.predict(i)[rows], self.label[rows], self.classification).mean()
-            )
+            output = self.predict(i)
+            loss = float(_fold_loss(output, self.label[rows], self.classification).mean())
             losses.append(loss)
             if loss < self.best[i]:
                 self.best[i], self.best_weights[i], self.waited[i] = loss, member.get_weights(), 0

@@ -2,11 +2,12 @@
 
 The model takes the raw columns by sanitized key (`schema.json`), fills missing values the way
 `build_dataset` did (NaN or an empty / NA cell -> the train split's fill value), normalizes
-numeric columns and looks up categorical ones (unknown values -> one OOV slot), all with
-values from the train split's statistics. `train` exports it with `model.export(root/N)`:
+numeric columns and looks up categorical ones (unknown values -> one OOV slot; ISO dates as
+a number, `ml.dates`; the words of free-text columns, `ml.words`), all with values from the
+train split's statistics. `train` exports it (`ml.serving.export`, `ml.export.publish`):
 the TF Serving layout KServe's tensorflow runtime loads, signature `serving_default` taking
-the raw named columns. `assets.extra/` next to it holds schema.json, statistics.json and
-metrics.json (TF Serving ignores that directory).
+the raw named columns, with schema.json, statistics.json and metrics.json in
+`assets.extra/` (TF Serving ignores that directory).
 """
 
 from __future__ import annotations

@@ -167,7 +167,8 @@ def column_findings(column: ColumnProfile, rows: int) -> list[Finding]:
         found.append(
             Finding(
                 column.name,
-                f"high-cardinality text: {column.distinct} distinct values in {present} rows",
+                f"high-cardinality text: {column.distinct} distinct values in {present} rows"
+                " (the model reads its frequent values and words only)",
                 drop,
             )
         )
