@@ -205,8 +205,11 @@ class _Judge(_callback_base()):  # type: ignore[misc]
             {key: tf.constant(value[folds == i]) for key, value in features.items()}
             for i in range(len(members))
         ]
-        calls = [tf.function(lambda x, m=m: m(x, training=False)) for m in members]
-        self.predict = lambda i: calls[i](own[i]).numpy()
+        # One function for all members, traced once: a tf.function per member would be
+        # traced once each from the same code, which TensorFlow warns about as retracing.
+        pairs = list(zip(members, own, strict=True))
+        every = tf.function(lambda: [m(x, training=False) for m, x in pairs])
+        self.predict_all = lambda: [output.numpy() for output in every()]
         self.best = [np.inf] * len(members)
         self.best_weights: list[list[np.ndarray] | None] = [None] * len(members)
         self.waited = [0] * len(members)
@@ -214,12 +217,13 @@ class _Judge(_callback_base()):  # type: ignore[misc]
 
     def on_epoch_end(self, epoch: int, logs: dict[str, float] | None = None) -> None:
         losses = []
+        outputs = self.predict_all()
         for i, member in enumerate(self.members):
             if self.waited[i] >= self.patience:  # stopped: its best weights are kept
                 losses.append(self.best[i])
                 continue
             rows = self.folds == i
-            output = self.predict(i)
+            output = outputs[i]
             loss = float(_fold_loss(output, self.label[rows], self.classification).mean())
             losses.append(loss)
             if loss < self.best[i]:
