@@ -106,15 +106,11 @@ def _text_columns(dataset: Path) -> list[tuple[int, list[str]]]:
     The same words, from the same train counts, as the model reads (`ml.words`).
     """
     from ml.data import read_schema, read_statistics
-    from ml.model import MIN_VALUE_ROWS
-    from ml.words import frequent_words
+    from ml.model import free_text_words
 
-    schema, columns = read_schema(dataset), read_statistics(dataset)["columns"]
-    found = [
-        (i, frequent_words(columns[c.key]["vocabulary"], schema.missing_token, MIN_VALUE_ROWS))
-        for i, c in enumerate(schema.categorical)
-    ]
-    return [(i, vocabulary) for i, vocabulary in found if vocabulary]
+    schema = read_schema(dataset)
+    texts = free_text_words(schema, read_statistics(dataset))
+    return [(i, texts[c.key]) for i, c in enumerate(schema.categorical) if c.key in texts]
 
 
 def _multi_hot(values: np.ndarray, vocabulary: list[str]) -> np.ndarray:

@@ -106,6 +106,7 @@ def build_model(
         variance = [max((columns[k]["std"] or 0.0) ** 2, 1e-12) for k in keys]
         parts.append(keras.layers.Normalization(mean=mean, variance=variance, name="normalize")(x))
     categorical = {c.key: frequent_values(columns[c.key]["vocabulary"]) for c in schema.categorical}
+    texts = free_text_words(schema, statistics)
     if not parts and not any(categorical.values()):  # only rare values: keep them all
         categorical = {key: list(columns[key]["vocabulary"]) for key in categorical}
     for key, vocabulary in categorical.items():
@@ -113,7 +114,7 @@ def build_model(
         if summary is not None:  # ISO dates: one ordered number (ml.dates)
             parts.append(date_layer()(*summary, name=f"date_{key}")(inputs[key]))
             continue
-        text = frequent_words(columns[key]["vocabulary"], schema.missing_token, MIN_VALUE_ROWS)
+        text = texts.get(key, [])
         if vocabulary or text:  # else every value is rare: nothing the model could learn from
             x = fill_categorical(schema.missing_token, name=f"fill_{key}")(inputs[key])
         if vocabulary:
@@ -155,6 +156,21 @@ def _penalty(config: TrainConfig, statistics: dict[str, Any]) -> Any:
         return None
     rows = statistics["rows"]
     return keras.regularizers.L2(config.l2 / max(rows["train"] + rows.get("validation", 0), 1))
+
+
+def free_text_words(schema: DatasetSchema, statistics: dict[str, Any]) -> dict[str, list[str]]:
+    """The frequent words the model reads of each free-text column, by key (`ml.words`).
+
+    A date column is read as a date (`ml.dates`), never as words.
+    """
+    found = {}
+    for column in schema.categorical:
+        counts = statistics["columns"][column.key]["vocabulary"]
+        if date_summary(counts, schema.missing_token) is None:
+            words = frequent_words(counts, schema.missing_token, MIN_VALUE_ROWS)
+            if words:
+                found[column.key] = words
+    return found
 
 
 def frequent_values(counts: dict[str, int]) -> list[str]:
