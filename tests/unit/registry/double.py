@@ -20,10 +20,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import yaml
 from openapi_core import OpenAPI
@@ -32,6 +31,8 @@ from openapi_core.validation.request.validators import (
     V30RequestBodyValidator,
     V30RequestParametersValidator,
 )
+
+from tests.http_double import JsonServer, Request
 
 API = "/api/model_registry/v1alpha3"
 CONTRACT_HOST = "http://localhost:8080"  # the contract's declared server
@@ -160,19 +161,14 @@ class RegistryDouble:
         self._failures: list[Failure] = []
         self._next_id = 1
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(address, _handler_class(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._server = JsonServer(self.handle, address=address, protocol="HTTP/1.1")
 
     # -- lifecycle --------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
         """Root URL, e.g. ``http://127.0.0.1:41234``."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     @property
     def api_url(self) -> str:
@@ -180,13 +176,11 @@ class RegistryDouble:
         return self.url + API
 
     def __enter__(self) -> RegistryDouble:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._server.stop()
 
     # -- test controls ----------------------------------------------------------------------
 
@@ -241,37 +235,30 @@ class RegistryDouble:
 
     # -- request handling -------------------------------------------------------------------
 
-    def handle(self, http: BaseHTTPRequestHandler) -> None:
-        split = urlsplit(http.path)
-        path, proxy = split.path, None
+    def handle(self, http: Request) -> tuple[int, Any]:
+        path, proxy = http.path, None
         match = PROXY.match(path)
         if match:
             proxy, path = (match[1], match[2], match[3]), match[4]
-        query = dict(parse_qsl(split.query))
-        raw = http.rfile.read(int(http.headers.get("Content-Length") or 0))
+        query = dict(parse_qsl(http.query))
         auth = http.headers.get("Authorization")
         request = MockRequest(
             CONTRACT_HOST,
-            http.command.lower(),
+            http.method.lower(),
             path,
             args=query,
-            data=raw or None,
+            data=http.raw or None,
             content_type=http.headers.get("Content-Type") or "application/json",
         )
         try:
-            parsed = json.loads(raw) if raw else None
+            parsed = http.json()
         except ValueError:
             parsed = None
         with self._lock:
             status, body = self._answer(request, parsed, query, auth)
             status, body = self._check_response(request, status, body)
-            self.exchanges.append(Exchange(http.command, path, query, parsed, status, proxy, auth))
-        data = json.dumps(body).encode()
-        http.send_response(status)
-        http.send_header("Content-Type", "application/json")
-        http.send_header("Content-Length", str(len(data)))
-        http.end_headers()
-        http.wfile.write(data)
+            self.exchanges.append(Exchange(http.method, path, query, parsed, status, proxy, auth))
+        return status, body
 
     def _answer(
         self, request: MockRequest, body: Any, query: dict[str, str], auth: str | None
@@ -435,21 +422,6 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", f"/model_artifacts/{ID}", RegistryDouble.get_artifact),
     ("PATCH", f"/model_artifacts/{ID}", RegistryDouble.patch_artifact),
 ]
-
-
-def _handler_class(double: RegistryDouble) -> type[BaseHTTPRequestHandler]:
-    class _Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _serve(self) -> None:
-            double.handle(self)
-
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Keep test output quiet."""
-
-    return _Handler
 
 
 def serve(contract: Contract, *, token: str | None = None) -> Iterator[RegistryDouble]:
