@@ -150,18 +150,16 @@ def test_a_bad_run_id_is_not_found(fetch: Fetch) -> None:
     assert not out.exists()
 
 
-def test_an_unreachable_host_writes_nothing(fetch: Fetch, closed_port: str) -> None:
-    out = fetch.tmp_path / "release.json"
-    assert fetch("run-1", out, host=closed_port) == 1
-    assert f"cannot reach the KFP API at {closed_port}" in fetch.err()
-    assert not out.exists()
-
-
-def test_an_unreachable_object_store_writes_nothing(fetch: Fetch, closed_port: str) -> None:
+@pytest.mark.parametrize(
+    ("side", "message"), [("host", "cannot reach the KFP API at"), ("store", "object store")]
+)
+def test_an_unreachable_api_or_object_store_writes_nothing(
+    fetch: Fetch, closed_port: str, side: str, message: str
+) -> None:
     fetch.kfp.add_run("run-2", run_state("SUCCEEDED", PROMOTED))
     out = fetch.tmp_path / "release.json"
-    assert fetch("run-2", out, store=closed_port) == 1
-    assert f"object store {closed_port}" in fetch.err()
+    assert fetch("run-2", out, **{side: closed_port}) == 1
+    assert f"{message} {closed_port}" in fetch.err()
     assert not out.exists()
 
 
