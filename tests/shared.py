@@ -12,75 +12,77 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 REPO = Path(__file__).resolve().parents[1]
 TABLE = Path(__file__).with_name("shared.toml")
 FETCH = "scripts/fetch-shared"
 
 
-@dataclass(frozen=True)
-class KubeflowCopy:
+@dataclass(frozen=True, kw_only=True)
+class _Entry:
+    """A row of tests/shared.toml: where it sits under KFSTACK_SHARED, where it comes from.
+
+    Each kind of row says its layout once, as templates of its own fields: `FOLDER` (fetched
+    and replaced as a whole), `PATH` (what the tests read), `MARKER` (the file whose presence
+    says the row is there) and `ORIGIN` (for a person).
+    """
+
+    FOLDER: ClassVar[str]
+    PATH: ClassVar[str]
+    MARKER: ClassVar[str]
+    ORIGIN: ClassVar[str]
+
+    repo: str
+    commit: str
+
+    @property
+    def folder(self) -> str:
+        """Its folder under KFSTACK_SHARED."""
+        return self.FOLDER.format(self=self)
+
+    @property
+    def path(self) -> str:
+        """What the tests read, under KFSTACK_SHARED."""
+        return self.PATH.format(self=self)
+
+    @property
+    def marker(self) -> str:
+        """The file whose presence says it is there."""
+        return self.MARKER.format(self=self)
+
+    def describe(self) -> str:
+        """One line for a person: what it is and where it comes from."""
+        return self.ORIGIN.format(self=self, repo=self.repo.removeprefix("https://github.com/"))
+
+
+@dataclass(frozen=True, kw_only=True)
+class KubeflowCopy(_Entry):
     """A Kubeflow release the tests read: kubeflow/manifests at a tag, with its remote bases."""
 
+    FOLDER = "kubeflow/{self.release}"
+    PATH = "{self.folder}/manifests"  # what `kubeflow.source.path` names
+    MARKER = "{self.path}/example/kustomization.yaml"
+    ORIGIN = "{repo} tag {self.tag} and the remote bases it references"
+
     release: str
-    repo: str
     tag: str
-    commit: str
-
-    @property
-    def folder(self) -> str:
-        """Its folder under KFSTACK_SHARED."""
-        return f"kubeflow/{self.release}"
-
-    @property
-    def path(self) -> str:
-        """Its manifests root under KFSTACK_SHARED (what `kubeflow.source.path` names)."""
-        return f"{self.folder}/manifests"
-
-    @property
-    def marker(self) -> str:
-        """The file whose presence says the copy is there."""
-        return f"{self.path}/example/kustomization.yaml"
-
-    def describe(self) -> str:
-        """One line for a person: what it is and where it comes from."""
-        return f"{_short(self.repo)} tag {self.tag} and the remote bases it references"
 
 
-@dataclass(frozen=True)
-class RegistryApi:
-    """The Model Registry OpenAPI file the registry double follows."""
+@dataclass(frozen=True, kw_only=True)
+class RegistryApi(_Entry):
+    """The Model Registry OpenAPI file the registry double follows (`file` of `repo`)."""
+
+    FOLDER = "model-registry/{self.version}"
+    PATH = "{self.folder}/model-registry.openapi.yaml"
+    MARKER = "{self.path}"
+    ORIGIN = "{repo} {self.file} at tag {self.version}"
 
     version: str
-    repo: str
-    commit: str
     file: str
-
-    @property
-    def folder(self) -> str:
-        """Its folder under KFSTACK_SHARED."""
-        return f"model-registry/{self.version}"
-
-    @property
-    def path(self) -> str:
-        """The file under KFSTACK_SHARED."""
-        return f"{self.folder}/model-registry.openapi.yaml"
-
-    @property
-    def marker(self) -> str:
-        """The file whose presence says the copy is there: the file itself."""
-        return self.path
-
-    def describe(self) -> str:
-        """One line for a person: what it is and where it comes from."""
-        return f"{_short(self.repo)} {self.file} at tag {self.version}"
 
 
 Piece = KubeflowCopy | RegistryApi
-
-
-def _short(repo: str) -> str:
-    return repo.removeprefix("https://github.com/")
 
 
 @dataclass(frozen=True)

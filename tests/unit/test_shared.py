@@ -197,6 +197,11 @@ def test_references_are_rewritten_to_the_paths_of_the_shared_copy() -> None:
     assert names == {p.name for p in (release / "upstream").iterdir()}
 
 
+COPY = shared.KubeflowCopy(
+    release="9.9", repo="https://github.com/kubeflow/manifests", tag="9.9", commit="c0ffee"
+)
+
+
 def _tree(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         (root / name).parent.mkdir(parents=True, exist_ok=True)
@@ -252,10 +257,9 @@ def _github(tmp_path: Path, commit: str) -> tuple[object, list[str]]:
 
 
 def test_a_release_is_laid_out_as_the_shared_copy_and_renders_offline(tmp_path: Path) -> None:
-    copy = shared.KubeflowCopy("9.9", "https://github.com/kubeflow/manifests", "9.9", "c0ffee")
     net, calls = _github(tmp_path / "github", commit="c0ffee")
     cache = tmp_path / "cache"
-    fetch_shared.fetch(copy, cache, net)
+    fetch_shared.fetch(COPY, cache, net)
     assert calls == [
         "clone https://github.com/kubeflow/manifests 9.9",
         "clone https://github.com/o/lib.git v1",
@@ -276,7 +280,7 @@ def test_a_release_is_laid_out_as_the_shared_copy_and_renders_offline(tmp_path: 
         "upstream/set-v2/kustomization.yaml",
         "upstream/set-v2/manifests.yaml",
     ]
-    assert shared.missing(cache, shared.Needs((copy,), shared.NEEDS.model_registry)) == (
+    assert shared.missing(cache, shared.Needs((COPY,), shared.NEEDS.model_registry)) == (
         shared.NEEDS.model_registry,
     )
     render = subprocess.run(
@@ -289,9 +293,8 @@ def test_a_release_is_laid_out_as_the_shared_copy_and_renders_offline(tmp_path: 
 
 
 def test_a_tag_at_another_commit_is_refused_and_nothing_is_kept(tmp_path: Path) -> None:
-    copy = shared.KubeflowCopy("9.9", "https://github.com/kubeflow/manifests", "9.9", "c0ffee")
     net, _ = _github(tmp_path / "github", commit="badbad")
     cache = tmp_path / "cache"
     with pytest.raises(fetch_shared.FetchError, match=r"9\.9 is commit badbad; .* says c0ffee"):
-        fetch_shared.fetch(copy, cache, net)
+        fetch_shared.fetch(COPY, cache, net)
     assert list(cache.iterdir()) == []

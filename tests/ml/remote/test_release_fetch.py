@@ -16,6 +16,7 @@ from tests.ml.remote.kfp_double import KfpDouble, run_state
 from tests.serving_fixtures import make_release
 
 Main = Callable[[list[str]], int]
+Capsys = pytest.CaptureFixture[str]
 RELEASE_TASK = "release record → registration → serving"
 PROMOTED = {
     "training": "SUCCEEDED",
@@ -62,7 +63,7 @@ class Fetch:
     kfp: KfpDouble
     s3_endpoint: str
     tmp_path: Path
-    capsys: pytest.CaptureFixture[str]
+    capsys: Capsys
 
     def __call__(self, run_id: str, out: Path, *, host: str = "", store: str = "") -> int:
         args = fetch_args(host or self.kfp.url, run_id, out, store or self.s3_endpoint)
@@ -73,13 +74,7 @@ class Fetch:
 
 
 @pytest.fixture
-def fetch(
-    kfstack: Main,
-    kfp: KfpDouble,
-    s3_endpoint: str,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> Fetch:
+def fetch(kfstack: Main, kfp: KfpDouble, s3_endpoint: str, tmp_path: Path, capsys: Capsys) -> Fetch:
     return Fetch(kfstack, kfp, s3_endpoint, tmp_path, capsys)
 
 

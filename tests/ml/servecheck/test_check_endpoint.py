@@ -18,6 +18,7 @@ from tests.ml.servecheck.kserve_stub import Behaviour, StubServer
 pytestmark = pytest.mark.slow
 
 Kfstack = Callable[[list[str]], int]
+Capsys = pytest.CaptureFixture[str]
 
 
 def check(
@@ -38,7 +39,7 @@ class Checking:
     served: Served
     server: StubServer
     tmp_path: Path
-    capsys: pytest.CaptureFixture[str]
+    capsys: Capsys
 
     def __call__(self, *extra: str, out: Path | None = None) -> tuple[int, dict[str, Any] | None]:
         endpoint = self.server.predict_url
@@ -50,11 +51,7 @@ class Checking:
 
 @pytest.fixture
 def checking(
-    kfstack: Kfstack,
-    served: Served,
-    server: StubServer,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    kfstack: Kfstack, served: Served, server: StubServer, tmp_path: Path, capsys: Capsys
 ) -> Checking:
     return Checking(kfstack, served, server, tmp_path, capsys)
 

@@ -317,14 +317,6 @@ class RegistryDouble:
             return 409, {"code": "conflict", "message": f"model {body['name']!r} exists"}
         return 201, self._store(self.models, {"state": "LIVE", **body})
 
-    def get_model(self, p: dict[str, str], _: dict[str, str], __: Any) -> tuple[int, Any]:
-        model = self.models.get(p["id"])
-        return (200, model) if model else _not_found("registered model", p["id"])
-
-    def patch_model(self, p: dict[str, str], _: dict[str, str], body: Any) -> tuple[int, Any]:
-        model = self.models.get(p["id"])
-        return (200, self._patch(model, body)) if model else _not_found("model", p["id"])
-
     def list_versions(self, p: dict[str, str], q: dict[str, str], _: Any) -> tuple[int, Any]:
         if p["id"] not in self.models:
             return _not_found("registered model", p["id"])
@@ -353,14 +345,6 @@ class RegistryDouble:
             return 409, {"code": "conflict", "message": f"version {body['name']!r} exists"}
         return 201, self._store(self.versions, {"state": "LIVE", **body})
 
-    def get_version(self, p: dict[str, str], _: dict[str, str], __: Any) -> tuple[int, Any]:
-        version = self.versions.get(p["id"])
-        return (200, version) if version else _not_found("model version", p["id"])
-
-    def patch_version(self, p: dict[str, str], _: dict[str, str], body: Any) -> tuple[int, Any]:
-        version = self.versions.get(p["id"])
-        return (200, self._patch(version, body)) if version else _not_found("version", p["id"])
-
     def list_artifacts(self, p: dict[str, str], q: dict[str, str], _: Any) -> tuple[int, Any]:
         if p["id"] not in self.versions:
             return _not_found("model version", p["id"])
@@ -385,17 +369,21 @@ class RegistryDouble:
         attached.append(artifact["id"])
         return 201, artifact
 
-    def get_artifact(self, p: dict[str, str], _: dict[str, str], __: Any) -> tuple[int, Any]:
-        artifact = self.artifacts.get(p["id"])
-        return (200, artifact) if artifact else _not_found("model artifact", p["id"])
-
-    def patch_artifact(self, p: dict[str, str], _: dict[str, str], body: Any) -> tuple[int, Any]:
-        artifact = self.artifacts.get(p["id"])
-        return (200, self._patch(artifact, body)) if artifact else _not_found("artifact", p["id"])
-
 
 def _not_found(kind: str, key: Any) -> tuple[int, Any]:
     return 404, {"code": "not-found", "message": f"no {kind} found for {key!r}"}
+
+
+def _by_id(table: str, kind: str, *, patch: bool = False) -> Handler:
+    """GET (or PATCH) one entity of a table (`models`, `versions`, `artifacts`) by its id."""
+
+    def answer(double: RegistryDouble, p: dict[str, str], _: dict[str, str], body: Any) -> Any:
+        entity = getattr(double, table).get(p["id"])
+        if entity is None:
+            return _not_found(kind, p["id"])
+        return 200, double._patch(entity, body) if patch else entity
+
+    return answer
 
 
 def _page(items: list[dict[str, Any]], q: dict[str, str]) -> dict[str, Any]:
@@ -410,17 +398,17 @@ ID = "(?P<id>[^/]+)"
 ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/registered_model", RegistryDouble.find_model),
     ("POST", "/registered_models", RegistryDouble.create_model),
-    ("GET", f"/registered_models/{ID}", RegistryDouble.get_model),
-    ("PATCH", f"/registered_models/{ID}", RegistryDouble.patch_model),
+    ("GET", f"/registered_models/{ID}", _by_id("models", "registered model")),
+    ("PATCH", f"/registered_models/{ID}", _by_id("models", "registered model", patch=True)),
     ("GET", f"/registered_models/{ID}/versions", RegistryDouble.list_versions),
     ("GET", "/model_version", RegistryDouble.find_version),
     ("POST", "/model_versions", RegistryDouble.create_version),
-    ("GET", f"/model_versions/{ID}", RegistryDouble.get_version),
-    ("PATCH", f"/model_versions/{ID}", RegistryDouble.patch_version),
+    ("GET", f"/model_versions/{ID}", _by_id("versions", "model version")),
+    ("PATCH", f"/model_versions/{ID}", _by_id("versions", "model version", patch=True)),
     ("GET", f"/model_versions/{ID}/artifacts", RegistryDouble.list_artifacts),
     ("POST", f"/model_versions/{ID}/artifacts", RegistryDouble.upsert_artifact),
-    ("GET", f"/model_artifacts/{ID}", RegistryDouble.get_artifact),
-    ("PATCH", f"/model_artifacts/{ID}", RegistryDouble.patch_artifact),
+    ("GET", f"/model_artifacts/{ID}", _by_id("artifacts", "model artifact")),
+    ("PATCH", f"/model_artifacts/{ID}", _by_id("artifacts", "model artifact", patch=True)),
 ]
 
 
