@@ -7,10 +7,11 @@ UV = $(shell scripts/ensure-uv)
 STACK ?= dev
 BACKEND ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: help sync lint format typecheck pytest test check up preview plan destroy engine engine-test
+.PHONY: help sync lint format typecheck pytest unit test check up preview plan destroy engine engine-test
 
 help:
 	@echo "make test      install from uv.lock, lint, type check, run the tests"
+	@echo "make unit      the fast loop: the unit tests of the pure core only (no lint, <= 30 s)"
 	@echo "make up        bring up the dev stack (local kind cluster, local file backend)"
 	@echo "make preview   pulumi preview for STACK=$(STACK)"
 	@echo "make plan      kfstack plan for STACK=$(STACK) (no Pulumi, no cluster)"
@@ -35,6 +36,11 @@ typecheck: sync
 
 pytest: sync
 	$(UV) run pytest -n auto  # one worker per core (pytest-xdist)
+
+# The fast loop while editing: tests/unit only (no lint, no type check, no Pulumi mocks, no
+# whole-release renders, no model training).
+unit: sync
+	$(UV) run pytest -n auto tests/unit
 
 check: lint typecheck
 

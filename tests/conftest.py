@@ -1,4 +1,8 @@
-"""Test options and shared fixtures: the --e2e switch and the shared release data."""
+"""Test options and shared fixtures: the --e2e switch and the shared release data.
+
+What the tests read from KFSTACK_SHARED is listed once, in tests/shared.toml; a session
+that lacks any of it stops at the start with one message saying what and how to fetch it.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,20 @@ from pathlib import Path
 
 import pytest
 
+from tests import shared
+
 REPO = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("KFSTACK_SHARED", REPO.parent / "shared"))
-KUBEFLOW_2603 = SHARED / "kubeflow" / "26.03" / "manifests"
-KUBEFLOW_RELEASES = {
-    "26.03": KUBEFLOW_2603,
-    "v1.10.2": SHARED / "kubeflow" / "v1.10.2" / "manifests",
-}
-MODEL_REGISTRY_OPENAPI = SHARED / "model-registry" / "v0.3.7" / "model-registry.openapi.yaml"
+SHARED = shared.locate()
+KUBEFLOW_RELEASES = {copy.release: SHARED / copy.path for copy in shared.NEEDS.kubeflow}
+KUBEFLOW_2603 = KUBEFLOW_RELEASES["26.03"]
+MODEL_REGISTRY_OPENAPI = SHARED / shared.NEEDS.model_registry.path
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Stop before collecting when KFSTACK_SHARED lacks what the tests read."""
+    lacking = shared.missing(SHARED)
+    if lacking:
+        raise pytest.UsageError(shared.message(SHARED, lacking))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -49,24 +59,17 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
 
 @pytest.fixture(scope="session")
 def kubeflow_manifests() -> Path:
-    """The real Kubeflow 26.03 manifests, read-only, from ../shared."""
-    if not (KUBEFLOW_2603 / "example" / "kustomization.yaml").is_file():
-        pytest.fail(f"Kubeflow 26.03 manifests not found at {KUBEFLOW_2603} (set KFSTACK_SHARED)")
+    """The real Kubeflow 26.03 manifests, read-only, from KFSTACK_SHARED."""
     return KUBEFLOW_2603
 
 
 @pytest.fixture(scope="session")
 def shared_releases() -> dict[str, Path]:
     """Every shared Kubeflow release: name -> its manifests root (read-only)."""
-    missing = [str(p) for p in KUBEFLOW_RELEASES.values() if not (p / "example").is_dir()]
-    if missing:
-        pytest.fail(f"Kubeflow manifests not found at {', '.join(missing)} (set KFSTACK_SHARED)")
     return dict(KUBEFLOW_RELEASES)
 
 
 @pytest.fixture(scope="session")
 def model_registry_openapi() -> Path:
-    """The Model Registry v0.3.7 OpenAPI contract, read-only, from ../shared."""
-    if not MODEL_REGISTRY_OPENAPI.is_file():
-        pytest.fail(f"Model Registry OpenAPI not found at {MODEL_REGISTRY_OPENAPI}")
+    """The Model Registry OpenAPI contract, read-only, from KFSTACK_SHARED."""
     return MODEL_REGISTRY_OPENAPI

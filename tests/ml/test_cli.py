@@ -10,6 +10,11 @@ import pytest
 Main = Callable[[list[str]], int]
 
 
+def build(csv: Path, label: str, out: Path, *extra: str) -> list[str]:
+    """`kfstack data build` of `csv` into `out`, with more options."""
+    return ["data", "build", "--csv", str(csv), "--label", label, "--out", str(out), *extra]
+
+
 def test_inspect_prints_kinds(
     kfstack: Main, people_csv: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -22,20 +27,7 @@ def test_build_bad_csv_exits_2_with_line_and_column(
     kfstack: Main, make_csv: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     csv = make_csv("age,label\n1,yes\nabc,no\n")
-    status = kfstack(
-        [
-            "data",
-            "build",
-            "--csv",
-            str(csv),
-            "--label",
-            "label",
-            "--numeric",
-            "age",
-            "--out",
-            str(tmp_path / "o"),
-        ]
-    )
+    status = kfstack(build(csv, "label", tmp_path / "o", "--numeric", "age"))
     err = capsys.readouterr().err
     assert status == 2
     assert "line 3, column 'age': expected a number, found 'abc'" in err
@@ -45,39 +37,20 @@ def test_build_bad_csv_exits_2_with_line_and_column(
 def test_build_missing_file_and_bad_options_exit_2(
     kfstack: Main, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    missing = [
-        "data",
-        "build",
-        "--csv",
-        str(tmp_path / "nope.csv"),
-        "--label",
-        "y",
-        "--out",
-        str(tmp_path),
-    ]
-    assert kfstack(missing) == 2
+    assert kfstack(build(tmp_path / "nope.csv", "y", tmp_path)) == 2
     assert "nope.csv" in capsys.readouterr().err
     csv = tmp_path / "d.csv"
     csv.write_text("x,y\n1,a\n2,b\n")
-    args = ["data", "build", "--csv", str(csv), "--label", "y", "--out", str(tmp_path / "o")]
-    assert kfstack([*args, "--task", "regression", "--classes", "a", "b"]) == 2
+    args = build(csv, "y", tmp_path / "o", "--task", "regression", "--classes", "a", "b")
+    assert kfstack(args) == 2
     assert "classes are only allowed with task classification" in capsys.readouterr().err
 
 
 def test_build_prints_summary(
     kfstack: Main, people_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = [
-        "data",
-        "build",
-        "--csv",
-        str(people_csv),
-        "--label",
-        "label",
-        "--out",
-        str(tmp_path / "ds"),
-    ]
-    assert kfstack([*args, "--categorical", "city", "--ignore", "row id"]) == 0
+    args = build(people_csv, "label", tmp_path / "ds", "--categorical", "city")
+    assert kfstack([*args, "--ignore", "row id"]) == 0
     out = capsys.readouterr().out
     assert "'income (k)' -> income_k" in out
     assert "filled cells: age: 100, city: 73" in out
@@ -88,17 +61,7 @@ def test_build_prints_summary(
 def test_train_exports_then_refuses_to_overwrite(
     kfstack: Main, people_csv: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    build = [
-        "data",
-        "build",
-        "--csv",
-        str(people_csv),
-        "--label",
-        "label",
-        "--out",
-        str(tmp_path / "ds"),
-    ]
-    assert kfstack([*build, "--ignore", "row id"]) == 0
+    assert kfstack(build(people_csv, "label", tmp_path / "ds", "--ignore", "row id")) == 0
     train = ["train", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "m"), "--epochs", "2"]
     assert kfstack(train) == 0
     out = capsys.readouterr().out
@@ -125,8 +88,7 @@ def test_build_drop_option_and_short_numbers_unwrapped_when_piped(
     lines = [f"id,{long_name},label"]
     lines += [f"{i},{43.7 if i % 3 else ''},{'ab'[i % 2]}" for i in range(40)]
     csv = make_csv("\n".join(lines) + "\n")
-    args = ["data", "build", "--csv", str(csv), "--label", "label", "--out", str(tmp_path / "o")]
-    assert kfstack([*args, "--drop", "id"]) == 0
+    assert kfstack(build(csv, "label", tmp_path / "o", "--drop", "id")) == 0
     out = capsys.readouterr().out
     assert f"'{long_name}' -> " in out  # one line, not wrapped at 80 columns
     assert "fill 43.7)" in out

@@ -1,4 +1,5 @@
-"""The CI workflows keep secrets in deploying environments and pin every action."""
+"""The CI workflows keep secrets in deploying environments, pin every action, and the test job
+fetches the release data the tests read with the script a clone uses anywhere."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from typing import Any
 import pytest
 import yaml
 
+from tests import shared
+
 WORKFLOWS = sorted((Path(__file__).parents[2] / ".github" / "workflows").glob("*.y*ml"))
+KFSTACK = Path(__file__).parents[2] / ".github" / "workflows" / "kfstack.yml"
 _PINNED = re.compile(r"^\s*-?\s*uses:\s*[\w.-]+/[\w./-]+@[0-9a-f]{40} # v\d+(\.\d+)*\s*$")
 
 
@@ -49,9 +53,29 @@ def test_least_permissions_and_no_persisted_checkout_token(path: Path) -> None:
 
 
 def test_prod_previews_wait_for_a_reviewer_and_plans_get_no_credentials() -> None:
-    jobs = _jobs(Path(__file__).parents[2] / ".github" / "workflows" / "kfstack.yml")
+    jobs = _jobs(KFSTACK)
     assert jobs["preview-prod"]["environment"] == "preview-prod"
     for name in ("test", "plan"):
         text = yaml.safe_dump(jobs[name])
         assert "secrets." not in text
         assert "id-token" not in text
+
+
+def test_the_test_job_fetches_every_release_the_tests_read_with_the_script() -> None:
+    runs = [str(step.get("run", "")) for step in _jobs(KFSTACK)["test"]["steps"]]
+    tests = [i for i, run in enumerate(runs) if "make test" in run]
+    assert len(tests) == 1
+    # The script, with no selection, fetches all of tests/shared.toml and names the folder
+    # the tests then read; the step exports it to `make test`.
+    shell = runs[tests[0]].splitlines()
+    assert shell == [
+        'KFSTACK_SHARED="$(scripts/fetch-shared)"',
+        "export KFSTACK_SHARED",
+        "make test",
+    ]
+    # No second list of what to fetch: no other download, no release named in the workflow.
+    text = "\n".join(runs)
+    assert not re.search(r"git clone|curl|wget|gh release", text)
+    for piece in shared.NEEDS.pieces:
+        assert piece.folder not in text
+    assert not [copy.tag for copy in shared.NEEDS.kubeflow if copy.tag in KFSTACK.read_text()]

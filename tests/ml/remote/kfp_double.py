@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs
 
 from kfp_server_api import models
+
+from tests.http_double import JsonServer, Request
 
 _PRIMITIVES: dict[str, tuple[type, ...]] = {
     "str": (str,),
@@ -107,21 +107,18 @@ class KfpDouble:
         self.status: int | None = None  # force every answer to this HTTP status
         self.unavailable = 0  # answer this many next requests 503 (a gateway hiccup)
         self._ids = iter(range(1, 10_000))
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._server = JsonServer(self._serve, methods=("GET", "POST"))
 
     @property
     def url(self) -> str:
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     def start(self) -> KfpDouble:
-        self._thread.start()
+        self._server.start()
         return self
 
     def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        self._server.stop()
 
     def add_run(self, run_id: str, state: dict[str, Any]) -> None:
         self.runs[run_id] = Run({"run_id": run_id, "display_name": run_id, **state})
@@ -250,45 +247,22 @@ class KfpDouble:
             run.body.update(run.script.pop(0))
         return 200, run.body
 
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        double = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def _serve(self, method: str) -> None:
-                parsed = urlparse(self.path)
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length) if length else b""
-                body = json.loads(raw) if raw else None
-                auth = self.headers.get("Authorization")
-                double.requests.append((method, parsed.path, body, auth))
-                try:
-                    if double.unavailable:
-                        double.unavailable -= 1
-                        status, out = 503, {"code": 14, "message": "upstream connect error"}
-                    elif double.status is not None:
-                        status, out = double.status, {"code": 16, "message": "denied by test"}
-                    else:
-                        status, out = double.answer(
-                            method, parsed.path, parse_qs(parsed.query), body
-                        )
-                except ValueError as err:
-                    status, out = 400, {"code": 3, "message": str(err)}
-                if status != 200:
-                    double._expect(check(out, "GoogleRpcStatus", "error response"))
-                data = json.dumps(out).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self) -> None:
-                self._serve("GET")
-
-            def do_POST(self) -> None:
-                self._serve("POST")
-
-            def log_message(self, *_args: Any) -> None:
-                pass
-
-        return Handler
+    def _serve(self, request: Request) -> tuple[int, Any]:
+        body = request.json()
+        auth = request.headers.get("Authorization")
+        self.requests.append((request.method, request.path, body, auth))
+        try:
+            if self.unavailable:
+                self.unavailable -= 1
+                status, out = 503, {"code": 14, "message": "upstream connect error"}
+            elif self.status is not None:
+                status, out = self.status, {"code": 16, "message": "denied by test"}
+            else:
+                status, out = self.answer(
+                    request.method, request.path, parse_qs(request.query), body
+                )
+        except ValueError as err:
+            status, out = 400, {"code": 3, "message": str(err)}
+        if status != 200:
+            self._expect(check(out, "GoogleRpcStatus", "error response"))
+        return status, out

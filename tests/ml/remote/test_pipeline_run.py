@@ -16,6 +16,17 @@ from tests.ml.remote.kfp_double import KfpDouble, check, run_state
 
 Main = Callable[[list[str]], int]
 DONE = {"data preparation": "SUCCEEDED", "training": "SUCCEEDED"}
+STATES = [
+    "RUNTIME_STATE_UNSPECIFIED",
+    "PENDING",
+    "RUNNING",
+    "SUCCEEDED",
+    "SKIPPED",
+    "FAILED",
+    "CANCELING",
+    "CANCELED",
+    "PAUSED",
+]
 
 
 def run_args(host: str, spec: Path, *extra: str) -> list[str]:
@@ -213,38 +224,10 @@ def test_parameters_are_checked_against_the_spec(spec_file: Path) -> None:
 
 def test_the_double_checks_against_the_models() -> None:
     assert check({"run_id": "r", "state": "RUNNING"}, "V2beta1Run") == []
-    assert check({"state": "DONE"}, "V2beta1Run") == [
-        "$.state: 'DONE' not one of "
-        + str(
-            [
-                "RUNTIME_STATE_UNSPECIFIED",
-                "PENDING",
-                "RUNNING",
-                "SUCCEEDED",
-                "SKIPPED",
-                "FAILED",
-                "CANCELING",
-                "CANCELED",
-                "PAUSED",
-            ]
-        )
-    ]
+    assert check({"state": "DONE"}, "V2beta1Run") == [f"$.state: 'DONE' not one of {STATES}"]
     assert check({"runId": "r"}, "V2beta1Run") == ["$.runId: not a field of V2beta1Run"]
     assert check({"run_details": {"task_details": [{"state": 3}]}}, "V2beta1Run") == [
-        "$.run_details.task_details[0].state: 3 not one of "
-        + str(
-            [
-                "RUNTIME_STATE_UNSPECIFIED",
-                "PENDING",
-                "RUNNING",
-                "SUCCEEDED",
-                "SKIPPED",
-                "FAILED",
-                "CANCELING",
-                "CANCELED",
-                "PAUSED",
-            ]
-        )
+        f"$.run_details.task_details[0].state: 3 not one of {STATES}"
     ]
 
 

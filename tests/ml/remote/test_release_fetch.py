@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from tests.ml.remote.kfp_double import KfpDouble, run_state
 from tests.serving_fixtures import make_release
 
 Main = Callable[[list[str]], int]
+Capsys = pytest.CaptureFixture[str]
 RELEASE_TASK = "release record → registration → serving"
 PROMOTED = {
     "training": "SUCCEEDED",
@@ -53,22 +55,38 @@ def fetch_args(host: str, run_id: str, out: Path, endpoint: str) -> list[str]:
     ]
 
 
-def test_fetch_writes_the_record_of_a_promoted_run(  # noqa: PLR0917 (pytest fixtures)
-    kfstack: Main,
-    kfp: KfpDouble,
-    s3: Any,
-    s3_endpoint: str,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    kfp.add_run("run-7", run_state("SUCCEEDED", PROMOTED))
-    record = put_record(s3, "run-7", tmp_path, pipeline_run={"id": "run-7"})
-    out = tmp_path / "build" / "release.json"
-    assert kfstack(fetch_args(kfp.url, "run-7", out, s3_endpoint)) == 0
+@dataclass(frozen=True)
+class Fetch:
+    """`kfstack release fetch` against the KFP double and the S3 server, and what it printed."""
+
+    kfstack: Main
+    kfp: KfpDouble
+    s3_endpoint: str
+    tmp_path: Path
+    capsys: Capsys
+
+    def __call__(self, run_id: str, out: Path, *, host: str = "", store: str = "") -> int:
+        args = fetch_args(host or self.kfp.url, run_id, out, store or self.s3_endpoint)
+        return self.kfstack(args)
+
+    def err(self) -> str:
+        return self.capsys.readouterr().err
+
+
+@pytest.fixture
+def fetch(kfstack: Main, kfp: KfpDouble, s3_endpoint: str, tmp_path: Path, capsys: Capsys) -> Fetch:
+    return Fetch(kfstack, kfp, s3_endpoint, tmp_path, capsys)
+
+
+def test_fetch_writes_the_record_of_a_promoted_run(fetch: Fetch, s3: Any) -> None:
+    fetch.kfp.add_run("run-7", run_state("SUCCEEDED", PROMOTED))
+    record = put_record(s3, "run-7", fetch.tmp_path, pipeline_run={"id": "run-7"})
+    out = fetch.tmp_path / "build" / "release.json"
+    assert fetch("run-7", out) == 0
     assert json.loads(out.read_text()) == record
     assert load_release(out).version == "r7"
-    assert f"from s3://mlpipeline/{KEY.format(run='run-7')}" in capsys.readouterr().out
-    assert kfp.problems == []
+    assert f"from s3://mlpipeline/{KEY.format(run='run-7')}" in fetch.capsys.readouterr().out
+    assert fetch.kfp.problems == []
 
 
 def test_keys_from_the_stack_outputs(
@@ -104,86 +122,52 @@ def test_keys_from_the_stack_outputs(
         ),
     ],
 )
-def test_runs_without_a_release_are_clear_errors_and_write_nothing(  # noqa: PLR0917 (pytest fixtures)
-    kfstack: Main,
-    kfp: KfpDouble,
-    s3: Any,
-    s3_endpoint: str,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-    state: dict[str, Any],
-    message: str,
+def test_runs_without_a_release_are_clear_errors_and_write_nothing(
+    fetch: Fetch, s3: Any, state: dict[str, Any], message: str
 ) -> None:
-    kfp.add_run("run-1", state)
-    out = tmp_path / "release.json"
-    assert kfstack(fetch_args(kfp.url, "run-1", out, s3_endpoint)) == 1
-    err = capsys.readouterr().err
+    fetch.kfp.add_run("run-1", state)
+    out = fetch.tmp_path / "release.json"
+    assert fetch("run-1", out) == 1
+    err = fetch.err()
     assert f"run run-1 {message}" in err or message in err, err
     assert "Traceback" not in err
-    assert not out.exists() and list(tmp_path.iterdir()) == []
-    assert kfp.problems == []
+    assert not out.exists() and list(fetch.tmp_path.iterdir()) == []
+    assert fetch.kfp.problems == []
 
 
-def test_a_bad_run_id_is_not_found(
-    kfstack: Main,
-    kfp: KfpDouble,
-    s3_endpoint: str,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    out = tmp_path / "release.json"
-    assert kfstack(fetch_args(kfp.url, "no-such-run", out, s3_endpoint)) == 1
-    err = capsys.readouterr().err
-    assert (
-        f"KFP API at {kfp.url}: get run no-such-run: not found (run no-such-run not found)" in err
+def test_a_bad_run_id_is_not_found(fetch: Fetch) -> None:
+    out = fetch.tmp_path / "release.json"
+    assert fetch("no-such-run", out) == 1
+    url = fetch.kfp.url
+    assert f"KFP API at {url}: get run no-such-run: not found (run no-such-run not found)" in (
+        fetch.err()
     )
     assert not out.exists()
 
 
-def test_an_unreachable_host_writes_nothing(
-    kfstack: Main,
-    closed_port: str,
-    s3_endpoint: str,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+@pytest.mark.parametrize(
+    ("side", "message"), [("host", "cannot reach the KFP API at"), ("store", "object store")]
+)
+def test_an_unreachable_api_or_object_store_writes_nothing(
+    fetch: Fetch, closed_port: str, side: str, message: str
 ) -> None:
-    out = tmp_path / "release.json"
-    assert kfstack(fetch_args(closed_port, "run-1", out, s3_endpoint)) == 1
-    assert f"cannot reach the KFP API at {closed_port}" in capsys.readouterr().err
+    fetch.kfp.add_run("run-2", run_state("SUCCEEDED", PROMOTED))
+    out = fetch.tmp_path / "release.json"
+    assert fetch("run-2", out, **{side: closed_port}) == 1
+    assert f"{message} {closed_port}" in fetch.err()
     assert not out.exists()
 
 
-def test_an_unreachable_object_store_writes_nothing(
-    kfstack: Main,
-    kfp: KfpDouble,
-    closed_port: str,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    kfp.add_run("run-2", run_state("SUCCEEDED", PROMOTED))
-    out = tmp_path / "release.json"
-    assert kfstack(fetch_args(kfp.url, "run-2", out, closed_port)) == 1
-    assert f"object store {closed_port}" in capsys.readouterr().err
-    assert not out.exists()
-
-
-def test_a_missing_or_foreign_record_writes_nothing(  # noqa: PLR0917 (pytest fixtures)
-    kfstack: Main,
-    kfp: KfpDouble,
-    s3: Any,
-    s3_endpoint: str,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    kfp.add_run("run-3", run_state("SUCCEEDED", PROMOTED))
-    out = tmp_path / "out" / "release.json"
-    assert kfstack(fetch_args(kfp.url, "run-3", out, s3_endpoint)) == 1
+def test_a_missing_or_foreign_record_writes_nothing(fetch: Fetch, s3: Any) -> None:
+    fetch.kfp.add_run("run-3", run_state("SUCCEEDED", PROMOTED))
+    out = fetch.tmp_path / "out" / "release.json"
+    assert fetch("run-3", out) == 1
     assert "no release artifact under s3://mlpipeline/v2/artifacts/kfstack-training/run-3/" in (
-        capsys.readouterr().err
+        fetch.err()
     )
-    put_record(s3, "run-3", tmp_path, pipeline_run={"id": "run-99"})
-    assert kfstack(fetch_args(kfp.url, "run-3", out, s3_endpoint)) == 2
-    assert "names run run-99, not run-3" in capsys.readouterr().err
+    put_record(s3, "run-3", fetch.tmp_path, pipeline_run={"id": "run-99"})
+    assert fetch("run-3", out) == 2
+    assert "names run run-99, not run-3" in fetch.err()
     assert not out.exists()
 
 
@@ -210,11 +194,11 @@ def test_no_keys_names_the_options(
 
 
 def test_task_names_kfp_does_not_report_leave_the_decision_to_the_store(
-    kfstack: Main, kfp: KfpDouble, s3: Any, s3_endpoint: str, tmp_path: Path
+    fetch: Fetch, s3: Any
 ) -> None:
     # Task details under other names (or none at all): the record in the store decides.
-    kfp.add_run("run-5", run_state("SUCCEEDED", {"system-container-impl": "SUCCEEDED"}))
-    record = put_record(s3, "run-5", tmp_path, pipeline_run={"id": "run-5"})
-    out = tmp_path / "release.json"
-    assert kfstack(fetch_args(kfp.url, "run-5", out, s3_endpoint)) == 0
+    fetch.kfp.add_run("run-5", run_state("SUCCEEDED", {"system-container-impl": "SUCCEEDED"}))
+    record = put_record(s3, "run-5", fetch.tmp_path, pipeline_run={"id": "run-5"})
+    out = fetch.tmp_path / "release.json"
+    assert fetch("run-5", out) == 0
     assert json.loads(out.read_text()) == record

@@ -9,18 +9,18 @@ required bearer token, and a different behaviour for the canary tag header.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tests.http_double import JsonServer, Request
 
 Instance = dict[str, Any]
 
@@ -94,30 +94,17 @@ def _columns(model: _Model, instances: list[Instance]) -> dict[str, list[Any]]:
     return columns
 
 
-def _handler(server: StubServer, model: _Model) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
+def _answerer(server: StubServer, model: _Model) -> Callable[[Request], tuple[int, Any]]:
+    def answer(request: Request) -> tuple[int, Any]:
+        behaviour = server.default
+        if request.headers.get("Knative-Serving-Tag") == "latest" and server.canary:
+            behaviour = server.canary
+        body = request.json()
+        server.requests.append({"path": request.path, "headers": dict(request.headers)})
+        refused = _gate(behaviour, request.headers)
+        return refused or _answer(server, model, behaviour, path=request.path, body=body)
 
-        def _send(self, status: int, body: Any) -> None:
-            data = json.dumps(body).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-        def do_POST(self) -> None:
-            behaviour = server.default
-            if self.headers.get("Knative-Serving-Tag") == "latest" and server.canary:
-                behaviour = server.canary
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            server.requests.append({"path": self.path, "headers": dict(self.headers)})
-            refused = _gate(behaviour, self.headers)
-            reply = refused or _answer(server, model, behaviour, path=self.path, body=body)
-            self._send(*reply)
-
-    return Handler
+    return answer
 
 
 def _gate(behaviour: Behaviour, headers: Any) -> tuple[int, Any] | None:
@@ -201,18 +188,10 @@ def _tensor(name: str, values: np.ndarray) -> dict[str, Any]:
 def serve(export_dir: Path, model: str, loaded: Any = None) -> Iterator[StubServer]:
     """Run the stub on 127.0.0.1 (ephemeral port) for the duration of the block."""
     runtime = loaded if loaded is not None else _Model(export_dir)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
-    httpd.daemon_threads = True
-    state = StubServer(url=f"http://127.0.0.1:{httpd.server_address[1]}", model=model)
-    httpd.RequestHandlerClass = _handler(state, runtime)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    state = StubServer(url="", model=model)
+    with JsonServer(_answerer(state, runtime), methods=("POST",)) as httpd:
+        state.url = httpd.url
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join()
 
 
 def load_model(export_dir: Path) -> Any:

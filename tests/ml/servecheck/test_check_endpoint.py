@@ -6,6 +6,7 @@ import csv
 import json
 import socket
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from tests.ml.servecheck.kserve_stub import Behaviour, StubServer
 pytestmark = pytest.mark.slow
 
 Kfstack = Callable[[list[str]], int]
+Capsys = pytest.CaptureFixture[str]
 
 
 def check(
@@ -27,6 +29,31 @@ def check(
     status = kfstack(argv)
     report = out / "serving-check.json"
     return status, json.loads(report.read_text()) if report.is_file() else None
+
+
+@dataclass(frozen=True)
+class Checking:
+    """`kfstack serve check` of the session's model against this test's stub, and its stderr."""
+
+    kfstack: Kfstack
+    served: Served
+    server: StubServer
+    tmp_path: Path
+    capsys: Capsys
+
+    def __call__(self, *extra: str, out: Path | None = None) -> tuple[int, dict[str, Any] | None]:
+        endpoint = self.server.predict_url
+        return check(self.kfstack, self.served, endpoint, out or self.tmp_path, *extra)
+
+    def err(self) -> str:
+        return " ".join(self.capsys.readouterr().err.split())
+
+
+@pytest.fixture
+def checking(
+    kfstack: Kfstack, served: Served, server: StubServer, tmp_path: Path, capsys: Capsys
+) -> Checking:
+    return Checking(kfstack, served, server, tmp_path, capsys)
 
 
 def lower_city(row: dict[str, Any]) -> dict[str, Any]:
@@ -72,25 +99,19 @@ def test_v2_protocol_from_a_base_url_reproduces_too(
     }
 
 
-def test_a_lower_cased_category_fails_and_names_the_drifted_metrics(
-    kfstack: Kfstack,
-    served: Served,
-    server: StubServer,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    server.default.skew = lower_city
-    status, report = check(kfstack, served, server.predict_url, tmp_path)
+def test_a_lower_cased_category_fails_and_names_the_drifted_metrics(checking: Checking) -> None:
+    checking.server.default.skew = lower_city
+    status, report = checking()
     assert status == 1
     assert report is not None and report["passed"] is False
     drifted = report["targets"][0]["drifted"]
     assert "accuracy" in drifted and "loss" in drifted
-    err = capsys.readouterr().err
+    err = checking.err()
     assert "metrics drifted beyond tolerance" in err
     for name in drifted:
         assert name in err
     # a loose enough tolerance lets the same skew pass: the flag is what decides
-    status, _ = check(kfstack, served, server.predict_url, tmp_path / "loose", "--tolerance", "10")
+    status, _ = checking("--tolerance", "10", out=checking.tmp_path / "loose")
     assert status == 0
 
 
@@ -141,18 +162,12 @@ def test_auth_and_server_errors_name_the_endpoint_and_status(
     assert f"injected status {status}" in err
 
 
-def test_a_timeout_is_a_clear_error(
-    kfstack: Kfstack,
-    served: Served,
-    server: StubServer,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    server.default.sleep = 1.0
-    code, _ = check(kfstack, served, server.predict_url, tmp_path, "--timeout", "0.05")
+def test_a_timeout_is_a_clear_error(checking: Checking) -> None:
+    checking.server.default.sleep = 1.0
+    code, _ = checking("--timeout", "0.05")
     assert code == 3
-    err = " ".join(capsys.readouterr().err.split())
-    assert server.predict_url in err and "(timeout)" in err
+    err = checking.err()
+    assert checking.server.predict_url in err and "(timeout)" in err
 
 
 def test_a_refused_connection_is_a_clear_error(

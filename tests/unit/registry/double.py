@@ -20,10 +20,9 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl
 
 import yaml
 from openapi_core import OpenAPI
@@ -32,6 +31,8 @@ from openapi_core.validation.request.validators import (
     V30RequestBodyValidator,
     V30RequestParametersValidator,
 )
+
+from tests.http_double import JsonServer, Request
 
 API = "/api/model_registry/v1alpha3"
 CONTRACT_HOST = "http://localhost:8080"  # the contract's declared server
@@ -160,19 +161,14 @@ class RegistryDouble:
         self._failures: list[Failure] = []
         self._next_id = 1
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(address, _handler_class(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
-        )
+        self._server = JsonServer(self.handle, address=address, protocol="HTTP/1.1")
 
     # -- lifecycle --------------------------------------------------------------------------
 
     @property
     def url(self) -> str:
         """Root URL, e.g. ``http://127.0.0.1:41234``."""
-        host, port = self._server.server_address[:2]
-        return f"http://{host!s}:{port}"
+        return self._server.url
 
     @property
     def api_url(self) -> str:
@@ -180,13 +176,11 @@ class RegistryDouble:
         return self.url + API
 
     def __enter__(self) -> RegistryDouble:
-        self._thread.start()
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._server.stop()
 
     # -- test controls ----------------------------------------------------------------------
 
@@ -241,37 +235,30 @@ class RegistryDouble:
 
     # -- request handling -------------------------------------------------------------------
 
-    def handle(self, http: BaseHTTPRequestHandler) -> None:
-        split = urlsplit(http.path)
-        path, proxy = split.path, None
+    def handle(self, http: Request) -> tuple[int, Any]:
+        path, proxy = http.path, None
         match = PROXY.match(path)
         if match:
             proxy, path = (match[1], match[2], match[3]), match[4]
-        query = dict(parse_qsl(split.query))
-        raw = http.rfile.read(int(http.headers.get("Content-Length") or 0))
+        query = dict(parse_qsl(http.query))
         auth = http.headers.get("Authorization")
         request = MockRequest(
             CONTRACT_HOST,
-            http.command.lower(),
+            http.method.lower(),
             path,
             args=query,
-            data=raw or None,
+            data=http.raw or None,
             content_type=http.headers.get("Content-Type") or "application/json",
         )
         try:
-            parsed = json.loads(raw) if raw else None
+            parsed = http.json()
         except ValueError:
             parsed = None
         with self._lock:
             status, body = self._answer(request, parsed, query, auth)
             status, body = self._check_response(request, status, body)
-            self.exchanges.append(Exchange(http.command, path, query, parsed, status, proxy, auth))
-        data = json.dumps(body).encode()
-        http.send_response(status)
-        http.send_header("Content-Type", "application/json")
-        http.send_header("Content-Length", str(len(data)))
-        http.end_headers()
-        http.wfile.write(data)
+            self.exchanges.append(Exchange(http.method, path, query, parsed, status, proxy, auth))
+        return status, body
 
     def _answer(
         self, request: MockRequest, body: Any, query: dict[str, str], auth: str | None
@@ -330,14 +317,6 @@ class RegistryDouble:
             return 409, {"code": "conflict", "message": f"model {body['name']!r} exists"}
         return 201, self._store(self.models, {"state": "LIVE", **body})
 
-    def get_model(self, p: dict[str, str], _: dict[str, str], __: Any) -> tuple[int, Any]:
-        model = self.models.get(p["id"])
-        return (200, model) if model else _not_found("registered model", p["id"])
-
-    def patch_model(self, p: dict[str, str], _: dict[str, str], body: Any) -> tuple[int, Any]:
-        model = self.models.get(p["id"])
-        return (200, self._patch(model, body)) if model else _not_found("model", p["id"])
-
     def list_versions(self, p: dict[str, str], q: dict[str, str], _: Any) -> tuple[int, Any]:
         if p["id"] not in self.models:
             return _not_found("registered model", p["id"])
@@ -366,14 +345,6 @@ class RegistryDouble:
             return 409, {"code": "conflict", "message": f"version {body['name']!r} exists"}
         return 201, self._store(self.versions, {"state": "LIVE", **body})
 
-    def get_version(self, p: dict[str, str], _: dict[str, str], __: Any) -> tuple[int, Any]:
-        version = self.versions.get(p["id"])
-        return (200, version) if version else _not_found("model version", p["id"])
-
-    def patch_version(self, p: dict[str, str], _: dict[str, str], body: Any) -> tuple[int, Any]:
-        version = self.versions.get(p["id"])
-        return (200, self._patch(version, body)) if version else _not_found("version", p["id"])
-
     def list_artifacts(self, p: dict[str, str], q: dict[str, str], _: Any) -> tuple[int, Any]:
         if p["id"] not in self.versions:
             return _not_found("model version", p["id"])
@@ -398,17 +369,21 @@ class RegistryDouble:
         attached.append(artifact["id"])
         return 201, artifact
 
-    def get_artifact(self, p: dict[str, str], _: dict[str, str], __: Any) -> tuple[int, Any]:
-        artifact = self.artifacts.get(p["id"])
-        return (200, artifact) if artifact else _not_found("model artifact", p["id"])
-
-    def patch_artifact(self, p: dict[str, str], _: dict[str, str], body: Any) -> tuple[int, Any]:
-        artifact = self.artifacts.get(p["id"])
-        return (200, self._patch(artifact, body)) if artifact else _not_found("artifact", p["id"])
-
 
 def _not_found(kind: str, key: Any) -> tuple[int, Any]:
     return 404, {"code": "not-found", "message": f"no {kind} found for {key!r}"}
+
+
+def _by_id(table: str, kind: str, *, patch: bool = False) -> Handler:
+    """GET (or PATCH) one entity of a table (`models`, `versions`, `artifacts`) by its id."""
+
+    def answer(double: RegistryDouble, p: dict[str, str], _: dict[str, str], body: Any) -> Any:
+        entity = getattr(double, table).get(p["id"])
+        if entity is None:
+            return _not_found(kind, p["id"])
+        return 200, double._patch(entity, body) if patch else entity
+
+    return answer
 
 
 def _page(items: list[dict[str, Any]], q: dict[str, str]) -> dict[str, Any]:
@@ -423,33 +398,18 @@ ID = "(?P<id>[^/]+)"
 ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/registered_model", RegistryDouble.find_model),
     ("POST", "/registered_models", RegistryDouble.create_model),
-    ("GET", f"/registered_models/{ID}", RegistryDouble.get_model),
-    ("PATCH", f"/registered_models/{ID}", RegistryDouble.patch_model),
+    ("GET", f"/registered_models/{ID}", _by_id("models", "registered model")),
+    ("PATCH", f"/registered_models/{ID}", _by_id("models", "registered model", patch=True)),
     ("GET", f"/registered_models/{ID}/versions", RegistryDouble.list_versions),
     ("GET", "/model_version", RegistryDouble.find_version),
     ("POST", "/model_versions", RegistryDouble.create_version),
-    ("GET", f"/model_versions/{ID}", RegistryDouble.get_version),
-    ("PATCH", f"/model_versions/{ID}", RegistryDouble.patch_version),
+    ("GET", f"/model_versions/{ID}", _by_id("versions", "model version")),
+    ("PATCH", f"/model_versions/{ID}", _by_id("versions", "model version", patch=True)),
     ("GET", f"/model_versions/{ID}/artifacts", RegistryDouble.list_artifacts),
     ("POST", f"/model_versions/{ID}/artifacts", RegistryDouble.upsert_artifact),
-    ("GET", f"/model_artifacts/{ID}", RegistryDouble.get_artifact),
-    ("PATCH", f"/model_artifacts/{ID}", RegistryDouble.patch_artifact),
+    ("GET", f"/model_artifacts/{ID}", _by_id("artifacts", "model artifact")),
+    ("PATCH", f"/model_artifacts/{ID}", _by_id("artifacts", "model artifact", patch=True)),
 ]
-
-
-def _handler_class(double: RegistryDouble) -> type[BaseHTTPRequestHandler]:
-    class _Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def _serve(self) -> None:
-            double.handle(self)
-
-        do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
-
-        def log_message(self, format: str, *args: Any) -> None:
-            """Keep test output quiet."""
-
-    return _Handler
 
 
 def serve(contract: Contract, *, token: str | None = None) -> Iterator[RegistryDouble]:

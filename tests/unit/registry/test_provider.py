@@ -50,6 +50,11 @@ def props(registry: RegistryDouble, **overrides: Any) -> dict[str, Any]:
     return base
 
 
+def version_3_of_iris(registry: RegistryDouble, **fields: Any) -> dict[str, Any]:
+    """Seed version "3" of model "iris", as if someone else had registered it."""
+    return registry.add_version(registry.add_model("iris")["id"], "3", **fields)
+
+
 def custom(entity: dict[str, Any]) -> dict[str, Any]:
     return entity["customProperties"]
 
@@ -101,10 +106,8 @@ def test_create_unarchives_an_archived_registered_model(
 def test_create_adopts_a_version_with_the_same_artifact_uri(
     provider: ModelRegistryProvider, registry: RegistryDouble
 ) -> None:
-    model = registry.add_model("iris")
-    version = registry.add_version(
-        model["id"],
-        "3",
+    version = version_3_of_iris(
+        registry,
         state="ARCHIVED",
         customProperties={
             "reviewed-by": {"metadataType": "MetadataStringValue", "string_value": "ana"}
@@ -123,8 +126,7 @@ def test_create_adopts_a_version_with_the_same_artifact_uri(
 def test_create_adds_the_artifact_to_an_existing_empty_version(
     provider: ModelRegistryProvider, registry: RegistryDouble
 ) -> None:
-    model = registry.add_model("iris")
-    version = registry.add_version(model["id"], "3")
+    version = version_3_of_iris(registry)
     outs = provider.create(props(registry)).outs or {}
     assert outs["model_version_id"] == version["id"]
     assert registry.artifacts[outs["model_artifact_id"]]["uri"] == "s3://models/iris"
@@ -133,8 +135,7 @@ def test_create_adds_the_artifact_to_an_existing_empty_version(
 def test_create_refuses_a_version_that_exists_with_another_uri(
     provider: ModelRegistryProvider, registry: RegistryDouble
 ) -> None:
-    model = registry.add_model("iris")
-    version = registry.add_version(model["id"], "3")
+    version = version_3_of_iris(registry)
     registry.add_artifact(version["id"], "s3://models/iris-old")
     with pytest.raises(EntryConflictError) as info:
         provider.create(props(registry))
