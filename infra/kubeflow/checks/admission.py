@@ -5,6 +5,9 @@ Rules (errors):
 - ``policy.webhook-url``: a webhook whose ``clientConfig.url`` is set sends each admission
   request (the whole object) to that address instead of to a Service of the cluster; only
   an address inside the cluster (``*.svc``, ``*.svc.cluster.local``) is left to the graph.
+- ``policy.webhook-unserved``: a webhook whose Service, or every workload behind it, is not
+  in the plan: nothing the plan installs serves it, so the install graph cannot put it
+  after its server, and it would intercept every install from the first wave on.
 - ``policy.webhook-secrets``: a webhook whose rules match Secrets (``secrets`` or ``*`` in
   the core group or any group) receives every matched Secret's data in its requests.
 """
@@ -15,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from infra.kubeflow.graph.webhooks import WEBHOOK_KINDS
+from infra.kubeflow.graph.webhooks import WEBHOOK_KINDS, backend_workloads, webhooks_of
 from infra.kubeflow.objects import Finding, Manifest, ObjectKey
 from infra.kubeflow.settings import KubeflowSettings
 
@@ -33,6 +36,24 @@ def _sees_secrets(rule: Mapping[str, Any]) -> bool:
     groups = {str(g) for g in rule.get("apiGroups") or ()}
     resources = {str(r).split("/")[0] for r in rule.get("resources") or ()}
     return bool(groups & {"", "*"}) and bool(resources & {"secrets", "*"})
+
+
+def _unserved(manifest: Manifest, by_key: Mapping[ObjectKey, Manifest]) -> Iterator[Finding]:
+    for webhook in webhooks_of(manifest):
+        if webhook.service is None:
+            continue  # a URL webhook: policy.webhook-url
+        service, workloads = backend_workloads(webhook, by_key)
+        if service is None or not workloads:
+            namespace, name = webhook.service
+            missing = "Service" if service is None else "workload behind the Service"
+            yield Finding(
+                "policy.webhook-unserved",
+                "error",
+                webhook.config,
+                f"webhook {webhook.name}: the {missing} {namespace}/{name} is not in the plan; "
+                "nothing installed serves it, so it would intercept installs from the first "
+                "wave on",
+            )
 
 
 def _webhook_findings(manifest: Manifest, key: ObjectKey) -> Iterator[Finding]:
@@ -66,8 +87,9 @@ def check(manifests: Sequence[Manifest], settings: KubeflowSettings) -> list[Fin
     """The admission webhook rules of this module (see the module docstring)."""
     del settings  # the same rules for every stack
     findings: list[Finding] = []
-    for manifest in manifests:
-        key = ObjectKey.of(manifest)
+    by_key = {ObjectKey.of(m): m for m in manifests}
+    for key, manifest in by_key.items():
         if key.kind in WEBHOOK_KINDS and key.group == "admissionregistration.k8s.io":
             findings.extend(_webhook_findings(manifest, key))
+            findings.extend(_unserved(manifest, by_key))
     return findings
