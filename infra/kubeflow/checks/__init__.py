@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from infra.kubeflow.checks.allowed import allow
 from infra.kubeflow.checks import admission, exposure, mesh, pod_security, policy, rbac, schema
+from infra.kubeflow.checks.allowed import allow
 from infra.kubeflow.objects import Finding, Manifest
 from infra.kubeflow.settings import KubeflowSettings
 

@@ -44,8 +44,10 @@ class AllowedException:
 
 
 def _entry(raw: object, where: str) -> AllowedException:
-    if not isinstance(raw, dict) or set(raw) - _FIELDS or not {"rule", "object", "reason"} <= set(
-        raw
+    if (
+        not isinstance(raw, dict)
+        or set(raw) - _FIELDS
+        or not {"rule", "object", "reason"} <= set(raw)
     ):
         raise PlanError(
             [f"{where}: an entry has rule, object, reason and optionally releases (got {raw!r})"]

@@ -17,6 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from infra.kubeflow.checks.pod_shapes import as_mapping
 from infra.kubeflow.checks.rbac import user_namespaces
 from infra.kubeflow.objects import Finding, Manifest, ObjectKey
 from infra.kubeflow.pods import labels_of, pod_template, selector_matches_labels
@@ -35,16 +36,19 @@ def _behind(service: Mapping[str, Any], key: ObjectKey, manifests: Sequence[Mani
     for manifest in manifests:
         template = pod_template(manifest)
         workload = ObjectKey.of(manifest)
-        if template is not None and workload.namespace == key.namespace:
-            if selector_matches_labels(selector, labels_of(template)):
-                names.append(f"{workload.kind} {workload.name}")
+        if (
+            template is not None
+            and workload.namespace == key.namespace
+            and selector_matches_labels(selector, labels_of(template))
+        ):
+            names.append(f"{workload.kind} {workload.name}")
     return ", ".join(names) or "the pods its selector picks"
 
 
 def _service_findings(
     manifest: Manifest, key: ObjectKey, manifests: Sequence[Manifest]
 ) -> Iterator[Finding]:
-    spec = manifest.get("spec") if isinstance(manifest.get("spec"), Mapping) else {}
+    spec = as_mapping(manifest.get("spec"))
     kind = str(spec.get("type") or "ClusterIP")
     problems = []
     if kind in _EXPOSED_TYPES:
@@ -65,11 +69,11 @@ def _service_findings(
 
 
 def _volume_findings(manifest: Manifest, key: ObjectKey, users: set[str]) -> Iterator[Finding]:
-    spec = manifest.get("spec") if isinstance(manifest.get("spec"), Mapping) else {}
+    spec = as_mapping(manifest.get("spec"))
     for source in ("hostPath", "local"):
         if source in spec:
-            where = (spec.get(source) or {}).get("path", "?")
-            claim = spec.get("claimRef") if isinstance(spec.get("claimRef"), Mapping) else {}
+            where = as_mapping(spec.get(source)).get("path", "?")
+            claim = as_mapping(spec.get("claimRef"))
             bound = ""
             if claim:
                 namespace = str(claim.get("namespace", ""))

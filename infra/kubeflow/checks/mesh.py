@@ -20,6 +20,7 @@ import json
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from infra.kubeflow.checks.pod_shapes import as_mapping
 from infra.kubeflow.checks.rbac import user_namespaces
 from infra.kubeflow.objects import Finding, Manifest, ObjectKey
 from infra.kubeflow.settings import KubeflowSettings
@@ -41,7 +42,7 @@ def _only_wildcards(clauses: object) -> bool:
     if not isinstance(clauses, list):
         return False
     for clause in clauses:
-        inner = next(iter(clause.values()), {}) if isinstance(clause, Mapping) else None
+        inner: object = next(iter(clause.values()), {}) if isinstance(clause, Mapping) else None
         if not isinstance(inner, Mapping):
             return False
         for field, values in inner.items():
@@ -67,9 +68,11 @@ def _authorization(spec: Mapping[str, Any], key: ObjectKey, users: set[str]) -> 
         return
     rules = spec.get("rules") or []
     if isinstance(rules, list) and any(_allows_all(rule) for rule in rules):
-        scope = "every workload of the mesh" if key.namespace == _ROOT_NAMESPACE and not spec.get(
-            "selector"
-        ) else f"the workloads it selects ({json.dumps(spec.get('selector') or 'all')})"
+        scope = (
+            "every workload of the mesh"
+            if key.namespace == _ROOT_NAMESPACE and not spec.get("selector")
+            else f"the workloads it selects ({json.dumps(spec.get('selector') or 'all')})"
+        )
         yield Finding(
             "policy.mesh-allow-all",
             "error",
@@ -105,7 +108,9 @@ def _envoy_filter(spec: Mapping[str, Any], key: ObjectKey) -> Iterator[Finding]:
     gateway = bool({str(v) for v in labels.values()} & _GATEWAY_LABELS) or (
         key.namespace == _ROOT_NAMESPACE and not labels
     )
-    applies = {str(p.get("applyTo")) for p in spec.get("configPatches") or () if isinstance(p, Mapping)}
+    applies = {
+        str(p.get("applyTo")) for p in spec.get("configPatches") or () if isinstance(p, Mapping)
+    }
     if gateway and applies & _HTTP_PATCHES:
         yield Finding(
             "policy.mesh-auth-filter",
@@ -122,7 +127,7 @@ def check(manifests: Sequence[Manifest], settings: KubeflowSettings) -> list[Fin
     findings: list[Finding] = []
     for manifest in manifests:
         key = ObjectKey.of(manifest)
-        spec = manifest.get("spec") if isinstance(manifest.get("spec"), Mapping) else {}
+        spec = as_mapping(manifest.get("spec"))
         if key.group == _ISTIO_SECURITY and key.kind == "AuthorizationPolicy":
             findings.extend(_authorization(spec, key, users))
         elif key.group == _ISTIO_SECURITY and key.kind == "PeerAuthentication":

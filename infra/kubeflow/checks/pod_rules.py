@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from infra.kubeflow.checks.pod_shapes import CONTAINER_LISTS, PodPart, is_false, is_true
+from infra.kubeflow.checks.pod_shapes import (
+    CONTAINER_LISTS,
+    PodPart,
+    as_mapping,
+    is_false,
+    is_true,
+)
 
 __all__ = ["baseline", "capability_name", "restricted"]
 
@@ -61,15 +67,10 @@ _RESTRICTED_VOLUMES = frozenset(
 )
 
 
-
 def capability_name(raw: object) -> str:
     """Return a capability as the runtime grants it: `cap_sys_admin` -> `SYS_ADMIN`."""
     name = str(raw).strip().upper()
     return name.removeprefix("CAP_")
-
-
-def _map(value: object) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
 
 
 def _items(value: object) -> list[Any]:
@@ -88,17 +89,17 @@ def _who(container: Mapping[str, Any]) -> str:
 
 
 def _profile_problems(who: str, context: Mapping[str, Any]) -> Iterator[str]:
-    if _map(context.get("seccompProfile")).get("type") == "Unconfined":
+    if as_mapping(context.get("seccompProfile")).get("type") == "Unconfined":
         yield f"{who}: seccompProfile Unconfined"
-    if _map(context.get("appArmorProfile")).get("type") == "Unconfined":
+    if as_mapping(context.get("appArmorProfile")).get("type") == "Unconfined":
         yield f"{who}: appArmorProfile Unconfined"
-    selinux = _map(context.get("seLinuxOptions"))
+    selinux = as_mapping(context.get("seLinuxOptions"))
     if str(selinux.get("type") or "") not in _SELINUX_TYPES:
         yield f"{who}: seLinuxOptions.type {selinux.get('type')!r}"
     for field in ("user", "role"):
         if selinux.get(field):
             yield f"{who}: seLinuxOptions.{field} is set"
-    if is_true(_map(context.get("windowsOptions")).get("hostProcess")):
+    if is_true(as_mapping(context.get("windowsOptions")).get("hostProcess")):
         yield f"{who}: windowsOptions.hostProcess"
 
 
@@ -108,12 +109,12 @@ def _pod_baseline(spec: Mapping[str, Any]) -> Iterator[str]:
             yield f"{field}: {spec.get(field)!r} (host namespace)"
     for volume in _items(spec.get("volumes")):
         if isinstance(volume, Mapping) and "hostPath" in volume:
-            host = _map(volume.get("hostPath")).get("path", "?")
+            host = as_mapping(volume.get("hostPath")).get("path", "?")
             yield f"volume {volume.get('name', '?')} is a hostPath ({host})"
-    context = _map(spec.get("securityContext"))
+    context = as_mapping(spec.get("securityContext"))
     for sysctl in _items(context.get("sysctls")):
-        if str(_map(sysctl).get("name")) not in _SAFE_SYSCTLS:
-            yield f"the pod sets the unsafe sysctl {_map(sysctl).get('name')!r}"
+        if str(as_mapping(sysctl).get("name")) not in _SAFE_SYSCTLS:
+            yield f"the pod sets the unsafe sysctl {as_mapping(sysctl).get('name')!r}"
     yield from _profile_problems("the pod", context)
     for container in _containers(spec):
         yield from _container_baseline(container)
@@ -121,10 +122,10 @@ def _pod_baseline(spec: Mapping[str, Any]) -> Iterator[str]:
 
 def _container_baseline(container: Mapping[str, Any]) -> Iterator[str]:
     who = _who(container)
-    context = _map(container.get("securityContext"))
+    context = as_mapping(container.get("securityContext"))
     if is_true(context.get("privileged")):
         yield f"{who} is privileged ({context.get('privileged')!r})"
-    capabilities = _map(context.get("capabilities"))
+    capabilities = as_mapping(context.get("capabilities"))
     added = {capability_name(c) for c in _items(capabilities.get("add"))}
     for capability in sorted(added - _BASELINE_CAPABILITIES):
         yield f"{who} adds capability {capability}"
@@ -149,9 +150,12 @@ def _pod_restricted(spec: Mapping[str, Any]) -> Iterator[str]:
         kinds = set(volume) - {"name"} if isinstance(volume, Mapping) else set()
         for kind in sorted(kinds - _RESTRICTED_VOLUMES):
             yield f"volume {volume.get('name', '?')} has type {kind}"
-    pod = _map(spec.get("securityContext"))
+    pod = as_mapping(spec.get("securityContext"))
     pod_non_root = is_true(pod.get("runAsNonRoot"))
-    pod_seccomp = _map(pod.get("seccompProfile")).get("type") in ("RuntimeDefault", "Localhost")
+    pod_seccomp = as_mapping(pod.get("seccompProfile")).get("type") in (
+        "RuntimeDefault",
+        "Localhost",
+    )
     if pod.get("runAsUser") in (0, "0"):
         yield "the pod runs as user 0"
     for container in _containers(spec):
@@ -167,7 +171,7 @@ def _container_restricted(
     from elsewhere, so only what it sets itself is judged, never what it leaves out.
     """
     who = _who(container)
-    context = _map(container.get("securityContext"))
+    context = as_mapping(container.get("securityContext"))
     escalation = context.get("allowPrivilegeEscalation")
     if is_true(escalation) or (not lone and not is_false(escalation)):
         yield f"{who} does not set allowPrivilegeEscalation: false"
@@ -176,10 +180,10 @@ def _container_restricted(
         yield f"{who} does not set runAsNonRoot: true"
     if context.get("runAsUser") in (0, "0"):
         yield f"{who} runs as user 0"
-    seccomp = _map(context.get("seccompProfile")).get("type")
+    seccomp = as_mapping(context.get("seccompProfile")).get("type")
     if not lone and seccomp is None and not pod_seccomp:
         yield f"{who} has no RuntimeDefault/Localhost seccompProfile"
-    capabilities = _map(context.get("capabilities"))
+    capabilities = as_mapping(context.get("capabilities"))
     dropped = {capability_name(c) for c in _items(capabilities.get("drop"))}
     if not lone and "ALL" not in dropped:
         yield f"{who} does not drop ALL capabilities"

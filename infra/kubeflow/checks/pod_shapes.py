@@ -33,6 +33,7 @@ __all__ = [
     "CONTAINER_LISTS",
     "DeclaredFields",
     "PodPart",
+    "as_mapping",
     "crd_pod_fields",
     "declared_fields",
     "is_false",
@@ -60,6 +61,11 @@ def is_true(value: object) -> bool:
     if isinstance(value, int | float):
         return value == 1
     return isinstance(value, str) and value.strip().lower() in _TRUE_WORDS
+
+
+def as_mapping(value: object) -> Mapping[str, Any]:
+    """Return `value` if it is a mapping, else an empty one (fields of unvalidated objects)."""
+    return value if isinstance(value, Mapping) else {}
 
 
 def is_false(value: object) -> bool:

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
+from infra.kubeflow.checks.pod_shapes import as_mapping
 from infra.kubeflow.objects import Finding, Manifest, ObjectKey
 from infra.kubeflow.settings import KubeflowSettings
 
@@ -148,7 +149,9 @@ def _subject_problem(
         return f"binds {kind} {name!r}: anyone who can reach the API server"
     if not powerful:
         return None
-    if kind == "Group" and (name == "system:authenticated" or name.startswith("system:serviceaccounts")):
+    if kind == "Group" and (
+        name == "system:authenticated" or name.startswith("system:serviceaccounts")
+    ):
         return f"grants a powerful role to the group {name!r}"
     account_namespace = str(subject.get("namespace", "")) if kind == "ServiceAccount" else ""
     if kind == "User" and name.startswith("system:serviceaccount:"):
@@ -165,7 +168,7 @@ def _subject_problem(
 def _binding_findings(
     manifest: Manifest, key: ObjectKey, roles: Mapping[Any, Manifest], users: set[str]
 ) -> Iterator[Finding]:
-    role_ref = manifest.get("roleRef") if isinstance(manifest.get("roleRef"), Mapping) else {}
+    role_ref = as_mapping(manifest.get("roleRef"))
     powerful = _powerful(role_ref, key.namespace, roles)
     for subject in manifest.get("subjects") or ():
         if isinstance(subject, Mapping):

@@ -13,8 +13,8 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from infra.kubeflow.graph.edges import (
     Edge,
-    all_webhooks,
     PlanIndex,
+    all_webhooks,
     cert_manager_edges,
     crd_edges,
     declared_edges,

@@ -32,9 +32,7 @@ def _job_yaml(security: Manifest) -> str:
         "kind": "Job",
         "spec": {
             "template": {
-                "spec": {
-                    "containers": [{"name": "t", "image": "x", "securityContext": security}]
-                }
+                "spec": {"containers": [{"name": "t", "image": "x", "securityContext": security}]}
             }
         },
     }
@@ -47,7 +45,11 @@ POD_SHAPES: list[tuple[Manifest, str]] = [
             "argoproj.io/v1alpha1",
             "WorkflowTemplate",
             "wf-container",
-            {"templates": [{"name": "a", "container": {"image": "x", "securityContext": PRIVILEGED}}]},
+            {
+                "templates": [
+                    {"name": "a", "container": {"image": "x", "securityContext": PRIVILEGED}}
+                ]
+            },
         ),
         "privileged",
     ),
@@ -76,7 +78,14 @@ POD_SHAPES: list[tuple[Manifest, str]] = [
             "serving.kserve.io/v1beta1",
             "InferenceService",
             "isvc-string-bool",
-            {"predictor": {"model": {"modelFormat": {"name": "x"}, "securityContext": {"privileged": "true"}}}},
+            {
+                "predictor": {
+                    "model": {
+                        "modelFormat": {"name": "x"},
+                        "securityContext": {"privileged": "true"},
+                    }
+                }
+            },
         ),
         "privileged ('true')",
     ),
@@ -85,7 +94,9 @@ POD_SHAPES: list[tuple[Manifest, str]] = [
             "apiVersion": "serving.kserve.io/v1alpha1",
             "kind": "ClusterStorageContainer",
             "metadata": {"name": "evil-storage"},
-            "spec": {"container": {"name": "s", "image": "x", "securityContext": {"privileged": "True"}}},
+            "spec": {
+                "container": {"name": "s", "image": "x", "securityContext": {"privileged": "True"}}
+            },
         },
         "privileged",
     ),
@@ -94,7 +105,10 @@ POD_SHAPES: list[tuple[Manifest, str]] = [
             "sparkoperator.k8s.io/v1beta2",
             "SparkApplication",
             "spark",
-            {"driver": {"cores": 1, "securityContext": {"privileged": 1}}, "executor": {"hostNetwork": True}},
+            {
+                "driver": {"cores": 1, "securityContext": {"privileged": 1}},
+                "executor": {"hostNetwork": True},
+            },
         ),
         "privileged",
     ),
@@ -112,7 +126,15 @@ POD_SHAPES: list[tuple[Manifest, str]] = [
             "tekton.dev/v1",
             "Task",
             "steps",
-            {"steps": [{"name": "s", "image": "x", "securityContext": {"runAsUser": 0, "privileged": True}}]},
+            {
+                "steps": [
+                    {
+                        "name": "s",
+                        "image": "x",
+                        "securityContext": {"runAsUser": 0, "privileged": True},
+                    }
+                ]
+            },
         ),
         "privileged",
     ),
@@ -121,7 +143,11 @@ POD_SHAPES: list[tuple[Manifest, str]] = [
             "trainer.kubeflow.org/v1alpha1",
             "TrainJob",
             "overrides",
-            {"podTemplateOverrides": [{"spec": {"volumes": [{"name": "r", "hostPath": {"path": "/"}}]}}]},
+            {
+                "podTemplateOverrides": [
+                    {"spec": {"volumes": [{"name": "r", "hostPath": {"path": "/"}}]}}
+                ]
+            },
         ),
         "hostPath (/)",
     ),
@@ -157,7 +183,12 @@ POD_SHAPES: list[tuple[Manifest, str]] = [
             "example.com/v1",
             "Agent",
             "unknown-kind",
-            {"runner": {"image": "x", "securityContext": {"allowPrivilegeEscalation": True, "privileged": "on"}}},
+            {
+                "runner": {
+                    "image": "x",
+                    "securityContext": {"allowPrivilegeEscalation": True, "privileged": "on"},
+                }
+            },
         ),
         "privileged",
     ),
@@ -168,10 +199,17 @@ def _role(kind: str, name: str, rules: list[Manifest], **labels: str) -> Manifes
     meta = _meta(name, "kubeflow" if kind == "Role" else None)
     if labels:
         meta["labels"] = labels
-    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": kind, "metadata": meta, "rules": rules}
+    return {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": kind,
+        "metadata": meta,
+        "rules": rules,
+    }
 
 
-def _binding(name: str, role: str, subject: Manifest, *, kind: str = "ClusterRoleBinding") -> Manifest:
+def _binding(
+    name: str, role: str, subject: Manifest, *, kind: str = "ClusterRoleBinding"
+) -> Manifest:
     return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": kind,
@@ -186,32 +224,128 @@ def _group(name: str) -> Manifest:
 
 
 RBAC: list[tuple[Manifest, str, str]] = [
-    (_binding("anon", "view", {"kind": "User", "name": "system:anonymous"}), "policy.rbac-binding", "system:anonymous"),
-    (_binding("unauth", "view", _group("system:unauthenticated")), "policy.rbac-binding", "system:unauthenticated"),
-    (_binding("all-sa", "cluster-admin", _group("system:serviceaccounts")), "policy.rbac-binding", "system:serviceaccounts"),
+    (
+        _binding("anon", "view", {"kind": "User", "name": "system:anonymous"}),
+        "policy.rbac-binding",
+        "system:anonymous",
+    ),
+    (
+        _binding("unauth", "view", _group("system:unauthenticated")),
+        "policy.rbac-binding",
+        "system:unauthenticated",
+    ),
+    (
+        _binding("all-sa", "cluster-admin", _group("system:serviceaccounts")),
+        "policy.rbac-binding",
+        "system:serviceaccounts",
+    ),
     (
         _binding("ns-sa", "edit", _group("system:serviceaccounts:kubeflow"), kind="RoleBinding"),
         "policy.rbac-binding",
         "system:serviceaccounts:kubeflow",
     ),
     (
-        _binding("user-sa", "cluster-admin", {"kind": "ServiceAccount", "name": "default-editor", "namespace": USER_NAMESPACE}),
+        _binding(
+            "user-sa",
+            "cluster-admin",
+            {"kind": "ServiceAccount", "name": "default-editor", "namespace": USER_NAMESPACE},
+        ),
         "policy.rbac-binding",
         "user namespace",
     ),
     (
-        _binding("user-sa-as-user", "admin", {"kind": "User", "name": f"system:serviceaccount:{USER_NAMESPACE}:default"}),
+        _binding(
+            "user-sa-as-user",
+            "admin",
+            {"kind": "User", "name": f"system:serviceaccount:{USER_NAMESPACE}:default"},
+        ),
         "policy.rbac-binding",
         "user namespace",
     ),
-    (_role("ClusterRole", "escalate", [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["clusterroles"], "verbs": ["escalate"]}]), "policy.rbac-escalation", "escalate"),
-    (_role("Role", "binder", [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["rolebindings", "roles"], "verbs": ["bind", "create"]}]), "policy.rbac-escalation", "bind"),
-    (_role("ClusterRole", "impersonator", [{"apiGroups": [""], "resources": ["users", "groups"], "verbs": ["impersonate"]}]), "policy.rbac-escalation", "impersonate"),
-    (_role("Role", "token-minter", [{"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]}]), "policy.rbac-escalation", "serviceaccounts/token"),
-    (_role("ClusterRole", "kubelet", [{"apiGroups": [""], "resources": ["nodes/proxy"], "verbs": ["get"]}]), "policy.rbac-escalation", "nodes/proxy"),
-    (_role("ClusterRole", "star-groups", [{"apiGroups": ["*"], "resources": ["pods"], "verbs": ["get"]}]), "policy.rbac-escalation", "apiGroups '*'"),
-    (_role("ClusterRole", "star-core", [{"apiGroups": [""], "resources": ["*"], "verbs": ["get", "list"]}]), "policy.rbac-escalation", "resources '*'"),
-    (_role("ClusterRole", "star-rbac", [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["*"]}]), "policy.rbac-escalation", "verbs '*'"),
+    (
+        _role(
+            "ClusterRole",
+            "escalate",
+            [
+                {
+                    "apiGroups": ["rbac.authorization.k8s.io"],
+                    "resources": ["clusterroles"],
+                    "verbs": ["escalate"],
+                }
+            ],
+        ),
+        "policy.rbac-escalation",
+        "escalate",
+    ),
+    (
+        _role(
+            "Role",
+            "binder",
+            [
+                {
+                    "apiGroups": ["rbac.authorization.k8s.io"],
+                    "resources": ["rolebindings", "roles"],
+                    "verbs": ["bind", "create"],
+                }
+            ],
+        ),
+        "policy.rbac-escalation",
+        "bind",
+    ),
+    (
+        _role(
+            "ClusterRole",
+            "impersonator",
+            [{"apiGroups": [""], "resources": ["users", "groups"], "verbs": ["impersonate"]}],
+        ),
+        "policy.rbac-escalation",
+        "impersonate",
+    ),
+    (
+        _role(
+            "Role",
+            "token-minter",
+            [{"apiGroups": [""], "resources": ["serviceaccounts/token"], "verbs": ["create"]}],
+        ),
+        "policy.rbac-escalation",
+        "serviceaccounts/token",
+    ),
+    (
+        _role(
+            "ClusterRole",
+            "kubelet",
+            [{"apiGroups": [""], "resources": ["nodes/proxy"], "verbs": ["get"]}],
+        ),
+        "policy.rbac-escalation",
+        "nodes/proxy",
+    ),
+    (
+        _role(
+            "ClusterRole",
+            "star-groups",
+            [{"apiGroups": ["*"], "resources": ["pods"], "verbs": ["get"]}],
+        ),
+        "policy.rbac-escalation",
+        "apiGroups '*'",
+    ),
+    (
+        _role(
+            "ClusterRole",
+            "star-core",
+            [{"apiGroups": [""], "resources": ["*"], "verbs": ["get", "list"]}],
+        ),
+        "policy.rbac-escalation",
+        "resources '*'",
+    ),
+    (
+        _role(
+            "ClusterRole",
+            "star-rbac",
+            [{"apiGroups": ["rbac.authorization.k8s.io"], "resources": ["roles"], "verbs": ["*"]}],
+        ),
+        "policy.rbac-escalation",
+        "verbs '*'",
+    ),
     (
         _role(
             "ClusterRole",
@@ -223,7 +357,15 @@ RBAC: list[tuple[Manifest, str, str]] = [
         "aggregate-to-kubeflow-edit",
     ),
     (
-        {"apiVersion": "v1", "kind": "Secret", "metadata": {**_meta("forever"), "annotations": {"kubernetes.io/service-account.name": "ml-pipeline"}}, "type": "kubernetes.io/service-account-token"},
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "metadata": {
+                **_meta("forever"),
+                "annotations": {"kubernetes.io/service-account.name": "ml-pipeline"},
+            },
+            "type": "kubernetes.io/service-account-token",
+        },
         "policy.service-account-token",
         "long-lived",
     ),
@@ -236,36 +378,121 @@ def _webhook(kind: str, name: str, client: Manifest, rules: list[Manifest]) -> M
         "kind": kind,
         "metadata": {"name": name},
         "webhooks": [
-            {"name": f"{name}.example.com", "clientConfig": client, "rules": rules, "sideEffects": "None", "admissionReviewVersions": ["v1"], "failurePolicy": "Ignore"}
+            {
+                "name": f"{name}.example.com",
+                "clientConfig": client,
+                "rules": rules,
+                "sideEffects": "None",
+                "admissionReviewVersions": ["v1"],
+                "failurePolicy": "Ignore",
+            }
         ],
     }
 
 
-_POD_RULE = {"apiGroups": [""], "apiVersions": ["v1"], "operations": ["CREATE"], "resources": ["pods"]}
+_POD_RULE = {
+    "apiGroups": [""],
+    "apiVersions": ["v1"],
+    "operations": ["CREATE"],
+    "resources": ["pods"],
+}
 _SVC = {"service": {"name": "admission-webhook-service", "namespace": "kubeflow"}}
 ADMISSION: list[tuple[Manifest, str, str]] = [
-    (_webhook("ValidatingWebhookConfiguration", "exfil-url", {"url": "https://collector.example.com/v"}, [_POD_RULE]), "policy.webhook-url", "collector.example.com"),
-    (_webhook("MutatingWebhookConfiguration", "exfil-ip", {"url": "https://10.0.0.1:8443/"}, [_POD_RULE]), "policy.webhook-url", "10.0.0.1"),
-    (_webhook("MutatingWebhookConfiguration", "secret-reader", _SVC, [{**_POD_RULE, "resources": ["secrets"]}]), "policy.webhook-secrets", "Secrets"),
-    (_webhook("ValidatingWebhookConfiguration", "star-reader", _SVC, [{"apiGroups": ["*"], "apiVersions": ["*"], "operations": ["*"], "resources": ["*/*"]}]), "policy.webhook-secrets", "Secrets"),
+    (
+        _webhook(
+            "ValidatingWebhookConfiguration",
+            "exfil-url",
+            {"url": "https://collector.example.com/v"},
+            [_POD_RULE],
+        ),
+        "policy.webhook-url",
+        "collector.example.com",
+    ),
+    (
+        _webhook(
+            "MutatingWebhookConfiguration",
+            "exfil-ip",
+            {"url": "https://10.0.0.1:8443/"},
+            [_POD_RULE],
+        ),
+        "policy.webhook-url",
+        "10.0.0.1",
+    ),
+    (
+        _webhook(
+            "MutatingWebhookConfiguration",
+            "secret-reader",
+            _SVC,
+            [{**_POD_RULE, "resources": ["secrets"]}],
+        ),
+        "policy.webhook-secrets",
+        "Secrets",
+    ),
+    (
+        _webhook(
+            "ValidatingWebhookConfiguration",
+            "star-reader",
+            _SVC,
+            [{"apiGroups": ["*"], "apiVersions": ["*"], "operations": ["*"], "resources": ["*/*"]}],
+        ),
+        "policy.webhook-secrets",
+        "Secrets",
+    ),
 ]
 
 
 def _policy(name: str, namespace: str, spec: Manifest) -> Manifest:
-    return {"apiVersion": "security.istio.io/v1", "kind": "AuthorizationPolicy", "metadata": _meta(name, namespace), "spec": spec}
+    return {
+        "apiVersion": "security.istio.io/v1",
+        "kind": "AuthorizationPolicy",
+        "metadata": _meta(name, namespace),
+        "spec": spec,
+    }
 
 
 MESH: list[tuple[Manifest, str, str]] = [
-    (_policy("open-mesh", "istio-system", {"rules": [{}]}), "policy.mesh-allow-all", "every workload of the mesh"),
-    (_policy("open-kfp", "kubeflow", {"action": "ALLOW", "selector": {"matchLabels": {"app": "ml-pipeline"}}, "rules": [{"to": [{"operation": {"paths": ["*"]}}]}]}), "policy.mesh-allow-all", "allows every request"),
-    (_policy("open-ip", "kubeflow", {"rules": [{"from": [{"source": {"ipBlocks": ["0.0.0.0/0"]}}]}]}), "policy.mesh-allow-all", "allows every request"),
     (
-        {"apiVersion": "security.istio.io/v1beta1", "kind": "PeerAuthentication", "metadata": _meta("plain", "istio-system"), "spec": {"mtls": {"mode": "DISABLE"}}},
+        _policy("open-mesh", "istio-system", {"rules": [{}]}),
+        "policy.mesh-allow-all",
+        "every workload of the mesh",
+    ),
+    (
+        _policy(
+            "open-kfp",
+            "kubeflow",
+            {
+                "action": "ALLOW",
+                "selector": {"matchLabels": {"app": "ml-pipeline"}},
+                "rules": [{"to": [{"operation": {"paths": ["*"]}}]}],
+            },
+        ),
+        "policy.mesh-allow-all",
+        "allows every request",
+    ),
+    (
+        _policy(
+            "open-ip", "kubeflow", {"rules": [{"from": [{"source": {"ipBlocks": ["0.0.0.0/0"]}}]}]}
+        ),
+        "policy.mesh-allow-all",
+        "allows every request",
+    ),
+    (
+        {
+            "apiVersion": "security.istio.io/v1beta1",
+            "kind": "PeerAuthentication",
+            "metadata": _meta("plain", "istio-system"),
+            "spec": {"mtls": {"mode": "DISABLE"}},
+        },
         "policy.mesh-mtls-disabled",
         "DISABLE",
     ),
     (
-        {"apiVersion": "security.istio.io/v1", "kind": "PeerAuthentication", "metadata": _meta("plain-port"), "spec": {"portLevelMtls": {"3306": {"mode": "disable"}}}},
+        {
+            "apiVersion": "security.istio.io/v1",
+            "kind": "PeerAuthentication",
+            "metadata": _meta("plain-port"),
+            "spec": {"portLevelMtls": {"3306": {"mode": "disable"}}},
+        },
         "policy.mesh-mtls-disabled",
         "port 3306",
     ),
@@ -274,7 +501,24 @@ MESH: list[tuple[Manifest, str, str]] = [
             "apiVersion": "networking.istio.io/v1alpha3",
             "kind": "EnvoyFilter",
             "metadata": _meta("no-authz", "istio-system"),
-            "spec": {"workloadSelector": {"labels": {"istio": "ingressgateway"}}, "configPatches": [{"applyTo": "HTTP_FILTER", "match": {"listener": {"filterChain": {"filter": {"subFilter": {"name": "envoy.filters.http.ext_authz"}}}}}, "patch": {"operation": "REMOVE"}}]},
+            "spec": {
+                "workloadSelector": {"labels": {"istio": "ingressgateway"}},
+                "configPatches": [
+                    {
+                        "applyTo": "HTTP_FILTER",
+                        "match": {
+                            "listener": {
+                                "filterChain": {
+                                    "filter": {
+                                        "subFilter": {"name": "envoy.filters.http.ext_authz"}
+                                    }
+                                }
+                            }
+                        },
+                        "patch": {"operation": "REMOVE"},
+                    }
+                ],
+            },
         },
         "policy.mesh-auth-filter",
         "ext_authz",
@@ -284,7 +528,15 @@ MESH: list[tuple[Manifest, str, str]] = [
             "apiVersion": "networking.istio.io/v1alpha3",
             "kind": "EnvoyFilter",
             "metadata": _meta("lua-first", "istio-system"),
-            "spec": {"workloadSelector": {"labels": {"istio": "ingressgateway"}}, "configPatches": [{"applyTo": "HTTP_FILTER", "patch": {"operation": "INSERT_FIRST", "value": {"name": "lua"}}}]},
+            "spec": {
+                "workloadSelector": {"labels": {"istio": "ingressgateway"}},
+                "configPatches": [
+                    {
+                        "applyTo": "HTTP_FILTER",
+                        "patch": {"operation": "INSERT_FIRST", "value": {"name": "lua"}},
+                    }
+                ],
+            },
         },
         "policy.mesh-auth-filter",
         "ingress gateway",
@@ -293,31 +545,97 @@ MESH: list[tuple[Manifest, str, str]] = [
 
 
 def _service(name: str, app: str, **spec: Any) -> Manifest:
-    return {"apiVersion": "v1", "kind": "Service", "metadata": _meta(name), "spec": {"selector": {"app": app}, "ports": [{"port": 80}], **spec}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": _meta(name),
+        "spec": {"selector": {"app": app}, "ports": [{"port": 80}], **spec},
+    }
 
 
 EXPOSURE: list[tuple[Manifest, str, str]] = [
-    (_service("mysql-public", "mysql", type="LoadBalancer"), "policy.exposed-service", "type LoadBalancer"),
-    (_service("store-nodeport", "seaweedfs", type="NodePort"), "policy.exposed-service", "type NodePort"),
-    (_service("registry-ips", "model-registry-server", externalIPs=["203.0.113.7"]), "policy.exposed-service", "externalIPs"),
-    (_service("registry-open", "model-registry-server", type="LoadBalancer", loadBalancerSourceRanges=["0.0.0.0/0"]), "policy.exposed-service", "0.0.0.0/0"),
     (
-        {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "node-root"}, "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "hostPath": {"path": "/"}, "claimRef": {"namespace": USER_NAMESPACE, "name": "grab"}}},
+        _service("mysql-public", "mysql", type="LoadBalancer"),
+        "policy.exposed-service",
+        "type LoadBalancer",
+    ),
+    (
+        _service("store-nodeport", "seaweedfs", type="NodePort"),
+        "policy.exposed-service",
+        "type NodePort",
+    ),
+    (
+        _service("registry-ips", "model-registry-server", externalIPs=["203.0.113.7"]),
+        "policy.exposed-service",
+        "externalIPs",
+    ),
+    (
+        _service(
+            "registry-open",
+            "model-registry-server",
+            type="LoadBalancer",
+            loadBalancerSourceRanges=["0.0.0.0/0"],
+        ),
+        "policy.exposed-service",
+        "0.0.0.0/0",
+    ),
+    (
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": "node-root"},
+            "spec": {
+                "capacity": {"storage": "1Gi"},
+                "accessModes": ["ReadWriteOnce"],
+                "hostPath": {"path": "/"},
+                "claimRef": {"namespace": USER_NAMESPACE, "name": "grab"},
+            },
+        },
         "policy.host-volume",
         "user namespace",
     ),
     (
-        {"apiVersion": "v1", "kind": "PersistentVolume", "metadata": {"name": "node-local"}, "spec": {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"], "local": {"path": "/var/lib"}, "nodeAffinity": {"required": {"nodeSelectorTerms": [{"matchExpressions": [{"key": "a", "operator": "Exists"}]}]}}}},
+        {
+            "apiVersion": "v1",
+            "kind": "PersistentVolume",
+            "metadata": {"name": "node-local"},
+            "spec": {
+                "capacity": {"storage": "1Gi"},
+                "accessModes": ["ReadWriteOnce"],
+                "local": {"path": "/var/lib"},
+                "nodeAffinity": {
+                    "required": {
+                        "nodeSelectorTerms": [
+                            {"matchExpressions": [{"key": "a", "operator": "Exists"}]}
+                        ]
+                    }
+                },
+            },
+        },
         "policy.host-volume",
         "local volume",
     ),
     (
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "lowered", "labels": {"pod-security.kubernetes.io/enforce": "privileged"}}},
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": "lowered",
+                "labels": {"pod-security.kubernetes.io/enforce": "privileged"},
+            },
+        },
         "policy.namespace-pod-security",
         "lowers Pod Security",
     ),
     (
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "misspelt", "labels": {"pod-security.kubernetes.io/enforce": "Privileged "}}},
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": "misspelt",
+                "labels": {"pod-security.kubernetes.io/enforce": "Privileged "},
+            },
+        },
         "policy.namespace-pod-security",
         "is not a level",
     ),
@@ -328,7 +646,11 @@ USER_CLAIM: Manifest = {
     "apiVersion": "v1",
     "kind": "PersistentVolumeClaim",
     "metadata": {"name": "grab", "namespace": USER_NAMESPACE},
-    "spec": {"accessModes": ["ReadWriteOnce"], "volumeName": "node-root", "resources": {"requests": {"storage": "1Gi"}}},
+    "spec": {
+        "accessModes": ["ReadWriteOnce"],
+        "volumeName": "node-root",
+        "resources": {"requests": {"storage": "1Gi"}},
+    },
 }
 
 CLASSES: dict[str, list[tuple[Manifest, str, str]]] = {
