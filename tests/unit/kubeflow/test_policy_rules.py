@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
 
 from infra.kubeflow.checks import admission, exposure, mesh, rbac
-from infra.kubeflow.checks.allowed import AllowedException, allow
+from infra.kubeflow.checks.allowed import AllowedException, allow, allowed_exceptions
 from infra.kubeflow.checks.pod_security import namespace_labels
 from infra.kubeflow.checks.pod_shapes import crd_pod_fields, is_false, is_true, pod_parts
 from infra.kubeflow.crds import crd_of
 from infra.kubeflow.objects import Finding, ObjectKey, ObjectMatch
-from tests.settings import kubeflow_settings
+from tests.settings import REPO, kubeflow_settings
 
 Manifest = dict[str, Any]
 SETTINGS = kubeflow_settings()
@@ -235,3 +236,16 @@ def test_an_allowed_exception_keeps_the_finding_with_its_reason() -> None:
     assert allow([error], "v1.10.2", [entry]) == [error]  # another release
     other = Finding("policy.mesh-mtls-disabled", "error", key, "DISABLE")
     assert allow([other], "26.03", [entry]) == [other]  # another rule
+
+
+def test_the_readme_lists_every_rule_and_every_allowed_exception() -> None:
+    readme = (REPO / "README.md").read_text()
+    checks = REPO / "infra" / "kubeflow" / "checks"
+    rules = set()
+    for module in checks.glob("*.py"):
+        rules |= set(re.findall(r'"(policy\.[a-z-]+)"', module.read_text()))
+    assert len(rules) >= 15
+    for rule in sorted(rules):
+        assert f"`{rule}`" in readme, rule
+    for entry in allowed_exceptions():
+        assert f"| `{entry.rule}` | `{entry.match}` |" in readme, entry
