@@ -75,6 +75,11 @@ class Finding:
         where = f"{self.key}: " if self.key else ""
         return f"[{self.severity}] {self.rule}: {where}{self.message}"
 
+    @classmethod
+    def error(cls, rule: str, key: ObjectKey | None, message: str) -> Finding:
+        """Return an error finding of `rule` on `key`."""
+        return cls(rule, "error", key, message)
+
     def allowed(self, reason: str) -> Finding:
         """Return this finding as an allowed one: it stays in the plan, with `reason`."""
         return Finding(self.rule, "allowed", self.key, f"{self.message} -- allowed: {reason}")

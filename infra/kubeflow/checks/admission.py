@@ -46,9 +46,8 @@ def _unserved(manifest: Manifest, by_key: Mapping[ObjectKey, Manifest]) -> Itera
         if service is None or not workloads:
             namespace, name = webhook.service
             missing = "Service" if service is None else "workload behind the Service"
-            yield Finding(
+            yield Finding.error(
                 "policy.webhook-unserved",
-                "error",
                 webhook.config,
                 f"webhook {webhook.name}: the {missing} {namespace}/{name} is not in the plan; "
                 "nothing installed serves it, so it would intercept installs from the first "
@@ -64,18 +63,16 @@ def _webhook_findings(manifest: Manifest, key: ObjectKey) -> Iterator[Finding]:
         client = webhook.get("clientConfig") or {}
         url = client.get("url") if isinstance(client, Mapping) else None
         if url is not None and _leaves_cluster(str(url)):
-            yield Finding(
+            yield Finding.error(
                 "policy.webhook-url",
-                "error",
                 key,
                 f"webhook {name} sends every request it intercepts to {url}, outside the "
                 "cluster; a webhook must call a Service of the plan",
             )
         for rule in webhook.get("rules") or ():
             if isinstance(rule, Mapping) and _sees_secrets(rule):
-                yield Finding(
+                yield Finding.error(
                     "policy.webhook-secrets",
-                    "error",
                     key,
                     f"webhook {name} intercepts Secrets (rule {dict(rule)}): it receives "
                     "their data in every request",

@@ -59,9 +59,8 @@ def _service_findings(
     if ranges & _OPEN_RANGES:
         problems.append(f"loadBalancerSourceRanges open to {sorted(ranges & _OPEN_RANGES)}")
     if problems:
-        yield Finding(
+        yield Finding.error(
             "policy.exposed-service",
-            "error",
             key,
             f"{'; '.join(problems)} exposes {_behind(manifest, key, manifests)} outside the "
             "cluster, around the gateway's authentication",
@@ -80,9 +79,8 @@ def _volume_findings(manifest: Manifest, key: ObjectKey, users: set[str]) -> Ite
                 bound = f", pre-bound to the claim {namespace}/{claim.get('name')}" + (
                     " of a user namespace" if namespace in users else ""
                 )
-            yield Finding(
+            yield Finding.error(
                 "policy.host-volume",
-                "error",
                 key,
                 f"a {source} volume ({where}): a node's disk for whoever claims it{bound}",
             )

@@ -73,9 +73,8 @@ def _authorization(spec: Mapping[str, Any], key: ObjectKey, users: set[str]) -> 
             if key.namespace == _ROOT_NAMESPACE and not spec.get("selector")
             else f"the workloads it selects ({json.dumps(spec.get('selector') or 'all')})"
         )
-        yield Finding(
+        yield Finding.error(
             "policy.mesh-allow-all",
-            "error",
             key,
             f"allows every request, from anyone, to {scope} in a platform namespace",
         )
@@ -88,9 +87,8 @@ def _peer_authentication(spec: Mapping[str, Any], key: ObjectKey) -> Iterator[Fi
         modes += [(f"port {port}", (mtls or {}).get("mode")) for port, mtls in ports.items()]
     for where, mode in modes:
         if str(mode).upper() == "DISABLE":
-            yield Finding(
+            yield Finding.error(
                 "policy.mesh-mtls-disabled",
-                "error",
                 key,
                 f"{where}: mutual TLS DISABLE (plain text; callers have no identity to check)",
             )
@@ -100,9 +98,7 @@ def _envoy_filter(spec: Mapping[str, Any], key: ObjectKey) -> Iterator[Finding]:
     text = json.dumps(spec.get("configPatches") or [])
     touched = sorted(f for f in _AUTH_FILTERS if f in text)
     if touched:
-        yield Finding(
-            "policy.mesh-auth-filter", "error", key, f"patches the auth filters {touched}"
-        )
+        yield Finding.error("policy.mesh-auth-filter", key, f"patches the auth filters {touched}")
         return
     labels = ((spec.get("workloadSelector") or {}).get("labels")) or {}
     gateway = bool({str(v) for v in labels.values()} & _GATEWAY_LABELS) or (
@@ -112,9 +108,8 @@ def _envoy_filter(spec: Mapping[str, Any], key: ObjectKey) -> Iterator[Finding]:
         str(p.get("applyTo")) for p in spec.get("configPatches") or () if isinstance(p, Mapping)
     }
     if gateway and applies & _HTTP_PATCHES:
-        yield Finding(
+        yield Finding.error(
             "policy.mesh-auth-filter",
-            "error",
             key,
             f"patches the ingress gateway's {sorted(applies & _HTTP_PATCHES)} "
             "(where authentication runs)",

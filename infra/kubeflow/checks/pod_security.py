@@ -93,7 +93,7 @@ def namespace_labels(manifests: Sequence[Manifest], *, level: Level) -> list[Fin
             problem = f"{_ENFORCE_LABEL}: {value} lowers Pod Security below the stack's {level}"
         else:
             continue
-        findings.append(Finding("policy.namespace-pod-security", "error", key, problem))
+        findings.append(Finding.error("policy.namespace-pod-security", key, problem))
     return findings
 
 
@@ -120,7 +120,7 @@ def check_pod_security(
         try:
             entries.append((raw, parse_allow_entry(raw)))
         except ValueError as exc:
-            findings.append(Finding("policy.allow-list", "error", None, str(exc)))
+            findings.append(Finding.error("policy.allow-list", None, str(exc)))
     declared = declared_fields(crds_of(manifests).values())
     used: set[str] = set()
     for manifest in manifests:
@@ -137,9 +137,8 @@ def check_pod_security(
         else:
             findings.extend(found)
     findings.extend(
-        Finding(
+        Finding.error(
             "policy.allow-list",
-            "error",
             None,
             f"allowPrivileged entry {raw!r} matches no object of the plan; remove it "
             "(entries are Kind/namespace/name, Kind.group for a custom resource)",
@@ -181,7 +180,7 @@ def _object_findings(
     parts: list[PodPart] = list(pod_parts(manifest, declared=declared))
     if parts:
         for problem in _unconfined_apparmor(manifest):
-            yield Finding("policy.pod-security", "error", key, f"{problem}{how}")
+            yield Finding.error("policy.pod-security", key, f"{problem}{how}")
     seen: set[str] = set()
     for part in parts:
         problems = list(baseline(part))
@@ -191,4 +190,4 @@ def _object_findings(
             message = f"{part.path}: {problem} ({level}){how}"
             if message not in seen:
                 seen.add(message)
-                yield Finding("policy.pod-security", "error", key, message)
+                yield Finding.error("policy.pod-security", key, message)

@@ -175,14 +175,14 @@ def _binding_findings(
             problem = _subject_problem(subject, key, powerful, users)
             if problem:
                 role = f"{role_ref.get('kind')} {role_ref.get('name')}"
-                yield Finding("policy.rbac-binding", "error", key, f"{problem} ({role})")
+                yield Finding.error("policy.rbac-binding", key, f"{problem} ({role})")
 
 
 def _role_findings(manifest: Manifest, key: ObjectKey) -> Iterator[Finding]:
     found = escalations(manifest)
     for what in found:
-        yield Finding(
-            "policy.rbac-escalation", "error", key, f"{what}: a way to more power than granted"
+        yield Finding.error(
+            "policy.rbac-escalation", key, f"{what}: a way to more power than granted"
         )
     labels = (manifest.get("metadata") or {}).get("labels") or {}
     folded = sorted(
@@ -191,9 +191,8 @@ def _role_findings(manifest: Manifest, key: ObjectKey) -> Iterator[Finding]:
         if str(label).startswith(_AGGREGATE_LABELS) and str(value) == "true"
     )
     if found and folded:
-        yield Finding(
+        yield Finding.error(
             "policy.rbac-aggregation",
-            "error",
             key,
             f"aggregates ({', '.join(folded)}) a role that escalates into the roles every "
             "profile member holds",
@@ -213,9 +212,8 @@ def check(manifests: Sequence[Manifest], settings: KubeflowSettings) -> list[Fin
         key = ObjectKey.of(manifest)
         if (key.group, key.kind) == ("", "Secret") and _is_token_secret(manifest):
             findings.append(
-                Finding(
+                Finding.error(
                     "policy.service-account-token",
-                    "error",
                     key,
                     "a long-lived service account token (type kubernetes.io/"
                     "service-account-token): use a projected or TokenRequest token",

@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
+from pathlib import Path
 from typing import Any
 
 import yaml
 
 Manifest = dict[str, Any]
+# The real component the hostile objects are added to (the kubeflow namespaces).
+COMPONENT = Path("common/kubeflow-namespace/base")
 USER_NAMESPACE = "{{user}}"
 PRIVILEGED = {"privileged": True}
 
@@ -677,3 +681,19 @@ def user_claim(user: str) -> Manifest:
     claim = copy.deepcopy(USER_CLAIM)
     claim["metadata"]["namespace"] = user
     return claim
+
+
+def plant(manifests: Path, root: Path, objects: list[Manifest]) -> Path:
+    """Copy the release's `COMPONENT` and `example` under `root`, with `objects` added to it.
+
+    Returns `root`: a manifests source that plans the component as the release has it, plus
+    what an attacker with a fork would add.
+    """
+    shutil.copytree(manifests / COMPONENT, root / COMPONENT)
+    shutil.copytree(manifests / "example", root / "example")
+    (root / COMPONENT / "hostile.yaml").write_text(yaml.safe_dump_all(objects))
+    kustomization = root / COMPONENT / "kustomization.yaml"
+    document = yaml.safe_load(kustomization.read_text())
+    document["resources"].append("hostile.yaml")
+    kustomization.write_text(yaml.safe_dump(document))
+    return root
