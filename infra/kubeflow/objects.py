@@ -58,7 +58,8 @@ class ObjectKey:
         return ":".join(parts)
 
 
-Severity = Literal["error", "warning"]
+# "allowed": an error the release table or the stack allows, kept in the plan with its reason.
+Severity = Literal["error", "warning", "allowed"]
 
 
 @dataclass(frozen=True)
@@ -73,6 +74,15 @@ class Finding:
     def __str__(self) -> str:
         where = f"{self.key}: " if self.key else ""
         return f"[{self.severity}] {self.rule}: {where}{self.message}"
+
+    @classmethod
+    def error(cls, rule: str, key: ObjectKey | None, message: str) -> Finding:
+        """Return an error finding of `rule` on `key`."""
+        return cls(rule, "error", key, message)
+
+    def allowed(self, reason: str) -> Finding:
+        """Return this finding as an allowed one: it stays in the plan, with `reason`."""
+        return Finding(self.rule, "allowed", self.key, f"{self.message} -- allowed: {reason}")
 
 
 @dataclass(frozen=True)

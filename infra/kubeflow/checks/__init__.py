@@ -1,6 +1,7 @@
 """Checks on the final objects, each `manifests, settings -> findings`, listed in `CHECKS`.
 
-A check never changes an object; an error finding stops `pulumi up` (see `gate.py`).
+A check never changes an object; an error finding stops `pulumi up` (see `gate.py`),
+unless the release's allowed-exceptions table (`allowed.py`) names it with a reason.
 To add a policy, write a module with a `check` function and list it here.
 """
 
@@ -8,7 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from infra.kubeflow.checks import pod_security, policy, schema
+from infra.kubeflow.checks import admission, exposure, mesh, pod_security, policy, rbac, schema
+from infra.kubeflow.checks.allowed import allow
 from infra.kubeflow.objects import Finding, Manifest
 from infra.kubeflow.settings import KubeflowSettings
 
@@ -16,7 +18,11 @@ Check = Callable[[Sequence[Manifest], KubeflowSettings], list[Finding]]
 
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("policy", policy.check),  # default credentials, secret tokens and where they sit
-    ("pod-security", pod_security.check),  # privileged pods, the allow list
+    ("pod-security", pod_security.check),  # privileged pods (any shape), namespace labels
+    ("rbac", rbac.check),  # escalating roles, who they are bound to, long-lived tokens
+    ("admission", admission.check),  # webhooks that leave the cluster or see Secrets
+    ("mesh", mesh.check),  # Istio policies that open the deny-by-default mesh
+    ("exposure", exposure.check),  # Services around the gateway, host volumes
     ("schema", schema.check),  # Kubernetes schemas and the plan's CRD schemas
 )
 
@@ -39,8 +45,8 @@ def run_checks(
     for name, check in checks:
         if known is not None and name in known:
             found[name] = list(known[name])
-        elif check is schema.check and prevalidated is not None:
+        elif check is schema.check:
             found[name] = schema.check(manifests, settings, prevalidated=prevalidated)
         else:
-            found[name] = check(manifests, settings)
+            found[name] = allow(check(manifests, settings), settings.release or "")
     return found

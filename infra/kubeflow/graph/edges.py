@@ -169,8 +169,19 @@ def fail_closed_webhooks(index: PlanIndex) -> list[Webhook]:
     return [w for m in index.by_key.values() for w in webhooks_of(m) if w.fails_closed]
 
 
+def all_webhooks(index: PlanIndex) -> list[Webhook]:
+    """Return every webhook of the plan, whatever its failurePolicy."""
+    return [w for m in index.by_key.values() for w in webhooks_of(m)]
+
+
 def webhook_backend_edges(index: PlanIndex, webhooks: Sequence[Webhook]) -> Iterator[Edge]:
-    """Yield: a Fail webhook configuration depends on its Service and backend workloads."""
+    """Yield: a webhook configuration depends on its Service and backend workloads.
+
+    For every webhook, Fail or Ignore: a configuration registered before what serves it
+    would send the API server's requests nowhere (refused, or let through unseen), so a
+    webhook never comes first; it comes after what serves it and, when it fails closed,
+    before what it admits (`webhook_edges`).
+    """
     for webhook in webhooks:
         service, workloads = backend_workloads(webhook, index.by_key)
         for target in ([service] if service else []) + workloads:

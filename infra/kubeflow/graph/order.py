@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from infra.kubeflow.graph.edges import (
     Edge,
     PlanIndex,
+    all_webhooks,
     cert_manager_edges,
     crd_edges,
     declared_edges,
@@ -57,7 +58,7 @@ def explain_edges(
             *cert_manager_edges(index),
             *pod_needs_edges(index),
             *declared_edges(index, declared),
-            *webhook_backend_edges(index, webhooks),
+            *webhook_backend_edges(index, all_webhooks(index)),
         ],
     )
     configs = {w.config for w in webhooks}

@@ -113,7 +113,9 @@ def test_privileged_pods(pod_spec: Manifest, what: str) -> None:
     workload = deployment("agent", "ops", spec=pod_spec)
     (finding,) = check_pod_security([workload])
     assert finding.rule == "policy.pod-security" and what in finding.message
-    assert check_pod_security([workload], allow_privileged=["Deployment/ops/agent"]) == []
+    (allowed,) = check_pod_security([workload], allow_privileged=["Deployment/ops/agent"])
+    assert allowed.severity == "allowed" and what in allowed.message
+    assert "allowPrivileged lists 'Deployment/ops/agent'" in allowed.message
     other = check_pod_security([workload], allow_privileged=["Deployment/other/agent"])
     assert sorted(f.rule for f in other) == ["policy.allow-list", "policy.pod-security"]
 

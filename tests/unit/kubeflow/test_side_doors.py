@@ -8,20 +8,18 @@ on the full plan in test_plan.py (`plan.errors == ()`).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from infra.kubeflow.core import build_plan
 from infra.kubeflow.objects import Finding, ObjectKey, secret_token
 from infra.kubeflow.settings import ManifestSource
 from tests.settings import kubeflow_settings
+from tests.unit.kubeflow.hostile import plant
 
 Manifest = dict[str, Any]
-COMPONENT = Path("common/kubeflow-namespace/base")
 ENTRY = "DaemonSet/kube-system/istio-cni-node"
 
 
@@ -150,15 +148,8 @@ SIDE_DOORS: list[tuple[Manifest, str]] = [
 def hostile_findings(
     kubeflow_manifests: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> list[Finding]:
-    root = tmp_path_factory.mktemp("hostile-manifests")
-    shutil.copytree(kubeflow_manifests / COMPONENT, root / COMPONENT)
-    shutil.copytree(kubeflow_manifests / "example", root / "example")
     objects = [m for m, _ in SIDE_DOORS] + [daemonset("apps/v1", "istio-cni-node")]
-    (root / COMPONENT / "hostile.yaml").write_text(yaml.safe_dump_all(objects))
-    kustomization = root / COMPONENT / "kustomization.yaml"
-    document = yaml.safe_load(kustomization.read_text())
-    document["resources"].append("hostile.yaml")
-    kustomization.write_text(yaml.safe_dump(document))
+    root = plant(kubeflow_manifests, tmp_path_factory.mktemp("hostile-manifests"), objects)
     settings = kubeflow_settings(
         preset=None,
         components=("kubeflow-namespace",),
