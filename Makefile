@@ -22,8 +22,8 @@ sync:
 	$(UV) sync --locked --all-extras
 
 lint: sync
-	$(UV) run ruff check __main__.py infra ml tests bench
-	$(UV) run ruff format --check __main__.py infra ml tests bench
+	$(UV) run ruff check __main__.py infra ml tests bench scripts/fetch-shared
+	$(UV) run ruff format --check __main__.py infra ml tests bench scripts/fetch-shared
 	$(UV) run hadolint Dockerfile
 	$(UV) run zizmor --offline .github/workflows
 
