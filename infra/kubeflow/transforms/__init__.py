@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from infra.kubeflow.graph import readiness
 from infra.kubeflow.objects import PlannedObject
 from infra.kubeflow.settings import KubeflowSettings
 from infra.kubeflow.transforms import (
@@ -18,6 +17,7 @@ from infra.kubeflow.transforms import (
     credentials,
     gateway,
     images,
+    readiness,
     resources,
     scope,
     users,
