@@ -21,7 +21,7 @@ import platformdirs
 from infra.kubeflow import catalogue
 from infra.kubeflow.checks import CHECKS, run_checks
 from infra.kubeflow.checks.schema import Prevalidated
-from infra.kubeflow.errors import CatalogueError, PlanError
+from infra.kubeflow.errors import PlanError
 from infra.kubeflow.graph import critical_path, infer_edges
 from infra.kubeflow.graph import install_waves as compute_waves
 from infra.kubeflow.objects import (
@@ -91,7 +91,7 @@ def build_plan(
     key = plan_key(settings, digest)
     plan_file = cache / "plans" / f"{key}.json"
     cached = read_plan_payload(read_entry(plan_file, key)) if use_cache else None
-    release, release_notes = resolve_release(settings.release, root)
+    release, release_notes = catalogue.resolve_release(settings.release, root)
     settings = replace(settings, release=release.name)
     say(f"release: {release.name}")
     selection = catalogue.select_components(settings, release, root)
@@ -138,45 +138,6 @@ def build_plan(
     if use_cache:
         write_entry(plan_file, key, plan_payload(objects, secrets, derived))
     return apply_test_mode(plan, settings.test_mode)
-
-
-def resolve_release(
-    configured: str | None, root: Path
-) -> tuple[catalogue.Release, tuple[Finding, ...]]:
-    """Return the release the source at `root` holds, checked against `configured`.
-
-    Raises:
-        CatalogueError: the source holds another release than the configured one, or
-            its release cannot be detected and none is configured.
-
-    """
-    detected = catalogue.detect_release(root)
-    if configured is None:
-        if detected is None:
-            raise CatalogueError(
-                f"cannot tell which Kubeflow release {root} holds "
-                "(its README lists no component versions of a known release)",
-                hint=f"set kubeflow.release (known: {', '.join(catalogue.RELEASE_NAMES)})",
-            )
-        return detected, ()
-    wanted = catalogue.release(configured)
-    if detected is None:
-        note = Finding(
-            "release.undetected",
-            "warning",
-            None,
-            f"the source at {root} does not show which release it holds; "
-            f"planned as the configured {wanted.name}",
-        )
-        return wanted, (note,)
-    if detected.name != wanted.name:
-        raise CatalogueError(
-            f"kubeflow.release is {wanted.name!r} but the source at {root} holds "
-            f"Kubeflow {detected.name}",
-            hint="set kubeflow.release to the source's release, or point the source at "
-            f"{wanted.name} (tag {wanted.git_tag})",
-        )
-    return detected, ()
 
 
 def _catalogue_finding(message: str) -> Finding:

@@ -7,7 +7,7 @@ and closes the components of a plan.
 """
 
 from infra.kubeflow.catalogue.component import OPTION_ATTRIBUTES, Component, Release
-from infra.kubeflow.catalogue.detect import detect_release, readme_versions
+from infra.kubeflow.catalogue.detect import detect_release, readme_versions, resolve_release
 from infra.kubeflow.catalogue.example import example_entries
 from infra.kubeflow.catalogue.releases import (
     RELEASE_NAMES,
@@ -38,5 +38,6 @@ __all__ = [
     "readme_versions",
     "release",
     "requested_names",
+    "resolve_release",
     "select_components",
 ]

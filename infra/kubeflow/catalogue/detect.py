@@ -11,7 +11,9 @@ import re
 from pathlib import Path
 
 from infra.kubeflow.catalogue.component import Release
-from infra.kubeflow.catalogue.releases import RELEASES
+from infra.kubeflow.catalogue.releases import RELEASE_NAMES, RELEASES, release
+from infra.kubeflow.errors import CatalogueError
+from infra.kubeflow.objects import Finding
 
 _ROW = re.compile(r"^\|\s*([^|]+?)\s*\|\s*[^|]*\|\s*\[([^\]]+)\]")
 
@@ -38,3 +40,40 @@ def detect_release(root: Path) -> Release | None:
         if fingerprint and all(versions.get(k) == v for k, v in fingerprint.items()):
             return candidate
     return None
+
+
+def resolve_release(configured: str | None, root: Path) -> tuple[Release, tuple[Finding, ...]]:
+    """Return the release the source at `root` holds, checked against `configured`.
+
+    Raises:
+        CatalogueError: the source holds another release than the configured one, or
+            its release cannot be detected and none is configured.
+
+    """
+    detected = detect_release(root)
+    if configured is None:
+        if detected is None:
+            raise CatalogueError(
+                f"cannot tell which Kubeflow release {root} holds "
+                "(its README lists no component versions of a known release)",
+                hint=f"set kubeflow.release (known: {', '.join(RELEASE_NAMES)})",
+            )
+        return detected, ()
+    wanted = release(configured)
+    if detected is None:
+        note = Finding(
+            "release.undetected",
+            "warning",
+            None,
+            f"the source at {root} does not show which release it holds; "
+            f"planned as the configured {wanted.name}",
+        )
+        return wanted, (note,)
+    if detected.name != wanted.name:
+        raise CatalogueError(
+            f"kubeflow.release is {wanted.name!r} but the source at {root} holds "
+            f"Kubeflow {detected.name}",
+            hint="set kubeflow.release to the source's release, or point the source at "
+            f"{wanted.name} (tag {wanted.git_tag})",
+        )
+    return detected, ()
