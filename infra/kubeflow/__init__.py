@@ -19,8 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from infra.kubeflow.allow import parse_allow_entry
-    from infra.kubeflow.catalogue import RELEASE_NAMES, RELEASES, SUPPORTED_KUBERNETES, Release
-    from infra.kubeflow.catalogue import release as find_release
+    from infra.kubeflow.catalogue import (
+        RELEASE_NAMES,
+        RELEASES,
+        SUPPORTED_KUBERNETES,
+        KubeflowRelease,
+        find_kubeflow_release,
+    )
     from infra.kubeflow.checks.gate import PlanRejectedError, require_clean
     from infra.kubeflow.core import build_plan, default_cache_dir
     from infra.kubeflow.credential_specs import SECRETS
@@ -54,6 +59,7 @@ __all__ = [
     "DeclaredEdge",
     "Finding",
     "InstallPlan",
+    "KubeflowRelease",
     "KubeflowSettings",
     "Manifest",
     "ManifestSource",
@@ -63,7 +69,6 @@ __all__ = [
     "PlanError",
     "PlanRejectedError",
     "PlannedObject",
-    "Release",
     "RenderError",
     "SecretSpec",
     "SourceError",
@@ -71,7 +76,7 @@ __all__ = [
     "build_plan",
     "default_cache_dir",
     "diff_plans",
-    "find_release",
+    "find_kubeflow_release",
     "infer_edges",
     "load_plan_dir",
     "parse_allow_entry",

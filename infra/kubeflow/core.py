@@ -84,7 +84,8 @@ def build_plan(
     cache = cache_dir if cache_dir is not None else default_cache_dir()
     say = progress or (lambda _message: None)
     if settings.release is not None:
-        catalogue.release(settings.release)  # an unknown release fails before any fetch
+        # an unknown release fails before any fetch
+        catalogue.find_kubeflow_release(settings.release)
     root = resolve_source(settings.source, cache_dir=cache)
     say(f"source: {root}")
     digest = source_digest(root, cache_dir=cache if use_cache else None)
@@ -278,7 +279,7 @@ def unmatched_edges(declared: Sequence[DeclaredEdge], keys: Sequence[ObjectKey])
 
 def kubernetes_support(settings: KubeflowSettings) -> list[Finding]:
     """Return a warning when the release does not support the cluster's Kubernetes version."""
-    release = catalogue.release(str(settings.release))
+    release = catalogue.find_kubeflow_release(str(settings.release))
     if settings.kubernetes_version in release.kubernetes:
         return []
     return [

@@ -6,14 +6,14 @@ component list, `detect.py` tells which release a source holds, and `select.py` 
 and closes the components of a plan.
 """
 
-from infra.kubeflow.catalogue.component import OPTION_ATTRIBUTES, Component, Release
+from infra.kubeflow.catalogue.component import OPTION_ATTRIBUTES, Component, KubeflowRelease
 from infra.kubeflow.catalogue.detect import detect_release, readme_versions, resolve_release
 from infra.kubeflow.catalogue.example import example_entries
 from infra.kubeflow.catalogue.releases import (
     RELEASE_NAMES,
     RELEASES,
     SUPPORTED_KUBERNETES,
-    release,
+    find_kubeflow_release,
 )
 from infra.kubeflow.catalogue.select import (
     FULL,
@@ -30,13 +30,13 @@ __all__ = [
     "RELEASE_NAMES",
     "SUPPORTED_KUBERNETES",
     "Component",
-    "Release",
+    "KubeflowRelease",
     "Selection",
     "declared_edges",
     "detect_release",
     "example_entries",
+    "find_kubeflow_release",
     "readme_versions",
-    "release",
     "requested_names",
     "resolve_release",
     "select_components",

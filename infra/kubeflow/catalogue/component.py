@@ -74,7 +74,7 @@ class Component:
 
 
 @dataclass(frozen=True)
-class Release:
+class KubeflowRelease:
     """One Kubeflow release (a row of `tables/releases.toml`).
 
     Attributes:

@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from infra.kubeflow.catalogue.component import Release
-from infra.kubeflow.catalogue.releases import RELEASE_NAMES, RELEASES, release
+from infra.kubeflow.catalogue.component import KubeflowRelease
+from infra.kubeflow.catalogue.releases import RELEASE_NAMES, RELEASES, find_kubeflow_release
 from infra.kubeflow.errors import CatalogueError
 from infra.kubeflow.objects import Finding
 
@@ -32,7 +32,7 @@ def readme_versions(root: Path) -> dict[str, str]:
     return found
 
 
-def detect_release(root: Path) -> Release | None:
+def detect_release(root: Path) -> KubeflowRelease | None:
     """Return the release of the table whose fingerprint the source at `root` shows."""
     versions = readme_versions(root)
     for candidate in RELEASES:
@@ -42,7 +42,9 @@ def detect_release(root: Path) -> Release | None:
     return None
 
 
-def resolve_release(configured: str | None, root: Path) -> tuple[Release, tuple[Finding, ...]]:
+def resolve_release(
+    configured: str | None, root: Path
+) -> tuple[KubeflowRelease, tuple[Finding, ...]]:
     """Return the release the source at `root` holds, checked against `configured`.
 
     Raises:
@@ -59,7 +61,7 @@ def resolve_release(configured: str | None, root: Path) -> tuple[Release, tuple[
                 hint=f"set kubeflow.release (known: {', '.join(RELEASE_NAMES)})",
             )
         return detected, ()
-    wanted = release(configured)
+    wanted = find_kubeflow_release(configured)
     if detected is None:
         note = Finding(
             "release.undetected",

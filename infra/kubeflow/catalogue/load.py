@@ -19,8 +19,8 @@ from infra.kubeflow.catalogue.component import (
     OBJECT_STORES,
     OPTION_ATTRIBUTES,
     Component,
+    KubeflowRelease,
     ObjectStore,
-    Release,
 )
 from infra.kubeflow.errors import CatalogueError
 from infra.kubeflow.objects import DeclaredEdge, ObjectMatch
@@ -39,7 +39,7 @@ _RELEASE_FIELDS = frozenset(
 )
 
 
-def load_releases(folder: Path = TABLES) -> tuple[Release, ...]:
+def load_releases(folder: Path = TABLES) -> tuple[KubeflowRelease, ...]:
     """Return every release of `folder/releases.toml`, in the file's order.
 
     Raises:
@@ -53,7 +53,7 @@ def load_releases(folder: Path = TABLES) -> tuple[Release, ...]:
         _strings_map(doc.get("default_credentials", {}), where, "default_credentials")
     )
     tables: dict[str, tuple[tuple[Component, ...], Mapping[str, tuple[str, ...]]]] = {}
-    releases: list[Release] = []
+    kubeflow_releases: list[KubeflowRelease] = []
     for index, entry in enumerate(_list(doc.get("release"), where, "release")):
         at = f"release[{index}]"
         _only(entry, _RELEASE_FIELDS, f"{where}: {at}")
@@ -66,8 +66,8 @@ def load_releases(folder: Path = TABLES) -> tuple[Release, ...]:
         if table not in tables:
             tables[table] = load_components(folder / table)
         components, presets = tables[table]
-        releases.append(
-            Release(
+        kubeflow_releases.append(
+            KubeflowRelease(
                 name=_string(entry.get("name"), where, f"{at}.name"),
                 git_tag=_string(entry.get("git_tag"), where, f"{at}.git_tag"),
                 kubernetes=_strings(entry.get("kubernetes"), where, f"{at}.kubernetes"),
@@ -81,7 +81,7 @@ def load_releases(folder: Path = TABLES) -> tuple[Release, ...]:
                 local_copy=entry.get("local_copy", False) is True,
             )
         )
-    return tuple(releases)
+    return tuple(kubeflow_releases)
 
 
 def load_components(

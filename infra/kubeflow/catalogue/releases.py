@@ -11,18 +11,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from infra.kubeflow.catalogue.component import Release
+from infra.kubeflow.catalogue.component import KubeflowRelease
 from infra.kubeflow.catalogue.load import load_releases
 from infra.kubeflow.errors import CatalogueError
 
-RELEASES: tuple[Release, ...] = load_releases()
+RELEASES: tuple[KubeflowRelease, ...] = load_releases()
 RELEASE_NAMES: tuple[str, ...] = tuple(r.name for r in RELEASES)
 SUPPORTED_KUBERNETES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {r.name: r.kubernetes for r in RELEASES}
 )
 
 
-def release(name: str) -> Release:
+def find_kubeflow_release(name: str) -> KubeflowRelease:
     """Return the release `name` (`v1.10.2` and `1.10.2` both name v1.10.2).
 
     Raises:

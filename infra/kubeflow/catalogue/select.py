@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.kubeflow.catalogue.component import Component, Release
+from infra.kubeflow.catalogue.component import Component, KubeflowRelease
 from infra.kubeflow.catalogue.example import example_entries
 from infra.kubeflow.errors import CatalogueError
 from infra.kubeflow.objects import DeclaredEdge
@@ -40,17 +40,19 @@ class Selection:
     warnings: tuple[str, ...] = ()
 
 
-def requested_names(settings: KubeflowSettings, release: Release) -> tuple[str, ...]:
+def requested_names(
+    settings: KubeflowSettings, kubeflow_release: KubeflowRelease
+) -> tuple[str, ...]:
     """Return the component names of a preset other than `full` plus the explicit ones."""
     names: list[str] = []
     if settings.preset is not None and settings.preset != FULL:
-        if settings.preset not in release.presets:
-            known = sorted({FULL, *release.presets})
+        if settings.preset not in kubeflow_release.presets:
+            known = sorted({FULL, *kubeflow_release.presets})
             raise CatalogueError(
                 f"kubeflow.preset: unknown preset {settings.preset!r}",
                 hint=f"known presets: {', '.join(known)}",
             )
-        names.extend(release.presets[settings.preset])
+        names.extend(kubeflow_release.presets[settings.preset])
     names.extend(settings.components)
     if not names and settings.preset != FULL:
         raise CatalogueError(
@@ -59,37 +61,43 @@ def requested_names(settings: KubeflowSettings, release: Release) -> tuple[str, 
     return tuple(names)
 
 
-def select_components(settings: KubeflowSettings, release: Release, root: Path) -> Selection:
+def select_components(
+    settings: KubeflowSettings, kubeflow_release: KubeflowRelease, root: Path
+) -> Selection:
     """Return the components `settings` ask for in the source at `root`, needs closed.
 
     Raises:
         CatalogueError: an explicit component is unknown or not in the source.
 
     """
-    table = {c.name: c for c in release.components}
+    table = {c.name: c for c in kubeflow_release.components}
     warnings = [
-        f"could not place component {c.name!r} of the {release.name} table: "
+        f"could not place component {c.name!r} of the {kubeflow_release.name} table: "
         f"{', '.join(missing)} not in the source"
-        for c in release.components
+        for c in kubeflow_release.components
         if (missing := [p for p in c.paths if not (root / p).is_dir()])
     ]
     chosen: list[Component] = []
     unknown: list[str] = []
     if settings.preset == FULL:
-        chosen, unknown, more = _from_example(root, release)
+        chosen, unknown, more = _from_example(root, kubeflow_release)
         warnings.extend(more)
     known = {c.name: c for c in chosen}
-    _check_explicit(requested_names(settings, release), {**table, **known}, root, release)
-    wanted = [*[c.name for c in chosen], *requested_names(settings, release)]
+    _check_explicit(
+        requested_names(settings, kubeflow_release), {**table, **known}, root, kubeflow_release
+    )
+    wanted = [*[c.name for c in chosen], *requested_names(settings, kubeflow_release)]
     closed, unmatched = _close_needs(wanted, {**table, **known}, root)
     warnings.extend(unmatched)
-    order = [c.name for c in chosen] + [c.name for c in release.components]
+    order = [c.name for c in chosen] + [c.name for c in kubeflow_release.components]
     ranked = sorted(closed, key=lambda c: order.index(c.name))
     return Selection(tuple(ranked), tuple(unknown), tuple(warnings))
 
 
-def _from_example(root: Path, release: Release) -> tuple[list[Component], list[str], list[str]]:
-    by_path = {p: c for c in release.components for p in c.all_paths()}
+def _from_example(
+    root: Path, kubeflow_release: KubeflowRelease
+) -> tuple[list[Component], list[str], list[str]]:
+    by_path = {p: c for c in kubeflow_release.components for p in c.all_paths()}
     chosen: dict[str, Component] = {}
     unknown: list[str] = []
     warnings: list[str] = []
@@ -98,11 +106,11 @@ def _from_example(root: Path, release: Release) -> tuple[list[Component], list[s
         if component is not None:
             chosen.setdefault(component.name, component)
             continue
-        name = _unknown_name(entry, {*chosen, *(c.name for c in release.components)})
+        name = _unknown_name(entry, {*chosen, *(c.name for c in kubeflow_release.components)})
         chosen[name] = Component(name, f"planned as rendered from {entry}", (entry,), known=False)
         unknown.append(name)
         warnings.append(
-            f"example entry {entry!r} matches no component of the {release.name} table: "
+            f"example entry {entry!r} matches no component of the {kubeflow_release.name} table: "
             f"planned as rendered, as component {name!r}"
         )
     return list(chosen.values()), unknown, warnings
@@ -121,7 +129,10 @@ def _unknown_name(entry: str, taken: set[str]) -> str:
 
 
 def _check_explicit(
-    names: Sequence[str], catalogue: dict[str, Component], root: Path, release: Release
+    names: Sequence[str],
+    catalogue: dict[str, Component],
+    root: Path,
+    kubeflow_release: KubeflowRelease,
 ) -> None:
     problems = [
         f"kubeflow.components: unknown component {n!r}"
@@ -137,7 +148,7 @@ def _check_explicit(
     if problems:
         raise CatalogueError(
             problems,
-            hint=f"components of {release.name}: {', '.join(catalogue)}",
+            hint=f"components of {kubeflow_release.name}: {', '.join(catalogue)}",
         )
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.kubeflow.catalogue import RELEASES, Release
+from infra.kubeflow.catalogue import RELEASES, KubeflowRelease
 from infra.kubeflow.catalogue.load import TABLES, load_components, load_releases
 from infra.kubeflow.errors import CatalogueError
 from infra.kubeflow.objects import ObjectKey, ObjectMatch
@@ -162,7 +162,7 @@ def test_the_release_table_refuses_an_unknown_object_store(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("release", RELEASES, ids=lambda r: r.name)
-def test_shipped_tables_name_only_their_own_components(release: Release) -> None:
+def test_shipped_tables_name_only_their_own_components(release: KubeflowRelease) -> None:
     names = set(release.catalogue)
     dangling = [
         f"{c.name} needs {need}"
