@@ -3,7 +3,8 @@
 `tables/` holds the data (the release table and each release's component table, TOML),
 `load.py` reads it, `releases.py` looks a release up, `example.py` reads the release's own
 component list, `detect.py` tells which release a source holds, and `select.py` chooses
-and closes the components of a plan.
+and closes the components of a plan. The stage's entry is `select_plan`: the release the
+source holds (checked against the configured one) and the plan's components.
 """
 
 from infra.kubeflow.catalogue.component import OPTION_ATTRIBUTES, Component, KubeflowRelease
@@ -21,6 +22,7 @@ from infra.kubeflow.catalogue.select import (
     declared_edges,
     requested_names,
     select_components,
+    select_plan,
 )
 
 __all__ = [
@@ -40,4 +42,5 @@ __all__ = [
     "requested_names",
     "resolve_release",
     "select_components",
+    "select_plan",
 ]

@@ -11,7 +11,7 @@ import re
 from pathlib import Path
 
 from infra.kubeflow.catalogue.component import KubeflowRelease
-from infra.kubeflow.catalogue.releases import RELEASE_NAMES, RELEASES, find_kubeflow_release
+from infra.kubeflow.catalogue.releases import RELEASE_NAMES, RELEASES
 from infra.kubeflow.errors import CatalogueError
 from infra.kubeflow.objects import Finding
 
@@ -43,9 +43,13 @@ def detect_release(root: Path) -> KubeflowRelease | None:
 
 
 def resolve_release(
-    configured: str | None, root: Path
+    configured: KubeflowRelease | None, root: Path
 ) -> tuple[KubeflowRelease, tuple[Finding, ...]]:
     """Return the release the source at `root` holds, checked against `configured`.
+
+    `configured` is the release the stack names, already looked up (None: plan whatever
+    release the source holds). The result is one of the table's releases, never looked
+    up again.
 
     Raises:
         CatalogueError: the source holds another release than the configured one, or
@@ -61,7 +65,7 @@ def resolve_release(
                 hint=f"set kubeflow.release (known: {', '.join(RELEASE_NAMES)})",
             )
         return detected, ()
-    wanted = find_kubeflow_release(configured)
+    wanted = configured
     if detected is None:
         note = Finding(
             "release.undetected",

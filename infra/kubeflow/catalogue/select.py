@@ -11,13 +11,14 @@ too. Only what the stack names explicitly (`kubeflow.components`, a preset other
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from infra.kubeflow.catalogue.component import Component, KubeflowRelease
+from infra.kubeflow.catalogue.detect import resolve_release
 from infra.kubeflow.catalogue.example import example_entries
 from infra.kubeflow.errors import CatalogueError
-from infra.kubeflow.objects import DeclaredEdge
+from infra.kubeflow.objects import DeclaredEdge, Finding
 from infra.kubeflow.settings import KubeflowSettings
 
 FULL = "full"
@@ -26,18 +27,49 @@ _GENERIC = frozenset({"base", "overlays", "upstream", "installs", "options", "ku
 
 @dataclass(frozen=True)
 class Selection:
-    """The components of a plan and what the catalogue could not place.
+    """The Kubeflow release of a plan, its components and what the catalogue could not place.
 
     Attributes:
+        kubeflow_release: the release the source holds (resolved once, passed on).
         components: the closed component set, the example's order first.
         unknown: components planned as rendered (example entries the table does not know).
         warnings: one line per thing the catalogue could not place or match.
+        notes: findings of resolving the release (a source that does not show it).
 
     """
 
+    kubeflow_release: KubeflowRelease
     components: tuple[Component, ...]
     unknown: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    notes: tuple[Finding, ...] = ()
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """The notes, then a warning finding for each thing the catalogue could not place."""
+        unplaced = (Finding("catalogue.unplaced", "warning", None, w) for w in self.warnings)
+        return (*self.notes, *unplaced)
+
+
+def select_plan(
+    settings: KubeflowSettings, root: Path, *, configured: KubeflowRelease | None
+) -> Selection:
+    """The catalogue stage: the release the source at `root` holds and its components.
+
+    Args:
+        settings: what the stack asks for (preset, components, cluster kind ...).
+        root: the manifests root of the source.
+        configured: the release the stack names, looked up once by the caller (None:
+            plan whatever release the source holds).
+
+    Raises:
+        CatalogueError: the source holds another release than the configured one (or
+            none that can be told), or an explicit component is unknown or not in it.
+
+    """
+    kubeflow_release, notes = resolve_release(configured, root)
+    selection = select_components(settings, kubeflow_release, root)
+    return replace(selection, notes=notes)
 
 
 def requested_names(
@@ -91,7 +123,7 @@ def select_components(
     warnings.extend(unmatched)
     order = [c.name for c in chosen] + [c.name for c in kubeflow_release.components]
     ranked = sorted(closed, key=lambda c: order.index(c.name))
-    return Selection(tuple(ranked), tuple(unknown), tuple(warnings))
+    return Selection(kubeflow_release, tuple(ranked), tuple(unknown), tuple(warnings))
 
 
 def _from_example(
