@@ -1,9 +1,10 @@
 """The releases kfstack plans, read once from the data files in `tables/`.
 
-`tables/releases.toml` holds each release fact once (Kubernetes versions, object store,
-default credentials, the fingerprint that detects it in a source, the assumptions made where
-a fact is not read from a local copy); `tables/kubeflow-<release>.toml` what a release's
-files cannot say of its components. A new release is a row there, not code here.
+`tables/releases.toml` holds each release fact its files do not (Kubernetes versions, the
+git tag, the fingerprint that detects it in a source, the assumptions made where a fact is
+not read from a local copy); `tables/kubeflow-<release>.toml` what a release's files
+cannot say of its components. What the files say (the object store, the default
+credentials) is read from them. A new release is a row there, not code here.
 """
 
 from __future__ import annotations

@@ -59,12 +59,9 @@ def test_release_is_detected_from_its_source(name: str, shared_releases: dict[st
 def test_release_table_facts() -> None:
     names = [r.name for r in RELEASES]
     assert names == ["v1.10.2", "v1.11.0", "26.03"]  # oldest first
-    assert R110.object_store == "minio" and R2603.object_store == "seaweedfs"
-    assert find_kubeflow_release("v1.11.0").object_store == "seaweedfs"
+    assert find_kubeflow_release("v1.11.0").components == R2603.components
     assert "1.35" in R2603.kubernetes and "1.35" not in R110.kubernetes
     assert find_kubeflow_release("1.10.2") is R110
-    for rel in RELEASES:
-        assert "object-store-secret-key" in rel.default_credentials
     with pytest.raises(CatalogueError, match=r"(?s)unknown release '1\.9'.*v1\.10\.2.*26\.03"):
         find_kubeflow_release("1.9")
 
