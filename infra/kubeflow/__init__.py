@@ -1,9 +1,11 @@
 """The Kubeflow platform as a pure core: settings in, an InstallPlan out (no Pulumi).
 
-Stages, each a folder: `catalogue/` (what a release holds) -> `render/` (kustomize)
--> `transforms/` (credentials, users, images, sizes ...) -> `graph/` (edges, waves)
--> `checks/` (schema and policy). The shell (`infra/__main__.py`, `infra/components`,
-`infra/plan.py`, `infra/config*.py`) imports only the names below.
+Stages, each a folder with one entry that `core.build_plan` calls: `catalogue/` (what a
+release holds: `select_plan`) -> `render/` (the source, then kustomize:
+`render_components`) -> `transforms/` (credentials, users, images, sizes, readiness ...:
+`apply_transforms`) -> `graph/` (edges, waves: `install_graph`) -> `checks/` (schema and
+policy: `run_checks`). The shell (`infra/__main__.py`, `infra/components`, `infra/plan.py`,
+`infra/config*.py`) imports only the names below.
 
 The names are imported on first use (PEP 562), each from the module `_EXPORTS` names,
 so that a leaf of the core (the release table, the secret specs) imports without the
