@@ -19,13 +19,13 @@ from rich.console import Console
 from infra.config_model import GitSource
 from infra.kubeflow import (
     CatalogueError,
+    KubeflowRelease,
     KubeflowSettings,
     ManifestSource,
     PlanDiff,
     PlannedObject,
-    Release,
     build_plan,
-    find_release,
+    find_kubeflow_release,
     load_plan_dir,
 )
 
@@ -39,7 +39,7 @@ def baseline(
     use_cache: bool,
     progress: Callable[[str], None],
 ) -> tuple[str, tuple[PlannedObject, ...]]:
-    """Return (release, objects) of the `--against` baseline `value`.
+    """Return (Kubeflow release, objects) of the `--against` baseline `value`.
 
     Raises:
         PlanError: the baseline cannot be read or planned.
@@ -49,35 +49,38 @@ def baseline(
     if (path / "plan.json").is_file():
         return load_plan_dir(path)
     if path.is_dir():
-        source, release = ManifestSource(path=path.resolve()), None
+        source, kubeflow_release = ManifestSource(path=path.resolve()), None
     else:
         try:
-            known: Release | None = find_release(value)
+            known: KubeflowRelease | None = find_kubeflow_release(value)
         except CatalogueError:
             known = None
         git_url = settings.source.git_url or GitSource(ref=value).url
         if known is not None:
-            release = known.name
+            kubeflow_release = known.name
             source = _sibling(settings.source, known) or ManifestSource(
                 git_url=git_url, git_ref=known.git_tag
             )
         else:
-            source, release = ManifestSource(git_url=git_url, git_ref=value), None
+            source, kubeflow_release = ManifestSource(git_url=git_url, git_ref=value), None
     plan = build_plan(
-        replace(settings, source=source, release=release),
+        replace(settings, source=source, release=kubeflow_release),
         use_cache=use_cache,
         progress=lambda m: progress(f"baseline {m}"),
     )
     return plan.release, plan.objects
 
 
-def _sibling(source: ManifestSource, release: Release) -> ManifestSource | None:
+def _sibling(source: ManifestSource, kubeflow_release: KubeflowRelease) -> ManifestSource | None:
     """The release's folder beside a local source (`<dir>/<release>/manifests`), if any."""
     if source.path is None:
         return None
     here = Path(source.path).expanduser().resolve()
     here = here if here.name != "manifests" else here.parent
-    for candidate in (here.parent / release.name / "manifests", here.parent / release.name):
+    for candidate in (
+        here.parent / kubeflow_release.name / "manifests",
+        here.parent / kubeflow_release.name,
+    ):
         if (candidate / "example" / "kustomization.yaml").is_file():
             return ManifestSource(path=candidate)
     return None

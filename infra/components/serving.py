@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 
 from infra.components.kubeflow import KubeflowPlatform, KubernetesObject
+from infra.components.rollout_provider import InferenceServiceRollout
 from infra.kubeflow import SECRETS, InstallPlan, Manifest, ObjectKey, substitute, tokens_in
 from infra.registry.provider import (
     ModelRegistryEntry,
@@ -29,7 +30,6 @@ from infra.serving.dependencies import namespaced_needs, serving_dependencies
 from infra.serving.inference import inference_service, predict_path
 from infra.serving.inputs import ServingInputs
 from infra.serving.rollout import DIGEST_ANNOTATION
-from infra.serving.rollout_provider import InferenceServiceRollout
 
 
 @dataclass(frozen=True)

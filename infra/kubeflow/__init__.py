@@ -1,26 +1,32 @@
 """The Kubeflow platform as a pure core: settings in, an InstallPlan out (no Pulumi).
 
-Stages, each a folder: `catalogue/` (what a release holds) -> `render/` (kustomize)
--> `transforms/` (credentials, users, images, sizes ...) -> `graph/` (edges, waves)
--> `checks/` (schema and policy). The shell (`infra/__main__.py`, `infra/components`,
-`infra/plan.py`, `infra/config*.py`) imports only the names below.
+Stages, each a folder with one entry that `core.build_plan` calls: `catalogue/` (what a
+release holds: `select_plan`) -> `render/` (the source, then kustomize:
+`render_components`) -> `transforms/` (credentials, users, images, sizes, readiness ...:
+`apply_transforms`) -> `graph/` (edges, waves: `install_graph`) -> `checks/` (schema and
+policy: `run_checks`). The shell (`infra/__main__.py`, `infra/components`, `infra/plan.py`,
+`infra/config*.py`) imports only the names below.
 
-The names are imported on first use (PEP 562), each from the module its import line
-below names, so that a leaf of the core (the release table, the secret specs) imports
-without the rest: config validation reads those and never renders.
+The names are imported on first use (PEP 562), each from the module `_EXPORTS` names,
+so that a leaf of the core (the release table, the secret specs) imports without the
+rest: config validation reads those and never renders. The `TYPE_CHECKING` imports say
+the same for type checkers and readers (a test checks that the two agree).
 """
 
 from __future__ import annotations
 
-import ast
 import importlib
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the same names as `_EXPORTS`, for type checkers
     from infra.kubeflow.allow import parse_allow_entry
-    from infra.kubeflow.catalogue import RELEASE_NAMES, RELEASES, SUPPORTED_KUBERNETES, Release
-    from infra.kubeflow.catalogue import release as find_release
+    from infra.kubeflow.catalogue import (
+        RELEASE_NAMES,
+        RELEASES,
+        SUPPORTED_KUBERNETES,
+        KubeflowRelease,
+        find_kubeflow_release,
+    )
     from infra.kubeflow.checks.gate import PlanRejectedError, require_clean
     from infra.kubeflow.core import build_plan, default_cache_dir
     from infra.kubeflow.credential_specs import SECRETS
@@ -43,6 +49,46 @@ if TYPE_CHECKING:
     from infra.kubeflow.tokens import substitute, tokens_in
     from infra.kubeflow.transforms.credentials import DERIVED as DERIVED_SECRETS
 
+# Public name -> (module, attribute): the table `__getattr__` imports from.
+_EXPORTS: dict[str, tuple[str, str]] = {
+    "CatalogueError": ("infra.kubeflow.errors", "CatalogueError"),
+    "CycleError": ("infra.kubeflow.graph", "CycleError"),
+    "DERIVED_SECRETS": ("infra.kubeflow.transforms.credentials", "DERIVED"),
+    "DeclaredEdge": ("infra.kubeflow.objects", "DeclaredEdge"),
+    "Finding": ("infra.kubeflow.objects", "Finding"),
+    "InstallPlan": ("infra.kubeflow.objects", "InstallPlan"),
+    "KubeflowRelease": ("infra.kubeflow.catalogue", "KubeflowRelease"),
+    "KubeflowSettings": ("infra.kubeflow.settings", "KubeflowSettings"),
+    "Manifest": ("infra.kubeflow.objects", "Manifest"),
+    "ManifestSource": ("infra.kubeflow.settings", "ManifestSource"),
+    "ObjectKey": ("infra.kubeflow.objects", "ObjectKey"),
+    "ObjectMatch": ("infra.kubeflow.objects", "ObjectMatch"),
+    "PlanDiff": ("infra.kubeflow.diff", "PlanDiff"),
+    "PlanError": ("infra.kubeflow.errors", "PlanError"),
+    "PlanRejectedError": ("infra.kubeflow.checks.gate", "PlanRejectedError"),
+    "PlannedObject": ("infra.kubeflow.objects", "PlannedObject"),
+    "RELEASES": ("infra.kubeflow.catalogue", "RELEASES"),
+    "RELEASE_NAMES": ("infra.kubeflow.catalogue", "RELEASE_NAMES"),
+    "RenderError": ("infra.kubeflow.errors", "RenderError"),
+    "SECRETS": ("infra.kubeflow.credential_specs", "SECRETS"),
+    "SUPPORTED_KUBERNETES": ("infra.kubeflow.catalogue", "SUPPORTED_KUBERNETES"),
+    "SecretSpec": ("infra.kubeflow.objects", "SecretSpec"),
+    "SourceError": ("infra.kubeflow.errors", "SourceError"),
+    "UserProfile": ("infra.kubeflow.settings", "UserProfile"),
+    "build_plan": ("infra.kubeflow.core", "build_plan"),
+    "default_cache_dir": ("infra.kubeflow.core", "default_cache_dir"),
+    "diff_plans": ("infra.kubeflow.diff", "diff_plans"),
+    "find_kubeflow_release": ("infra.kubeflow.catalogue", "find_kubeflow_release"),
+    "infer_edges": ("infra.kubeflow.graph", "infer_edges"),
+    "load_plan_dir": ("infra.kubeflow.diff", "load_plan_dir"),
+    "parse_allow_entry": ("infra.kubeflow.allow", "parse_allow_entry"),
+    "protected_objects": ("infra.kubeflow.graph.protection", "protected_objects"),
+    "require_clean": ("infra.kubeflow.checks.gate", "require_clean"),
+    "secret_token": ("infra.kubeflow.objects", "secret_token"),
+    "substitute": ("infra.kubeflow.tokens", "substitute"),
+    "tokens_in": ("infra.kubeflow.tokens", "tokens_in"),
+}
+
 __all__ = [
     "DERIVED_SECRETS",
     "RELEASES",
@@ -54,6 +100,7 @@ __all__ = [
     "DeclaredEdge",
     "Finding",
     "InstallPlan",
+    "KubeflowRelease",
     "KubeflowSettings",
     "Manifest",
     "ManifestSource",
@@ -63,7 +110,6 @@ __all__ = [
     "PlanError",
     "PlanRejectedError",
     "PlannedObject",
-    "Release",
     "RenderError",
     "SecretSpec",
     "SourceError",
@@ -71,7 +117,7 @@ __all__ = [
     "build_plan",
     "default_cache_dir",
     "diff_plans",
-    "find_release",
+    "find_kubeflow_release",
     "infer_edges",
     "load_plan_dir",
     "parse_allow_entry",
@@ -81,21 +127,6 @@ __all__ = [
     "substitute",
     "tokens_in",
 ]
-
-
-def _exports() -> dict[str, tuple[str, str]]:
-    """Public name -> (module, attribute), read from the `TYPE_CHECKING` imports above."""
-    tree = ast.parse(Path(__file__).read_text(encoding="utf-8"))
-    block = next(node for node in tree.body if isinstance(node, ast.If))
-    return {
-        alias.asname or alias.name: (str(node.module), alias.name)
-        for node in block.body
-        if isinstance(node, ast.ImportFrom)
-        for alias in node.names
-    }
-
-
-_EXPORTS = _exports()
 
 
 def __getattr__(name: str) -> Any:

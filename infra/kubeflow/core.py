@@ -1,10 +1,20 @@
 """`build_plan`: settings -> InstallPlan, the whole pure core in one call.
 
-source -> components (needs closed) -> render (cached) -> credentials, users, images,
-sizes, readiness -> edges, waves, critical path -> policy and schema findings.
-The final plan is cached too, keyed by the source digest, the settings and the code of
-`infra/kubeflow`, so an unchanged second plan reads one file (`plan_entry.py`: what it
-keeps, and why the policy checks still run on every plan).
+The stages, each called through its one entry, in this order:
+
+1. `render.open_source`: the manifests root and the digest of its content.
+2. `catalogue.select_plan`: the Kubeflow release the source holds (the configured one is
+   looked up once, here, and the resolved release is passed on) and the components.
+3. `render.render_components`: the components through the pinned kustomize (cached).
+4. `transforms.apply_transforms`: credentials, users, images, sizes, readiness ...
+5. `graph.install_graph`: edges, waves, critical path.
+6. `checks.run_checks`: schema (cached with the plan) and policy findings (never cached).
+7. `transforms.apply_transforms(after_graph=True)`: test mode, on what is applied only.
+
+Steps 3 to 5 and the schema check are the costly part: their result (`PlanEntry`) is
+cached, keyed by the source digest, the settings and the code of `infra/kubeflow`, so an
+unchanged second plan reads one file (`plan_entry.py`: what it keeps, and why the policy
+checks still run on every plan). Cached or computed, one `assemble` makes the plan.
 """
 
 from __future__ import annotations
@@ -19,11 +29,11 @@ from pathlib import Path
 import platformdirs
 
 from infra.kubeflow import catalogue
+from infra.kubeflow.catalogue import KubeflowRelease, Selection
 from infra.kubeflow.checks import CHECKS, run_checks
 from infra.kubeflow.checks.schema import Prevalidated
-from infra.kubeflow.errors import CatalogueError, PlanError
-from infra.kubeflow.graph import critical_path, infer_edges
-from infra.kubeflow.graph import install_waves as compute_waves
+from infra.kubeflow.errors import PlanError
+from infra.kubeflow.graph import install_graph
 from infra.kubeflow.objects import (
     DeclaredEdge,
     Finding,
@@ -32,14 +42,18 @@ from infra.kubeflow.objects import (
     PlannedObject,
     SecretSpec,
 )
-from infra.kubeflow.plan_entry import PLAN_FORMAT, Derived, plan_payload, read_plan_payload
-from infra.kubeflow.render import Rendered, render_components
+from infra.kubeflow.plan_entry import (
+    PLAN_FORMAT,
+    Derived,
+    PlanEntry,
+    plan_payload,
+    read_plan_payload,
+)
+from infra.kubeflow.render import Rendered, Source, open_source, render_components
 from infra.kubeflow.render.entries import cache_key, read_entry, tool_versions, write_entry
 from infra.kubeflow.render.kustomize import pinned_kubectl
-from infra.kubeflow.render.source import resolve_source, source_digest
 from infra.kubeflow.settings import KubeflowSettings
-from infra.kubeflow.transforms import apply_transforms, credentials
-from infra.kubeflow.transforms.testmode import apply_test_mode
+from infra.kubeflow.transforms import apply_transforms, credentials, testmode
 
 Progress = Callable[[str], None]
 _SCHEMA = "schema"  # the name of the schema check in CHECKS
@@ -71,7 +85,7 @@ def build_plan(
     """Return the InstallPlan of `settings`: final objects, edges, waves, secrets, findings.
 
     Args:
-        settings: what to install (release, source, components, cluster kind, users ...).
+        settings: what to install (release, source, components, cluster kind ...).
         cache_dir: where renders and plans are cached (default: the user cache dir).
         use_cache: read and write the caches; False always renders.
         progress: called with a short status line at each step.
@@ -83,104 +97,56 @@ def build_plan(
     """
     cache = cache_dir if cache_dir is not None else default_cache_dir()
     say = progress or (lambda _message: None)
-    if settings.release is not None:
-        catalogue.release(settings.release)  # an unknown release fails before any fetch
-    root = resolve_source(settings.source, cache_dir=cache)
-    say(f"source: {root}")
-    digest = source_digest(root, cache_dir=cache if use_cache else None)
-    key = plan_key(settings, digest)
+    # The one lookup of the configured release: an unknown one fails before any fetch.
+    configured = (
+        None if settings.release is None else catalogue.find_kubeflow_release(settings.release)
+    )
+    source = open_source(settings.source, cache_dir=cache, use_cache=use_cache)
+    say(f"source: {source.root}")
+    key = plan_key(settings, source.digest)
     plan_file = cache / "plans" / f"{key}.json"
-    cached = read_plan_payload(read_entry(plan_file, key)) if use_cache else None
-    release, release_notes = resolve_release(settings.release, root)
-    settings = replace(settings, release=release.name)
-    say(f"release: {release.name}")
-    selection = catalogue.select_components(settings, release, root)
-    notes = (*release_notes, *(_catalogue_finding(w) for w in selection.warnings))
-    if cached is not None:
+    selection = catalogue.select_plan(settings, source.root, configured=configured)
+    settings = replace(settings, release=selection.kubeflow_release.name)
+    say(f"release: {selection.kubeflow_release.name}")
+    entry = read_plan_payload(read_entry(plan_file, key)) if use_cache else None
+    if entry is not None:
         say("plan: cached")
-        plan = assemble(
-            settings,
-            selection,
-            cached.objects,
-            cached.secrets,
-            digest=digest,
-            progress=say,
-            notes=notes,
-            derived=cached.derived,
+    else:
+        entry = compute(
+            settings, selection, source, cache_dir=cache, use_cache=use_cache, progress=say
         )
-        return apply_test_mode(plan, settings.test_mode)
+        if use_cache:
+            write_entry(plan_file, key, plan_payload(entry))
+    return assemble(settings, selection, entry, digest=source.digest, progress=say)
+
+
+def compute(
+    settings: KubeflowSettings,
+    selection: Selection,
+    source: Source,
+    *,
+    cache_dir: Path,
+    use_cache: bool,
+    progress: Progress,
+) -> PlanEntry:
+    """Return the costly part of a plan: render, transform, install graph, schema check."""
     prevalidated = Prevalidated(settings.kubernetes_version)
     rendered = render_components(
-        root,
+        source.root,
         selection.components,
         settings,
-        digest=digest,
-        cache_dir=cache,
+        digest=source.digest,
+        cache_dir=cache_dir,
         use_cache=use_cache,
-        progress=say,
+        progress=progress,
         on_parsed=prevalidated.add,
     )
-    say(f"transform: {len(rendered)} objects")
+    progress(f"transform: {len(rendered)} objects")
     objects, secrets = final_objects(
         rendered_objects=rendered, components=selection.components, settings=settings
     )
-    derived = derive(settings, selection, objects, progress=say, prevalidated=prevalidated)
-    plan = assemble(
-        settings,
-        selection,
-        objects,
-        secrets,
-        digest=digest,
-        progress=say,
-        notes=notes,
-        derived=derived,
-    )
-    if use_cache:
-        write_entry(plan_file, key, plan_payload(objects, secrets, derived))
-    return apply_test_mode(plan, settings.test_mode)
-
-
-def resolve_release(
-    configured: str | None, root: Path
-) -> tuple[catalogue.Release, tuple[Finding, ...]]:
-    """Return the release the source at `root` holds, checked against `configured`.
-
-    Raises:
-        CatalogueError: the source holds another release than the configured one, or
-            its release cannot be detected and none is configured.
-
-    """
-    detected = catalogue.detect_release(root)
-    if configured is None:
-        if detected is None:
-            raise CatalogueError(
-                f"cannot tell which Kubeflow release {root} holds "
-                "(its README lists no component versions of a known release)",
-                hint=f"set kubeflow.release (known: {', '.join(catalogue.RELEASE_NAMES)})",
-            )
-        return detected, ()
-    wanted = catalogue.release(configured)
-    if detected is None:
-        note = Finding(
-            "release.undetected",
-            "warning",
-            None,
-            f"the source at {root} does not show which release it holds; "
-            f"planned as the configured {wanted.name}",
-        )
-        return wanted, (note,)
-    if detected.name != wanted.name:
-        raise CatalogueError(
-            f"kubeflow.release is {wanted.name!r} but the source at {root} holds "
-            f"Kubeflow {detected.name}",
-            hint="set kubeflow.release to the source's release, or point the source at "
-            f"{wanted.name} (tag {wanted.git_tag})",
-        )
-    return detected, ()
-
-
-def _catalogue_finding(message: str) -> Finding:
-    return Finding("catalogue.unplaced", "warning", None, message)
+    derived = derive(settings, selection, objects, progress=progress, prevalidated=prevalidated)
+    return PlanEntry(objects, secrets, derived)
 
 
 def plan_key(settings: KubeflowSettings, digest: str) -> str:
@@ -234,66 +200,69 @@ def check_unique(objects: Sequence[PlannedObject]) -> None:
 
 def derive(
     settings: KubeflowSettings,
-    selection: catalogue.Selection,
+    selection: Selection,
     objects: Sequence[PlannedObject],
     *,
     progress: Progress,
     prevalidated: Prevalidated | None = None,
 ) -> Derived:
     """Return the install graph and schema findings of `objects` (the costly part)."""
-    manifests = [o.manifest for o in objects]
-    keys = [o.key for o in objects]
     progress("graph: edges and waves")
-    edges = infer_edges(manifests, catalogue.declared_edges(selection.components))
+    graph = install_graph(objects, catalogue.declared_edges(selection.components))
     progress("check: schemas")
+    manifests = [o.manifest for o in objects]
     schema_findings = run_checks(
         manifests, settings, checks=_SCHEMA_CHECK, prevalidated=prevalidated
     )[_SCHEMA]
-    return Derived(
-        edges, compute_waves(keys, edges), critical_path(keys, edges), tuple(schema_findings)
-    )
+    return Derived(graph, tuple(schema_findings))
 
 
 def assemble(
     settings: KubeflowSettings,
-    selection: catalogue.Selection,
-    objects: tuple[PlannedObject, ...],
-    secrets: tuple[SecretSpec, ...],
+    selection: Selection,
+    entry: PlanEntry,
     *,
     digest: str,
     progress: Progress,
-    notes: Sequence[Finding] = (),
-    derived: Derived,
 ) -> InstallPlan:
-    """Return the plan of `objects` with what `derive` computed of them, checks run.
+    """Return the plan of `entry`, checks run, the after-graph transforms applied.
 
     The checks other than the schema check run on the objects in any case (a cached
-    plan's `derived` comes from disk, the policy gate never does).
+    entry comes from disk, the policy gate never does). They, like the install graph, see
+    the objects before the after-graph transforms (test mode).
     """
-    manifests = [o.manifest for o in objects]
+    objects = entry.objects
     keys = [o.key for o in objects]
-    declared = catalogue.declared_edges(selection.components)
     progress("check: policy")
-    checked = run_checks(manifests, settings, known={_SCHEMA: derived.schema_findings})
+    checked = run_checks(
+        [o.manifest for o in objects],
+        settings,
+        known={_SCHEMA: entry.derived.schema_findings},
+    )
     findings = [
-        *notes,
-        *unmatched_edges(declared, keys),
-        *kubernetes_support(settings),
+        *selection.findings,
+        *unmatched_edges(catalogue.declared_edges(selection.components), keys),
+        *kubernetes_support(settings, selection.kubeflow_release),
         *(f for found in checked.values() for f in found),
     ]
     findings.sort(key=lambda f: (f.severity, str(f.key or ""), f.rule, f.message))
+    applied = apply_transforms(objects, settings, after_graph=True)
+    graph = entry.derived.graph
     return InstallPlan(
-        release=str(settings.release),
+        release=selection.kubeflow_release.name,
         components=tuple(c.name for c in selection.components),
-        objects=objects,
-        edges=derived.edges,
-        waves=derived.waves,
-        critical_path=derived.critical_path,
-        secrets=secrets,
+        objects=applied,
+        edges=graph.edges,
+        waves=graph.waves,
+        critical_path=graph.critical_path,
+        secrets=entry.secrets,
         findings=tuple(findings),
         source_digest=digest,
         unknown_components=selection.unknown,
-        meta={"derived_secrets": tuple(sorted(credentials.DERIVED))},
+        meta={
+            "derived_secrets": tuple(sorted(credentials.DERIVED)),
+            **testmode.stated(settings, objects, applied),
+        },
     )
 
 
@@ -315,17 +284,19 @@ def unmatched_edges(declared: Sequence[DeclaredEdge], keys: Sequence[ObjectKey])
     return findings
 
 
-def kubernetes_support(settings: KubeflowSettings) -> list[Finding]:
+def kubernetes_support(
+    settings: KubeflowSettings, kubeflow_release: KubeflowRelease
+) -> list[Finding]:
     """Return a warning when the release does not support the cluster's Kubernetes version."""
-    release = catalogue.release(str(settings.release))
-    if settings.kubernetes_version in release.kubernetes:
+    if settings.kubernetes_version in kubeflow_release.kubernetes:
         return []
     return [
         Finding(
             "release.kubernetes-version",
             "warning",
             None,
-            f"Kubeflow {release.name} supports Kubernetes {', '.join(release.kubernetes)}, "
+            f"Kubeflow {kubeflow_release.name} supports Kubernetes "
+            f"{', '.join(kubeflow_release.kubernetes)}, "
             f"not {settings.kubernetes_version}",
         )
     ]

@@ -1,4 +1,4 @@
-"""What a cached plan keeps: its final objects, secrets, install graph and schema findings.
+"""What a plan entry keeps: its final objects, secrets, install graph and schema findings.
 
 The plan entry (a JSON entry of `render/entries.py`) is keyed by the code of
 `infra/kubeflow`, the source digest, the settings and the tool versions, so what is
@@ -11,10 +11,10 @@ cluster, are never read from disk: they run on the objects of every plan, cached
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from infra.kubeflow.graph import InstallGraph
 from infra.kubeflow.objects import Finding, ObjectKey, PlannedObject, SecretSpec
 
 PLAN_FORMAT = 2
@@ -24,25 +24,25 @@ PLAN_FORMAT = 2
 class Derived:
     """What is computed from a plan's objects alone (and cached with them)."""
 
-    edges: Mapping[ObjectKey, frozenset[ObjectKey]]
-    waves: tuple[tuple[ObjectKey, ...], ...]
-    critical_path: tuple[ObjectKey, ...]
+    graph: InstallGraph
     schema_findings: tuple[Finding, ...]
 
 
 @dataclass(frozen=True)
-class CachedPlan:
-    """A plan read from its entry: objects, secrets and what was derived from them."""
+class PlanEntry:
+    """A plan before its policy checks: objects, secrets and what was derived from them.
+
+    Computed from the rendered objects, or read from the plan's cache entry.
+    """
 
     objects: tuple[PlannedObject, ...]
     secrets: tuple[SecretSpec, ...]
     derived: Derived
 
 
-def plan_payload(
-    objects: Sequence[PlannedObject], secrets: Sequence[SecretSpec], derived: Derived
-) -> dict[str, object]:
+def plan_payload(entry: PlanEntry) -> dict[str, object]:
     """Return the JSON payload of a plan entry (objects by index in the graph)."""
+    objects, secrets, graph = entry.objects, entry.secrets, entry.derived.graph
     index = {o.key: i for i, o in enumerate(objects)}
     return {
         "objects": [
@@ -58,10 +58,10 @@ def plan_payload(
         ],
         "secrets": [dataclasses.asdict(s) for s in secrets],
         "edges": [
-            [index[key], sorted(index[d] for d in deps)] for key, deps in derived.edges.items()
+            [index[key], sorted(index[d] for d in deps)] for key, deps in graph.edges.items()
         ],
-        "waves": [[index[key] for key in wave] for wave in derived.waves],
-        "critical_path": [index[key] for key in derived.critical_path],
+        "waves": [[index[key] for key in wave] for wave in graph.waves],
+        "critical_path": [index[key] for key in graph.critical_path],
         "schema_findings": [
             [
                 f.rule,
@@ -69,12 +69,12 @@ def plan_payload(
                 None if f.key is None else list(dataclasses.astuple(f.key)),
                 f.message,
             ]
-            for f in derived.schema_findings
+            for f in entry.derived.schema_findings
         ],
     }
 
 
-def read_plan_payload(payload: Any) -> CachedPlan | None:
+def read_plan_payload(payload: Any) -> PlanEntry | None:
     """Return the plan of a payload `plan_payload` wrote, or None when it is not one."""
     if not isinstance(payload, dict):
         return None
@@ -84,10 +84,13 @@ def read_plan_payload(payload: Any) -> CachedPlan | None:
             for k, m, c, o, h, r in payload["objects"]
         )
         keys = [o.key for o in objects]
-        derived = Derived(
+        graph = InstallGraph(
             edges={keys[i]: frozenset(keys[j] for j in deps) for i, deps in payload["edges"]},
             waves=tuple(tuple(keys[i] for i in wave) for wave in payload["waves"]),
             critical_path=tuple(keys[i] for i in payload["critical_path"]),
+        )
+        derived = Derived(
+            graph=graph,
             schema_findings=tuple(
                 Finding(str(rule), severity, None if key is None else ObjectKey(*key), str(message))
                 for rule, severity, key, message in payload["schema_findings"]
@@ -98,4 +101,4 @@ def read_plan_payload(payload: Any) -> CachedPlan | None:
         return None
     if any(f.severity not in ("error", "warning") for f in derived.schema_findings):
         return None
-    return CachedPlan(objects, secrets, derived)
+    return PlanEntry(objects, secrets, derived)

@@ -1,36 +1,26 @@
-"""Register trained models in the Kubeflow Model Registry, as Pulumi resources.
+"""The Kubeflow Model Registry, reached from the stack: a REST client and what it registers.
+
+The package front is the pure side: the REST client, the entry a model version becomes,
+and how the registry is reached. The Pulumi dynamic provider that registers an entry is
+imported from its own module by the component that registers it
+(`infra.registry.provider`, used by `infra/components/serving.py`).
 
 Quick start::
 
-    entry = ModelRegistryEntry(
-        "iris",
-        ModelRegistryEntryArgs.from_release(
-            load_release("release.json"),
-            connection=RegistryConnectionArgs(kubeconfig=cluster.kubeconfig),
-        ),
-    )
+    client = RegistryClient("http://localhost:8080/api/model_registry/v1alpha3")
+    model = client.find_registered_model("iris")
 """
 
 from infra.registry.client import RegistryClient, RegistryError
 from infra.registry.entry import EntryConflictError, EntryIds, EntrySpec
 from infra.registry.kubeconfig import KubeconfigError, RegistryEndpoint, service_proxy_url
-from infra.registry.provider import (
-    ModelRegistryEntry,
-    ModelRegistryEntryArgs,
-    ModelRegistryProvider,
-    RegistryConnectionArgs,
-)
 
 __all__ = [
     "EntryConflictError",
     "EntryIds",
     "EntrySpec",
     "KubeconfigError",
-    "ModelRegistryEntry",
-    "ModelRegistryEntryArgs",
-    "ModelRegistryProvider",
     "RegistryClient",
-    "RegistryConnectionArgs",
     "RegistryEndpoint",
     "RegistryError",
     "service_proxy_url",

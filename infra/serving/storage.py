@@ -11,6 +11,7 @@ The store is found in the install plan the way KFP's API server finds it: the
 else KFP's built-in default `minio-service.kubeflow:9000` when the plan holds that Service
 (v1.10: MinIO). The keys are the stack's own `objectStoreAccessKey`/`objectStoreSecretKey`,
 the same credentials the plan gives KFP (as secret tokens, filled in by the shell).
+This is the one place the store is worked out: the release table does not say it.
 """
 
 from __future__ import annotations

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from infra.kubeflow.graph import add_readiness_annotations, critical_path, install_waves
+from infra.kubeflow.graph import critical_path, install_waves
 from infra.kubeflow.graph.order import infer_edges
 from infra.kubeflow.objects import ObjectKey
+from infra.kubeflow.transforms.readiness import add_readiness_annotations
 from tests.release.rendered import real_edges, render_example
 from tests.unit.kubeflow.test_graph import ADMISSION, INJECT, WAIT_FOR, _workloads_behind
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
 
 from infra.kubeflow.objects import DeclaredEdge, ObjectKey, ObjectMatch
 from infra.kubeflow.settings import KubeflowSettings
@@ -14,8 +13,6 @@ from infra.kubeflow.settings import KubeflowSettings
 OPTION_ATTRIBUTES: tuple[str, ...] = ("cluster_kind", "pipeline_definitions")
 
 Options = Mapping[str, Mapping[str, tuple[str, ...]]]
-ObjectStore = Literal["minio", "seaweedfs"]
-OBJECT_STORES: tuple[ObjectStore, ...] = ("minio", "seaweedfs")
 
 
 def _no_options() -> Options:
@@ -74,31 +71,25 @@ class Component:
 
 
 @dataclass(frozen=True)
-class Release:
+class KubeflowRelease:
     """One Kubeflow release (a row of `tables/releases.toml`).
 
     Attributes:
         name: what `kubeflow.release` says (`26.03`, `v1.10.2`).
         git_tag: its tag in kubeflow/manifests.
         kubernetes: the Kubernetes minor versions it supports.
-        object_store: where Pipelines keep artifacts (MinIO, or SeaweedFS behind the S3 API).
         components: its component table.
         presets: named component sets (`full` is always the release's example).
-        default_credentials: secret name -> the default credential it replaces.
         fingerprint: README component -> version, all of which a source must show.
-        local_copy: whether a copy of it is tested (`../shared/kubeflow/<name>`).
 
     """
 
     name: str
     git_tag: str
     kubernetes: tuple[str, ...]
-    object_store: ObjectStore
     components: tuple[Component, ...]
     presets: Mapping[str, tuple[str, ...]]
-    default_credentials: Mapping[str, str]
     fingerprint: Mapping[str, str] = field(default_factory=dict)
-    local_copy: bool = False
 
     @property
     def catalogue(self) -> Mapping[str, Component]:

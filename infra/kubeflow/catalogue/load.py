@@ -13,14 +13,12 @@ from collections.abc import Mapping
 from dataclasses import replace
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, cast
+from typing import Any
 
 from infra.kubeflow.catalogue.component import (
-    OBJECT_STORES,
     OPTION_ATTRIBUTES,
     Component,
-    ObjectStore,
-    Release,
+    KubeflowRelease,
 )
 from infra.kubeflow.errors import CatalogueError
 from infra.kubeflow.objects import DeclaredEdge, ObjectMatch
@@ -34,12 +32,10 @@ _COMPONENT_FIELDS = frozenset(
 # Keys of a component in a table that `extends` another: where it goes in the base's order.
 _PLACEMENT = frozenset({"replaces", "after"})
 _EDGE_FIELDS = frozenset({"dependent", "dependency", "reason"})
-_RELEASE_FIELDS = frozenset(
-    {"name", "git_tag", "kubernetes", "object_store", "table", "fingerprint", "local_copy"}
-)
+_RELEASE_FIELDS = frozenset({"name", "git_tag", "kubernetes", "table", "fingerprint"})
 
 
-def load_releases(folder: Path = TABLES) -> tuple[Release, ...]:
+def load_releases(folder: Path = TABLES) -> tuple[KubeflowRelease, ...]:
     """Return every release of `folder/releases.toml`, in the file's order.
 
     Raises:
@@ -48,40 +44,29 @@ def load_releases(folder: Path = TABLES) -> tuple[Release, ...]:
     """
     where = folder / RELEASE_TABLE
     doc = _read(where)
-    _only(doc, {"default_credentials", "release"}, str(where))
-    credentials = _frozen_map(
-        _strings_map(doc.get("default_credentials", {}), where, "default_credentials")
-    )
+    _only(doc, {"release"}, str(where))
     tables: dict[str, tuple[tuple[Component, ...], Mapping[str, tuple[str, ...]]]] = {}
-    releases: list[Release] = []
+    kubeflow_releases: list[KubeflowRelease] = []
     for index, entry in enumerate(_list(doc.get("release"), where, "release")):
         at = f"release[{index}]"
         _only(entry, _RELEASE_FIELDS, f"{where}: {at}")
-        store = _string(entry.get("object_store"), where, f"{at}.object_store")
-        if store not in OBJECT_STORES:
-            raise _error(
-                where, f"{at}.object_store", f"{store!r}, allowed: {', '.join(OBJECT_STORES)}"
-            )
         table = _string(entry.get("table"), where, f"{at}.table")
         if table not in tables:
             tables[table] = load_components(folder / table)
         components, presets = tables[table]
-        releases.append(
-            Release(
+        kubeflow_releases.append(
+            KubeflowRelease(
                 name=_string(entry.get("name"), where, f"{at}.name"),
                 git_tag=_string(entry.get("git_tag"), where, f"{at}.git_tag"),
                 kubernetes=_strings(entry.get("kubernetes"), where, f"{at}.kubernetes"),
-                object_store=cast(ObjectStore, store),
                 components=components,
                 presets=presets,
-                default_credentials=credentials,
                 fingerprint=_frozen_map(
                     _strings_map(entry.get("fingerprint", {}), where, f"{at}.fingerprint")
                 ),
-                local_copy=entry.get("local_copy", False) is True,
             )
         )
-    return tuple(releases)
+    return tuple(kubeflow_releases)
 
 
 def load_components(

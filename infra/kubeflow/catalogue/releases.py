@@ -1,9 +1,10 @@
 """The releases kfstack plans, read once from the data files in `tables/`.
 
-`tables/releases.toml` holds each release fact once (Kubernetes versions, object store,
-default credentials, the fingerprint that detects it in a source, the assumptions made where
-a fact is not read from a local copy); `tables/kubeflow-<release>.toml` what a release's
-files cannot say of its components. A new release is a row there, not code here.
+`tables/releases.toml` holds each release fact its files do not (Kubernetes versions, the
+git tag, the fingerprint that detects it in a source, the assumptions made where a fact is
+not read from a local copy); `tables/kubeflow-<release>.toml` what a release's files
+cannot say of its components. What the files say (the object store, the default
+credentials) is read from them. A new release is a row there, not code here.
 """
 
 from __future__ import annotations
@@ -11,18 +12,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from infra.kubeflow.catalogue.component import Release
+from infra.kubeflow.catalogue.component import KubeflowRelease
 from infra.kubeflow.catalogue.load import load_releases
 from infra.kubeflow.errors import CatalogueError
 
-RELEASES: tuple[Release, ...] = load_releases()
+RELEASES: tuple[KubeflowRelease, ...] = load_releases()
 RELEASE_NAMES: tuple[str, ...] = tuple(r.name for r in RELEASES)
 SUPPORTED_KUBERNETES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {r.name: r.kubernetes for r in RELEASES}
 )
 
 
-def release(name: str) -> Release:
+def find_kubeflow_release(name: str) -> KubeflowRelease:
     """Return the release `name` (`v1.10.2` and `1.10.2` both name v1.10.2).
 
     Raises:

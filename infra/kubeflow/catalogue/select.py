@@ -11,13 +11,14 @@ too. Only what the stack names explicitly (`kubeflow.components`, a preset other
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from infra.kubeflow.catalogue.component import Component, Release
+from infra.kubeflow.catalogue.component import Component, KubeflowRelease
+from infra.kubeflow.catalogue.detect import resolve_release
 from infra.kubeflow.catalogue.example import example_entries
 from infra.kubeflow.errors import CatalogueError
-from infra.kubeflow.objects import DeclaredEdge
+from infra.kubeflow.objects import DeclaredEdge, Finding
 from infra.kubeflow.settings import KubeflowSettings
 
 FULL = "full"
@@ -26,31 +27,64 @@ _GENERIC = frozenset({"base", "overlays", "upstream", "installs", "options", "ku
 
 @dataclass(frozen=True)
 class Selection:
-    """The components of a plan and what the catalogue could not place.
+    """The Kubeflow release of a plan, its components and what the catalogue could not place.
 
     Attributes:
+        kubeflow_release: the release the source holds (resolved once, passed on).
         components: the closed component set, the example's order first.
         unknown: components planned as rendered (example entries the table does not know).
         warnings: one line per thing the catalogue could not place or match.
+        notes: findings of resolving the release (a source that does not show it).
 
     """
 
+    kubeflow_release: KubeflowRelease
     components: tuple[Component, ...]
     unknown: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
+    notes: tuple[Finding, ...] = ()
+
+    @property
+    def findings(self) -> tuple[Finding, ...]:
+        """The notes, then a warning finding for each thing the catalogue could not place."""
+        unplaced = (Finding("catalogue.unplaced", "warning", None, w) for w in self.warnings)
+        return (*self.notes, *unplaced)
 
 
-def requested_names(settings: KubeflowSettings, release: Release) -> tuple[str, ...]:
+def select_plan(
+    settings: KubeflowSettings, root: Path, *, configured: KubeflowRelease | None
+) -> Selection:
+    """The catalogue stage: the release the source at `root` holds and its components.
+
+    Args:
+        settings: what the stack asks for (preset, components, cluster kind ...).
+        root: the manifests root of the source.
+        configured: the release the stack names, looked up once by the caller (None:
+            plan whatever release the source holds).
+
+    Raises:
+        CatalogueError: the source holds another release than the configured one (or
+            none that can be told), or an explicit component is unknown or not in it.
+
+    """
+    kubeflow_release, notes = resolve_release(configured, root)
+    selection = select_components(settings, kubeflow_release, root)
+    return replace(selection, notes=notes)
+
+
+def requested_names(
+    settings: KubeflowSettings, kubeflow_release: KubeflowRelease
+) -> tuple[str, ...]:
     """Return the component names of a preset other than `full` plus the explicit ones."""
     names: list[str] = []
     if settings.preset is not None and settings.preset != FULL:
-        if settings.preset not in release.presets:
-            known = sorted({FULL, *release.presets})
+        if settings.preset not in kubeflow_release.presets:
+            known = sorted({FULL, *kubeflow_release.presets})
             raise CatalogueError(
                 f"kubeflow.preset: unknown preset {settings.preset!r}",
                 hint=f"known presets: {', '.join(known)}",
             )
-        names.extend(release.presets[settings.preset])
+        names.extend(kubeflow_release.presets[settings.preset])
     names.extend(settings.components)
     if not names and settings.preset != FULL:
         raise CatalogueError(
@@ -59,37 +93,43 @@ def requested_names(settings: KubeflowSettings, release: Release) -> tuple[str, 
     return tuple(names)
 
 
-def select_components(settings: KubeflowSettings, release: Release, root: Path) -> Selection:
+def select_components(
+    settings: KubeflowSettings, kubeflow_release: KubeflowRelease, root: Path
+) -> Selection:
     """Return the components `settings` ask for in the source at `root`, needs closed.
 
     Raises:
         CatalogueError: an explicit component is unknown or not in the source.
 
     """
-    table = {c.name: c for c in release.components}
+    table = {c.name: c for c in kubeflow_release.components}
     warnings = [
-        f"could not place component {c.name!r} of the {release.name} table: "
+        f"could not place component {c.name!r} of the {kubeflow_release.name} table: "
         f"{', '.join(missing)} not in the source"
-        for c in release.components
+        for c in kubeflow_release.components
         if (missing := [p for p in c.paths if not (root / p).is_dir()])
     ]
     chosen: list[Component] = []
     unknown: list[str] = []
     if settings.preset == FULL:
-        chosen, unknown, more = _from_example(root, release)
+        chosen, unknown, more = _from_example(root, kubeflow_release)
         warnings.extend(more)
     known = {c.name: c for c in chosen}
-    _check_explicit(requested_names(settings, release), {**table, **known}, root, release)
-    wanted = [*[c.name for c in chosen], *requested_names(settings, release)]
+    _check_explicit(
+        requested_names(settings, kubeflow_release), {**table, **known}, root, kubeflow_release
+    )
+    wanted = [*[c.name for c in chosen], *requested_names(settings, kubeflow_release)]
     closed, unmatched = _close_needs(wanted, {**table, **known}, root)
     warnings.extend(unmatched)
-    order = [c.name for c in chosen] + [c.name for c in release.components]
+    order = [c.name for c in chosen] + [c.name for c in kubeflow_release.components]
     ranked = sorted(closed, key=lambda c: order.index(c.name))
-    return Selection(tuple(ranked), tuple(unknown), tuple(warnings))
+    return Selection(kubeflow_release, tuple(ranked), tuple(unknown), tuple(warnings))
 
 
-def _from_example(root: Path, release: Release) -> tuple[list[Component], list[str], list[str]]:
-    by_path = {p: c for c in release.components for p in c.all_paths()}
+def _from_example(
+    root: Path, kubeflow_release: KubeflowRelease
+) -> tuple[list[Component], list[str], list[str]]:
+    by_path = {p: c for c in kubeflow_release.components for p in c.all_paths()}
     chosen: dict[str, Component] = {}
     unknown: list[str] = []
     warnings: list[str] = []
@@ -98,11 +138,11 @@ def _from_example(root: Path, release: Release) -> tuple[list[Component], list[s
         if component is not None:
             chosen.setdefault(component.name, component)
             continue
-        name = _unknown_name(entry, {*chosen, *(c.name for c in release.components)})
+        name = _unknown_name(entry, {*chosen, *(c.name for c in kubeflow_release.components)})
         chosen[name] = Component(name, f"planned as rendered from {entry}", (entry,), known=False)
         unknown.append(name)
         warnings.append(
-            f"example entry {entry!r} matches no component of the {release.name} table: "
+            f"example entry {entry!r} matches no component of the {kubeflow_release.name} table: "
             f"planned as rendered, as component {name!r}"
         )
     return list(chosen.values()), unknown, warnings
@@ -121,7 +161,10 @@ def _unknown_name(entry: str, taken: set[str]) -> str:
 
 
 def _check_explicit(
-    names: Sequence[str], catalogue: dict[str, Component], root: Path, release: Release
+    names: Sequence[str],
+    catalogue: dict[str, Component],
+    root: Path,
+    kubeflow_release: KubeflowRelease,
 ) -> None:
     problems = [
         f"kubeflow.components: unknown component {n!r}"
@@ -137,7 +180,7 @@ def _check_explicit(
     if problems:
         raise CatalogueError(
             problems,
-            hint=f"components of {release.name}: {', '.join(catalogue)}",
+            hint=f"components of {kubeflow_release.name}: {', '.join(catalogue)}",
         )
 
 

@@ -10,6 +10,7 @@ What is left is checked for cycles by `install_waves`, which raises `CycleError`
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 
 from infra.kubeflow.graph.edges import (
     Edge,
@@ -24,7 +25,7 @@ from infra.kubeflow.graph.edges import (
     webhook_backend_edges,
     webhook_edges,
 )
-from infra.kubeflow.objects import DeclaredEdge, Manifest, ObjectKey
+from infra.kubeflow.objects import DeclaredEdge, Manifest, ObjectKey, PlannedObject
 
 Edges = Mapping[ObjectKey, Iterable[ObjectKey]]
 
@@ -64,6 +65,30 @@ def explain_edges(
     configs = {w.config for w in webhooks}
     backing = _ancestors(_adjacency(base), configs)
     return sorted(set(base) | set(_keep(index, webhook_edges(index, webhooks, backing))))
+
+
+@dataclass(frozen=True)
+class InstallGraph:
+    """The install graph of a plan: edges, waves and the critical path."""
+
+    # key -> the keys it must be installed after (only keys of the plan).
+    edges: Mapping[ObjectKey, frozenset[ObjectKey]]
+    waves: tuple[tuple[ObjectKey, ...], ...]
+    critical_path: tuple[ObjectKey, ...]
+
+
+def install_graph(
+    objects: Sequence[PlannedObject], declared: Sequence[DeclaredEdge] = ()
+) -> InstallGraph:
+    """The graph stage: the edges of `objects` (inferred and declared), waves, critical path.
+
+    Raises:
+        CycleError: naming the objects of one cycle.
+
+    """
+    keys = [o.key for o in objects]
+    edges = infer_edges([o.manifest for o in objects], declared)
+    return InstallGraph(edges, install_waves(keys, edges), critical_path(keys, edges))
 
 
 def infer_edges(

@@ -1,4 +1,9 @@
-"""Render: the release's source (a folder or a pinned git ref) through the pinned kustomize."""
+"""Render: the release's source (a folder or a pinned git ref) through the pinned kustomize.
+
+Two steps, as the plan needs the source before it knows what to render: `open_source`
+(the manifests root and its digest; the catalogue reads the root) and
+`render_components` (the chosen components through kustomize, cached).
+"""
 
 from infra.kubeflow.render.kustomize import (
     Kubectl,
@@ -8,13 +13,21 @@ from infra.kubeflow.render.kustomize import (
     pinned_kubectl,
     render_components,
 )
-from infra.kubeflow.render.source import manifests_root, resolve_source, source_digest
+from infra.kubeflow.render.source import (
+    Source,
+    manifests_root,
+    open_source,
+    resolve_source,
+    source_digest,
+)
 
 __all__ = [
     "Kubectl",
     "Rendered",
+    "Source",
     "kubectl_candidates",
     "manifests_root",
+    "open_source",
     "parse_documents",
     "pinned_kubectl",
     "render_components",

@@ -12,6 +12,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
 from infra.config_inputs import check_git_ref
@@ -23,6 +24,25 @@ from infra.kubeflow.settings import ManifestSource
 _LAYOUT_MARKER = Path("example") / "kustomization.yaml"
 _COMMIT_RE = re.compile(r"^[0-9a-f]{40}$")
 _COMPLETE = ".kfstack-complete"
+
+
+@dataclass(frozen=True)
+class Source:
+    """The manifests a plan is made of: their root folder and the digest of their content."""
+
+    root: Path
+    digest: str
+
+
+def open_source(source: ManifestSource, *, cache_dir: Path, use_cache: bool = True) -> Source:
+    """Return the manifests root of `source` (fetched when a git ref) and its digest.
+
+    Raises:
+        SourceError: as `resolve_source`.
+
+    """
+    root = resolve_source(source, cache_dir=cache_dir)
+    return Source(root, source_digest(root, cache_dir=cache_dir if use_cache else None))
 
 
 def resolve_source(source: ManifestSource, *, cache_dir: Path) -> Path:

@@ -1,16 +1,19 @@
 """Transforms of the rendered objects, each `objects, settings -> objects`, in order.
 
-`TRANSFORMS` is the one list of them, applied in this order by `apply_transforms`.
-A transform never mutates its input: a manifest it changes is a new one. To add one,
-write a module with a `transform` function (or a function of the objects alone, wrapped in
-`settings_free`) and list it here.
+`TRANSFORMS` is the one list of them, applied in this order by `apply_transforms`, the
+stage's entry. A transform never mutates its input: a manifest it changes is a new one.
+Most shape the objects the install graph and the checks are computed from; one marked
+`after_graph` (test mode) changes only what is applied, after the graph is computed, so
+the plan keeps the edges of the real release. To add one, write a module with a
+`transform` function (or a function of the objects alone, wrapped in `settings_free`)
+and list it here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
-from infra.kubeflow.graph import readiness
 from infra.kubeflow.objects import PlannedObject
 from infra.kubeflow.settings import KubeflowSettings
 from infra.kubeflow.transforms import (
@@ -18,12 +21,23 @@ from infra.kubeflow.transforms import (
     credentials,
     gateway,
     images,
+    readiness,
     resources,
     scope,
+    testmode,
     users,
 )
 
 Transform = Callable[[tuple[PlannedObject, ...], KubeflowSettings], tuple[PlannedObject, ...]]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One transform of `TRANSFORMS`: its name, its function, and when it runs."""
+
+    name: str
+    run: Transform
+    after_graph: bool = False
 
 
 def settings_free(
@@ -33,30 +47,40 @@ def settings_free(
     return lambda objects, _settings: step(objects)
 
 
-TRANSFORMS: tuple[tuple[str, Transform], ...] = (
-    (
-        "scope",
-        settings_free(scope.strip_cluster_namespaces),
-    ),  # cluster-scoped objects carry no namespace
-    (
-        "aggregation",
-        settings_free(aggregation.without_aggregated_rules),
-    ),  # aggregated ClusterRoles: rules left to the API
-    ("credentials", credentials.transform),  # default credentials -> secret tokens
-    ("users", users.transform),  # Dex static users and their Profiles
-    ("images", images.transform),  # registry mirror
-    ("resources", resources.transform),  # resource requests scaled
-    ("gateway", gateway.transform),  # how the ingress gateway is reached
-    ("readiness", readiness.transform),  # pulumi.com/waitFor (keep last)
+TRANSFORMS: tuple[Step, ...] = (
+    # cluster-scoped objects carry no namespace
+    Step("scope", settings_free(scope.strip_cluster_namespaces)),
+    # aggregated ClusterRoles: rules left to the API
+    Step("aggregation", settings_free(aggregation.without_aggregated_rules)),
+    Step("credentials", credentials.transform),  # default credentials -> secret tokens
+    Step("users", users.transform),  # Dex static users and their Profiles
+    Step("images", images.transform),  # registry mirror
+    Step("resources", resources.transform),  # resource requests scaled
+    Step("gateway", gateway.transform),  # how the ingress gateway is reached
+    Step("readiness", readiness.transform),  # pulumi.com/waitFor (last before the graph)
+    # settings.test_mode only: webhooks fail open; after the graph, which keeps their edges
+    Step("testmode", testmode.transform, after_graph=True),
 )
 
 
 def apply_transforms(
     objects: tuple[PlannedObject, ...],
     settings: KubeflowSettings,
-    transforms: tuple[tuple[str, Transform], ...] = TRANSFORMS,
+    *,
+    after_graph: bool = False,
+    transforms: tuple[Step, ...] = TRANSFORMS,
 ) -> tuple[PlannedObject, ...]:
-    """Return `objects` after every transform of `transforms`, in order."""
-    for _name, step in transforms:
-        objects = step(objects, settings)
+    """Return `objects` after every transform of `transforms` of that phase, in order.
+
+    Args:
+        objects: the objects to transform.
+        settings: what the stack asks for.
+        after_graph: False for the transforms the install graph and the checks see, True
+            for those that run after the graph is computed.
+        transforms: the transforms (default: all of `TRANSFORMS`).
+
+    """
+    for step in transforms:
+        if step.after_graph == after_graph:
+            objects = step.run(objects, settings)
     return objects

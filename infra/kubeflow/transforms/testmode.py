@@ -3,11 +3,12 @@
 Under kwok, pods are marked Running and Ready but no container runs, and Service and pod IPs
 lead nowhere. An admission webhook then cannot answer, so with its release failurePolicy
 (`Fail`) every object it intercepts would be refused. This transform sets each webhook of
-the plan to `failurePolicy: Ignore` with a 1-second timeout, and states what it changed in
-the plan's `meta["test_mode"]`.
+the plan to `failurePolicy: Ignore` with a 1-second timeout; `stated` says what it changed,
+for the plan's `meta["test_mode"]`. Without `settings.test_mode` it changes nothing.
 
-It runs after the install graph is computed, so the plan keeps the edges and readiness
-waits of the real release: objects still wait for the webhook's workload to be ready.
+It runs after the install graph is computed (`after_graph` in `TRANSFORMS`), so the plan
+keeps the edges and readiness waits of the real release: objects still wait for the
+webhook's workload to be ready.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from dataclasses import replace
 from typing import Any
 
 from infra.kubeflow.graph.webhooks import WEBHOOK_KINDS
-from infra.kubeflow.objects import InstallPlan, PlannedObject
+from infra.kubeflow.objects import PlannedObject
+from infra.kubeflow.settings import KubeflowSettings
 
 TEST_MODES = ("kwok",)
 WEBHOOK_TIMEOUT_SECONDS = 1
@@ -50,20 +52,36 @@ def _fails_closed(hook: dict[str, Any]) -> bool:
     return policy == "Fail" or hook.get("timeoutSeconds") != WEBHOOK_TIMEOUT_SECONDS
 
 
-def apply_test_mode(plan: InstallPlan, mode: str | None) -> InstallPlan:
-    """Return `plan` adapted to `mode` (None: unchanged), the change stated in `meta`.
+def transform(
+    objects: tuple[PlannedObject, ...], settings: KubeflowSettings
+) -> tuple[PlannedObject, ...]:
+    """Return the objects for `settings.test_mode` (None: unchanged).
 
     Raises:
         ValueError: an unknown mode (allowed: those in TEST_MODES).
 
     """
+    mode = settings.test_mode
     if mode is None:
-        return plan
+        return objects
     if mode not in TEST_MODES:
         raise ValueError(f"unknown test mode {mode!r}; allowed: {', '.join(TEST_MODES)}")
-    objects, changed = ignore_webhooks(plan.objects)
-    note = (
-        f"{mode}: {changed} webhook configurations set to failurePolicy Ignore, "
-        f"timeoutSeconds {WEBHOOK_TIMEOUT_SECONDS} (their pods cannot run); edges unchanged"
-    )
-    return replace(plan, objects=objects, meta={**plan.meta, "test_mode": note})
+    return ignore_webhooks(objects)[0]
+
+
+def stated(
+    settings: KubeflowSettings,
+    before: Sequence[PlannedObject],
+    after: Sequence[PlannedObject],
+) -> dict[str, str]:
+    """Return the plan's `meta` entry of the test mode: what `transform` changed (or none)."""
+    if settings.test_mode is None:
+        return {}
+    changed = sum(old is not new for old, new in zip(before, after, strict=True))
+    return {
+        "test_mode": (
+            f"{settings.test_mode}: {changed} webhook configurations set to failurePolicy "
+            f"Ignore, timeoutSeconds {WEBHOOK_TIMEOUT_SECONDS} (their pods cannot run); "
+            "edges unchanged"
+        )
+    }

@@ -13,8 +13,9 @@ import pytest
 from infra.kubeflow import core
 from infra.kubeflow.checks import schema
 from infra.kubeflow.core import build_plan
+from infra.kubeflow.graph import InstallGraph
 from infra.kubeflow.objects import ObjectKey, PlannedObject
-from infra.kubeflow.plan_entry import CachedPlan, Derived, plan_payload, read_plan_payload
+from infra.kubeflow.plan_entry import Derived, PlanEntry, plan_payload, read_plan_payload
 from infra.kubeflow.render.entries import (
     cache_key,
     read_entry,
@@ -99,7 +100,7 @@ def test_a_cached_plan_is_the_cold_plan_without_graph_or_schema_work(
     def refuse(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("recomputed from a cached plan")
 
-    monkeypatch.setattr(core, "infer_edges", refuse)
+    monkeypatch.setattr(core, "install_graph", refuse)
     monkeypatch.setattr(schema, "validate_objects", refuse)
     warm = build_plan(settings, cache_dir=cache)
     assert warm == cold
@@ -117,8 +118,8 @@ def test_a_cached_plan_is_the_cold_plan_without_graph_or_schema_work(
 def test_a_damaged_plan_payload_is_a_miss(damage: Callable[[dict[str, Any]], None]) -> None:
     key = ObjectKey("", "ConfigMap", "n", "c")
     obj = PlannedObject(key, {"kind": "ConfigMap"}, "x")
-    derived = Derived({key: frozenset()}, ((key,),), (key,), ())
-    payload = json.loads(json.dumps(plan_payload([obj], [], derived)))
-    assert read_plan_payload(payload) == CachedPlan((obj,), (), derived)
+    derived = Derived(InstallGraph({key: frozenset()}, ((key,),), (key,)), ())
+    payload = json.loads(json.dumps(plan_payload(PlanEntry((obj,), (), derived))))
+    assert read_plan_payload(payload) == PlanEntry((obj,), (), derived)
     damage(payload)
     assert read_plan_payload(payload) is None

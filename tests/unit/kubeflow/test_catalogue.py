@@ -13,7 +13,7 @@ from infra.kubeflow.catalogue import (
     RELEASES,
     detect_release,
     example_entries,
-    release,
+    find_kubeflow_release,
     select_components,
 )
 from infra.kubeflow.errors import CatalogueError
@@ -21,8 +21,8 @@ from infra.kubeflow.objects import ObjectKey
 from infra.kubeflow.settings import KubeflowSettings
 from tests.settings import kubeflow_settings
 
-R2603 = release("26.03")
-R110 = release("v1.10.2")
+R2603 = find_kubeflow_release("26.03")
+R110 = find_kubeflow_release("v1.10.2")
 
 
 def _all_settings() -> list[KubeflowSettings]:
@@ -33,7 +33,7 @@ def _all_settings() -> list[KubeflowSettings]:
     ]
 
 
-def _table(name: str, rel: catalogue.Release = R2603) -> catalogue.Component:
+def _table(name: str, rel: catalogue.KubeflowRelease = R2603) -> catalogue.Component:
     return rel.catalogue[name]
 
 
@@ -42,7 +42,7 @@ def test_every_path_of_every_variant_exists(name: str, shared_releases: dict[str
     root = shared_releases[name]
     missing = [
         f"{c.name}: {p}"
-        for c in release(name).components
+        for c in find_kubeflow_release(name).components
         for settings in _all_settings()
         for p in c.select_paths(settings)
         if not (root / p / "kustomization.yaml").is_file()
@@ -59,14 +59,11 @@ def test_release_is_detected_from_its_source(name: str, shared_releases: dict[st
 def test_release_table_facts() -> None:
     names = [r.name for r in RELEASES]
     assert names == ["v1.10.2", "v1.11.0", "26.03"]  # oldest first
-    assert R110.object_store == "minio" and R2603.object_store == "seaweedfs"
-    assert release("v1.11.0").object_store == "seaweedfs"
+    assert find_kubeflow_release("v1.11.0").components == R2603.components
     assert "1.35" in R2603.kubernetes and "1.35" not in R110.kubernetes
-    assert release("1.10.2") is R110
-    for rel in RELEASES:
-        assert "object-store-secret-key" in rel.default_credentials
+    assert find_kubeflow_release("1.10.2") is R110
     with pytest.raises(CatalogueError, match=r"(?s)unknown release '1\.9'.*v1\.10\.2.*26\.03"):
-        release("1.9")
+        find_kubeflow_release("1.9")
 
 
 @pytest.mark.parametrize(("name", "count"), [("26.03", 27), ("v1.10.2", 29)])
@@ -75,7 +72,7 @@ def test_full_preset_is_exactly_the_example(
 ) -> None:
     root = shared_releases[name]
     settings = kubeflow_settings(release=name, preset="full", cluster_kind="existing")
-    selection = select_components(settings, release(name), root)
+    selection = select_components(settings, find_kubeflow_release(name), root)
     ours = [p for c in selection.components for p in c.select_paths(settings)]
     assert sorted(ours) == sorted(example_entries(root))
     assert len(ours) == len(set(ours)) == count

@@ -10,7 +10,6 @@ import pytest
 
 from infra.kubeflow.graph import (
     CycleError,
-    add_readiness_annotations,
     critical_path,
     explain_edges,
     infer_edges,
@@ -18,6 +17,7 @@ from infra.kubeflow.graph import (
 )
 from infra.kubeflow.graph.webhooks import selector_matches
 from infra.kubeflow.objects import DeclaredEdge, ObjectKey, ObjectMatch
+from infra.kubeflow.transforms.readiness import add_readiness_annotations
 from tests.unit.kubeflow.fixtures_graph import (
     crd,
     custom,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import socket
+import subprocess
+import sys
 
 import pytest
 import requests
@@ -169,13 +171,19 @@ def test_public_names_of_the_package() -> None:
         "EntryIds",
         "EntrySpec",
         "KubeconfigError",
-        "ModelRegistryEntry",
-        "ModelRegistryEntryArgs",
-        "ModelRegistryProvider",
         "RegistryClient",
-        "RegistryConnectionArgs",
         "RegistryEndpoint",
         "RegistryError",
         "service_proxy_url",
     }
     assert all(hasattr(infra.registry, name) for name in infra.registry.__all__)
+
+
+def test_the_package_front_imports_no_pulumi() -> None:
+    """The front is the pure client; the Pulumi provider is imported from its own module."""
+    code = (
+        "import sys, infra.registry\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pulumi'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.serving import rollout_provider
+from infra.components import rollout_provider
 from infra.serving.inference import inference_service
 from infra.serving.rollout import (
     DIGEST_ANNOTATION,

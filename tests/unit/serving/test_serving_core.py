@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +114,15 @@ def test_bad_pipeline_package(tmp_path: Path, content: str | None, message: str)
         path.write_text(content)
     with pytest.raises(PipelinePackageError, match=message):
         pipeline_objects(path, namespace="kubeflow")
+
+
+def test_the_serving_package_is_pure() -> None:
+    """No module of infra.serving imports Pulumi (the rollout provider is a shell module)."""
+    code = (
+        "import importlib, pkgutil, sys, infra.serving as p\n"
+        "for m in pkgutil.iter_modules(p.__path__):\n"
+        "    importlib.import_module(f'{p.__name__}.{m.name}')\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pulumi'))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"
