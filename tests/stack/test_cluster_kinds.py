@@ -52,7 +52,9 @@ def test_a_listed_kind_validates_its_own_config() -> None:
             stack="dev",
         )
     assert "kfstack:cluster: a fake cluster has one node" in str(caught.value)
-    assert "region applies only to kinds 'eks' and 'gke', not 'fake'" in str(caught.value)
+    assert "kfstack:cluster.region: applies only to kinds 'eks' and 'gke', not 'fake'" in str(
+        caught.value
+    )
 
 
 @pytest.mark.usefixtures("with_fake_kind")

@@ -66,7 +66,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "region on kind",
         _raw(cluster={"region": "eu-west-1"}),
-        "region applies only to kinds 'eks' and 'gke', not 'kind'",
+        "kfstack:cluster.region: applies only to kinds 'eks' and 'gke', not 'kind'",
     ),
 ]
 
@@ -193,13 +193,12 @@ def test_config_validation_imports_no_pulumi_and_no_render(tmp_path: Path) -> No
     script = f"""
 import json, sys
 from pathlib import Path
-from infra.cluster.kinds import cluster_problems
 from infra.config import settings_from_stack_file, parse_settings
 for name in ("dev", "staging", "prod"):
     settings_from_stack_file(Path("stacks") / f"Pulumi.{{name}}.yaml")
 cluster = {{"kind": "existing", "kubeconfig": {str(kubeconfig)!r}, "context": "c"}}
 settings = parse_settings({{"kfstack:cluster": json.dumps(cluster)}}, stack="t")
-assert cluster_problems(settings.cluster, base=Path.cwd()) == []
+assert settings.cluster.file_problems(Path.cwd()) == []
 heavy = ("pulumi", "infra.kubeflow.render", "infra.kubeflow.transforms", "infra.kubeflow.checks")
 print(sorted(m for m in sys.modules if m.startswith(heavy)))
 """
