@@ -47,7 +47,7 @@ _EXTRA = Extra("eks", ("pulumi-eks>=3,<4", "pulumi-aws>=6,<8"))
 
 
 class EksCluster(ClusterBase):
-    """`kind: eks`: an AWS EKS cluster with its VPC, made by the stack."""
+    """An AWS EKS cluster with its VPC, made by the stack."""
 
     EXTRA: ClassVar[Extra | None] = _EXTRA
 

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 class ExistingCluster(ClusterBase):
-    """`kind: existing`: a cluster made elsewhere, used through its kubeconfig."""
+    """A cluster made elsewhere, used through its kubeconfig."""
 
     kind: Literal["existing"] = "existing"
     kubeconfig: str = Field(description="a path or the content")

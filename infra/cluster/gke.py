@@ -37,7 +37,7 @@ _EXTRA = Extra("gke", ("pulumi-gcp>=8,<10",))
 
 
 class GkeCluster(ClusterBase):
-    """`kind: gke`: a Google GKE cluster and its node pool, made by the stack."""
+    """A Google GKE cluster and its node pool, made by the stack."""
 
     EXTRA: ClassVar[Extra | None] = _EXTRA
 

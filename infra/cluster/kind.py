@@ -54,7 +54,7 @@ apiServer:
 
 
 class KindCluster(ClusterBase):
-    """`kind: kind`: a local kind cluster (Docker), created and deleted by the stack."""
+    """A local kind cluster (Docker), created and deleted by the stack."""
 
     GATEWAY_NODE_PORT: ClassVar[int | None] = NODE_PORT
 

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 class FakeCluster(ClusterBase):
-    """`kind: fake`: a provider for a cluster that someone else made; nothing else."""
+    """A provider for a cluster that someone else made; nothing else."""
 
     GATEWAY_NODE_PORT: ClassVar[int | None] = 31999
 
