@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Literal, get_args, get_origin
 
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticUndefined
@@ -23,14 +24,16 @@ END = "<!-- end of cluster kinds -->"
 
 def _field(name: str, model: type[ClusterBase]) -> str:
     info = model.model_fields[name]
+    value = info.default
     if info.is_required():
         shown = "required"
-    elif info.default is None or info.default is PydanticUndefined:
+    elif value in (None, (), PydanticUndefined):
         shown = ""
     else:
-        value = info.default
         shown = f"default `{str(value).lower() if isinstance(value, bool) else value}`"
-    about = "; ".join(p for p in (shown, info.description or "") if p)
+    choices = get_args(info.annotation) if get_origin(info.annotation) is Literal else ()
+    allowed = f"one of {', '.join(f'`{c}`' for c in choices)}" if choices else ""
+    about = "; ".join(p for p in (shown, allowed, info.description or "") if p)
     return f"`{to_camel(name)}`" + (f" ({about})" if about else "")
 
 
