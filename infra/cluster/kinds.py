@@ -28,6 +28,7 @@ KINDS: dict[str, str] = {
     "existing": "infra.cluster.existing",
     "eks": "infra.cluster.eks",
     "gke": "infra.cluster.gke",
+    "minikube": "infra.cluster.minikube",
 }
 # The kind of a stack that names none: a local cluster.
 DEFAULT_KIND = "kind"
