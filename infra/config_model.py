@@ -19,6 +19,7 @@ from infra.config_inputs import check_git_ref, check_git_url
 from infra.config_types import ConfigModel, DnsLabel, Duration
 from infra.kubeflow import SECRETS as CREDENTIALS
 from infra.kubeflow import SUPPORTED_KUBERNETES, parse_allow_entry
+from infra.kubeflow.credential_specs import OPTIONAL_SECRETS
 
 # SUPPORTED_KUBERNETES (release -> Kubernetes minor versions) is the release table's
 # (infra/kubeflow/catalogue/tables/releases.toml); the plan validates against the chosen version.
@@ -174,19 +175,11 @@ class ServingConfig(ConfigModel):
 
 
 # The secret config keys, one per credential the platform needs (the catalogue of
-# credentials lives with the transforms). Each, when absent, is generated and kept in
-# state, unless kubeflow.generateSecrets is false (prod).
-SECRET_KEYS: dict[str, str] = {
-    spec.config_key: spec.description for spec in CREDENTIALS.values()
-} | {"dexPassword": "password of the Dex static users (Dex keeps its bcrypt hash)"}
-
-
-# Secret keys a stack may set but never must (not even with generateSecrets false): each is
-# generated once and kept in state when unset. Setting them all lets a stack run without the
-# random provider (the engine tier's stack does).
-OPTIONAL_SECRET_KEYS: dict[str, str] = {
-    "installationSalt": "salt of the derived hashes (Dex password hash); random when unset",
-}
+# credentials, infra/kubeflow/credential_specs.py). Each, when absent, is generated and kept
+# in state, unless kubeflow.generateSecrets is false (prod).
+SECRET_KEYS: dict[str, str] = {spec.config_key: spec.description for spec in CREDENTIALS.values()}
+# Secret keys a stack may set but never must (the installation salt).
+OPTIONAL_SECRET_KEYS: dict[str, str] = dict(OPTIONAL_SECRETS)
 
 
 class StackSettings(ConfigModel):
