@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import Field, SerializeAsAny, WrapValidator, field_validator, model_validator
 
@@ -20,6 +20,7 @@ from infra.config_types import ConfigModel, DnsLabel, Duration
 from infra.kubeflow import SECRETS as CREDENTIALS
 from infra.kubeflow import SUPPORTED_KUBERNETES, parse_allow_entry
 from infra.kubeflow.credential_specs import OPTIONAL_SECRETS
+from infra.kubeflow.settings import PipelineDefinitions, PodSecurityLevel, Preset, TestMode
 
 # SUPPORTED_KUBERNETES (release -> Kubernetes minor versions) is the release table's
 # (infra/kubeflow/catalogue/tables/releases.toml); the plan validates against the chosen version.
@@ -86,20 +87,24 @@ class UserConfig(ConfigModel):
         return f"kubeflow-{slug}"[:63].rstrip("-")
 
 
+# The Kubeflow release of a stack that names none (its source: the release's own tag).
+DEFAULT_RELEASE = "26.03"
+
+
 class KubeflowConfig(ConfigModel):
     """`kfstack:kubeflow`: the platform release, its components and its settings."""
 
-    release: str = "26.03"
+    release: str = DEFAULT_RELEASE
     source: SourceConfig = Field(
-        default_factory=lambda: SourceConfig(git=GitSource(ref="26.03")),
+        default_factory=lambda: SourceConfig(git=GitSource(ref=DEFAULT_RELEASE)),
     )
-    preset: Literal["full", "ml-core"] | None = "full"
+    preset: Preset | None = "full"
     components: tuple[str, ...] = ()
-    pipeline_definitions: Literal["database", "kubernetes"] = "database"
+    pipeline_definitions: PipelineDefinitions = "database"
     users: tuple[UserConfig, ...] = (UserConfig(email="user@example.com"),)
     registry_mirror: str | None = None
     allow_privileged: tuple[str, ...] = ()
-    pod_security: Literal["baseline", "restricted"] = Field(
+    pod_security: PodSecurityLevel = Field(
         default="baseline",
         description="Pod Security Standards level every pod spec must meet (restricted: opt-in).",
     )
@@ -107,7 +112,7 @@ class KubeflowConfig(ConfigModel):
     resource_scale: float = Field(default=1.0, gt=0.0, le=4.0)
     generate_secrets: bool = True
     # The engine tier's fake-node control plane (kwok): webhooks fail open. Never in a real stack.
-    test_mode: Literal["kwok"] | None = None
+    test_mode: TestMode | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -120,7 +125,8 @@ class KubeflowConfig(ConfigModel):
     @model_validator(mode="after")
     def _selection(self) -> Self:
         if self.preset is None and not self.components:
-            raise ValueError("set a preset ('full', 'ml-core') or a list of components")
+            presets = ", ".join(map(repr, get_args(Preset)))
+            raise ValueError(f"set a preset ({presets}) or a list of components")
         if self.release not in SUPPORTED_KUBERNETES:
             known = ", ".join(sorted(SUPPORTED_KUBERNETES))
             raise ValueError(f"release {self.release!r} is not supported; known: {known}")

@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
@@ -213,3 +213,20 @@ print(sorted(m for m in sys.modules if m.startswith(heavy)))
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_presets_are_the_release_tables() -> None:
+    """`Preset` names `full` (the example) and every table's `[presets]`, no more."""
+    from infra.kubeflow.catalogue import RELEASES
+    from infra.kubeflow.catalogue.select import FULL
+    from infra.kubeflow.settings import Preset
+
+    for release in RELEASES:
+        assert {FULL, *release.presets} == set(get_args(Preset)), release.name
+
+
+def test_test_modes_are_the_transforms() -> None:
+    from infra.kubeflow.settings import TestMode
+    from infra.kubeflow.transforms.testmode import TEST_MODES
+
+    assert set(get_args(TestMode)) == set(TEST_MODES)

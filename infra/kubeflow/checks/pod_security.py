@@ -16,18 +16,19 @@ built-in workload kind (core, apps, batch); a custom resource is ``Kind.group``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, get_args
 
 from infra.kubeflow.allow import BUILTIN_GROUPS, AllowEntry, parse_allow_entry
 from infra.kubeflow.objects import Finding, Manifest, ObjectKey
+from infra.kubeflow.settings import PodSecurityLevel
 
 if TYPE_CHECKING:
     from infra.kubeflow.settings import KubeflowSettings
 
 __all__ = ["LEVELS", "AllowEntry", "check", "check_pod_security", "parse_allow_entry", "pod_specs"]
 
-Level = Literal["baseline", "restricted"]
-LEVELS: tuple[Level, ...] = ("baseline", "restricted")
+Level = PodSecurityLevel
+LEVELS: tuple[Level, ...] = get_args(Level)
 
 _CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 # Capabilities the baseline level lets a container add (Pod Security Standards, v1.34).
