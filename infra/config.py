@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from infra.cluster.base import ClusterContext
+from infra.cluster.kinds import secret_fields
 from infra.config_model import OPTIONAL_SECRET_KEYS, SECRET_KEYS, KubeflowConfig, StackSettings
 from infra.kubeflow import KubeflowSettings, ManifestSource, UserProfile
 from infra.safe_yaml import UnsafeDocumentError, check_depth, load_json, load_one
@@ -24,8 +25,9 @@ PROJECT = "kfstack"
 OBJECT_KEYS = ("cluster", "kubeflow", "serving")
 ALL_SECRET_KEYS = frozenset(SECRET_KEYS) | frozenset(OPTIONAL_SECRET_KEYS)
 KNOWN_KEYS = (*OBJECT_KEYS, *SECRET_KEYS, *OPTIONAL_SECRET_KEYS)
-# Fields inside object keys that may be secrets (`pulumi config set --secret --path`).
-NESTED_SECRETS = frozenset({("cluster", "kubeconfig")})
+# Fields inside object keys that may be secrets (`pulumi config set --secret --path`): those
+# a cluster kind's model marks secret.
+NESTED_SECRETS = frozenset(("cluster", field) for field in secret_fields())
 # What an encrypted nested value reads as without the passphrase (`kfstack plan`).
 SECRET_MARKER = "[secret]"
 

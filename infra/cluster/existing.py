@@ -28,7 +28,8 @@ class ExistingCluster(ClusterBase):
     """A cluster made elsewhere, used through its kubeconfig."""
 
     kind: Literal["existing"] = "existing"
-    kubeconfig: str = Field(description="a path or the content")
+    # A kubeconfig's content may be set as a secret (`pulumi config set --secret --path`).
+    kubeconfig: str = Field(description="a path or the content", json_schema_extra={"secret": True})
     context: str | None = None
     # What an adopted cluster can make is only known to its owner: stack config says.
     can_provision_load_balancers: bool = False

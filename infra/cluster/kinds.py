@@ -20,7 +20,15 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from infra.cluster.base import ClusterBase
 
-__all__ = ["DEFAULT_KIND", "KINDS", "ClusterKind", "cluster_kind", "validate_cluster"]
+__all__ = [
+    "DEFAULT_KIND",
+    "KINDS",
+    "ClusterKind",
+    "cluster_kind",
+    "kind_models",
+    "secret_fields",
+    "validate_cluster",
+]
 
 # Kind name (`kfstack:cluster.kind`) -> the module that makes or adopts that cluster.
 KINDS: dict[str, str] = {
@@ -57,6 +65,16 @@ def cluster_kind(kind: str) -> ClusterKind:
 def kind_models() -> dict[str, type[ClusterBase]]:
     """Kind name -> its config model, for every kind in `KINDS`."""
     return {name: cluster_kind(name).CONFIG for name in KINDS}
+
+
+def secret_fields() -> frozenset[str]:
+    """Cluster fields (camelCase) some kind marks as secrets (`json_schema_extra` secret)."""
+    return frozenset(
+        to_camel(name)
+        for model in kind_models().values()
+        for name, info in model.model_fields.items()
+        if isinstance(info.json_schema_extra, dict) and info.json_schema_extra.get("secret")
+    )
 
 
 def _error(

@@ -230,3 +230,20 @@ def test_test_modes_are_the_transforms() -> None:
     from infra.kubeflow.transforms.testmode import TEST_MODES
 
     assert set(get_args(TestMode)) == set(TEST_MODES)
+
+
+def test_the_readme_kubeflow_row_names_every_field_and_its_choices() -> None:
+    from pydantic.alias_generators import to_camel
+
+    from infra.config_model import KubeflowConfig
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    row = next(line for line in readme if line.startswith("| `kfstack:kubeflow` |"))
+    for name, info in KubeflowConfig.model_fields.items():
+        camel = to_camel(name)
+        assert f"`{camel}" in row, camel
+        literal = [a for a in (info.annotation, *get_args(info.annotation)) if get_args(a)]
+        listed = re.search(rf"`{camel}` \(((?:`[\w-]+`(?:, )?)+)", row)
+        if literal and listed:
+            choices = set(re.findall(r"`([\w-]+)`", listed.group(1)))
+            assert choices == {str(c) for c in get_args(literal[-1])}, camel
