@@ -41,6 +41,22 @@ class Extra:
     name: str
     requirements: tuple[str, ...]
 
+    def load(self, module: str) -> ModuleType:
+        """Import `module` of this extra, or fail naming the extra to install.
+
+        Raises:
+            MissingExtraError: the module is not installed.
+
+        """
+        try:
+            return importlib.import_module(module)
+        except ImportError as exc:
+            raise MissingExtraError(
+                f"this stack's cluster needs the '{self.name}' extra ({module} is not "
+                f"installed): run `uv sync --extra {self.name}` "
+                f"(or `pip install 'kfstack[{self.name}]'`)"
+            ) from exc
+
 
 @dataclass(frozen=True)
 class ClusterContext:
@@ -142,6 +158,19 @@ class ClusterHandle:
     dashboard_url: str | None = None
 
 
+class CloudCluster(ClusterBase):
+    """A cluster a cloud makes in a region: a node pool of `nodeType` machines.
+
+    Kubeflow `full` needs ~16 GB RAM and 8 cores in all. The cloud provisions load
+    balancers, and the kind makes (or the cloud ships) a default StorageClass.
+    """
+
+    CAPABILITIES: ClassVar[Capabilities] = Capabilities(load_balancers=True, storage=True)
+
+    region: str = Field(min_length=1)
+    disk_size_gb: DiskSizeGb = 100
+
+
 PORT_FORWARD_HINT = (
     "kubectl -n istio-system port-forward svc/istio-ingressgateway 8080:80, "
     "then http://localhost:8080"
@@ -152,28 +181,43 @@ class MissingExtraError(ImportError):
     """A cloud SDK the stack needs is not installed."""
 
 
-def import_extra(module: str, extra: Extra) -> ModuleType:
-    """Import a cloud SDK of an optional extra, or fail naming the extra to install.
-
-    Raises:
-        MissingExtraError: the module is not installed.
-
-    """
-    try:
-        return importlib.import_module(module)
-    except ImportError as exc:
-        name = extra.name
-        raise MissingExtraError(
-            f"this stack's cluster needs the '{name}' extra ({module} is not installed): "
-            f"run `uv sync --extra {name}` (or `pip install 'kfstack[{name}]'`)"
-        ) from exc
-
-
 def child_opts(opts: pulumi.ResourceOptions, **options: Any) -> pulumi.ResourceOptions:
     """The options of a kind module's child resource: `opts` (its parent) plus `options`."""
     import pulumi
 
     return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(**options))
+
+
+def local_cluster_command(
+    resource_name: str,
+    *,
+    create: str,
+    delete: str,
+    environment: dict[str, str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[pulumi.Resource, pulumi.Output[str]]:
+    """The bash step that makes a local cluster, and the kubeconfig it prints (secret).
+
+    A change of the step or its environment replaces the cluster (the old one deleted
+    first: a local cluster's name is taken until then).
+    """
+    import pulumi
+    import pulumi_command as command
+
+    created = command.local.Command(
+        resource_name,
+        create=create,
+        delete=delete,
+        environment=environment,
+        interpreter=["/bin/bash", "-c"],
+        opts=child_opts(
+            opts,
+            additional_secret_outputs=["stdout"],
+            replace_on_changes=["environment", "create"],
+            delete_before_replace=True,
+        ),
+    )
+    return created, pulumi.Output.secret(created.stdout)
 
 
 def k8s_provider(

@@ -10,25 +10,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field
 
-from infra.cluster.base import (
-    Capabilities,
-    ClusterBase,
-    ClusterContext,
-    ClusterHandle,
-    DiskSizeGb,
-    Extra,
-    child_opts,
-    cluster_handle,
-    import_extra,
-)
+from infra.cluster.base import CloudCluster, Extra, child_opts, cluster_handle
 
 if TYPE_CHECKING:
     import pulumi
 
-# Kubeflow `full` needs ~16 GB RAM and 8 cores in all.
+    from infra.cluster.base import ClusterContext, ClusterHandle
+
 DEFAULT_NODE_TYPE = "m6i.2xlarge"
-# AWS load balancers; the EBS CSI driver with the gp3 default class made below.
-CAPABILITIES = Capabilities(load_balancers=True, storage=True)
+# The EBS CSI driver with the gp3 default class is made below (CloudCluster.CAPABILITIES).
 
 VPC_CIDR = "10.42.0.0/16"
 # Two public subnets in two zones: EKS requires subnets in at least two AZs.
@@ -46,15 +36,13 @@ EBS_CSI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:ebs-csi-controller-
 _EXTRA = Extra("eks", ("pulumi-eks>=3,<4", "pulumi-aws>=6,<8"))
 
 
-class EksCluster(ClusterBase):
+class EksCluster(CloudCluster):
     """An AWS EKS cluster with its VPC, made by the stack."""
 
     EXTRA: ClassVar[Extra | None] = _EXTRA
 
     kind: Literal["eks"] = "eks"
-    region: str = Field(min_length=1)
     node_type: str = Field(default=DEFAULT_NODE_TYPE, min_length=1)
-    disk_size_gb: DiskSizeGb = 100
 
     def provision(self, context: ClusterContext, opts: pulumi.ResourceOptions) -> ClusterHandle:
         """Create the VPC, the EKS cluster, its node group, EBS CSI and a default gp3 class.
@@ -181,8 +169,8 @@ def _provision(
     import pulumi_kubernetes as k8s
 
     name = context.name
-    aws = import_extra("pulumi_aws", _EXTRA)
-    eks = import_extra("pulumi_eks", _EXTRA)
+    aws = _EXTRA.load("pulumi_aws")
+    eks = _EXTRA.load("pulumi_eks")
     aws_provider = aws.Provider("aws", region=cluster.region, opts=child_opts(opts))
     aws_opts = child_opts(opts, provider=aws_provider)
     vpc, subnets = _network(aws, cluster, name, aws_opts)
@@ -216,7 +204,9 @@ def _provision(
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
         eks_cluster.kubeconfig_json.apply(lambda k: k if isinstance(k, str) else json.dumps(k))
     )
-    handle = cluster_handle(cluster, name, kubeconfig, opts, CAPABILITIES, depends_on=[node_group])
+    handle = cluster_handle(
+        cluster, name, kubeconfig, opts, cluster.CAPABILITIES, depends_on=[node_group]
+    )
     k8s.storage.v1.StorageClass(
         "gp3",
         metadata={

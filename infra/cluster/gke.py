@@ -10,25 +10,15 @@ from typing import TYPE_CHECKING, ClassVar, Literal
 import yaml
 from pydantic import Field
 
-from infra.cluster.base import (
-    Capabilities,
-    ClusterBase,
-    ClusterContext,
-    ClusterHandle,
-    DiskSizeGb,
-    Extra,
-    child_opts,
-    cluster_handle,
-    import_extra,
-)
+from infra.cluster.base import CloudCluster, Extra, child_opts, cluster_handle
 
 if TYPE_CHECKING:
     import pulumi
 
-# Kubeflow `full` needs ~16 GB RAM and 8 cores in all.
+    from infra.cluster.base import ClusterContext, ClusterHandle
+
 DEFAULT_NODE_TYPE = "e2-standard-8"
-# GCP load balancers; standard-rwo (PD CSI) is the default class.
-CAPABILITIES = Capabilities(load_balancers=True, storage=True)
+# standard-rwo (PD CSI) is GKE's default class (CloudCluster.CAPABILITIES).
 OAUTH_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
 
@@ -36,17 +26,15 @@ OAUTH_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 _EXTRA = Extra("gke", ("pulumi-gcp>=8,<10",))
 
 
-class GkeCluster(ClusterBase):
+class GkeCluster(CloudCluster):
     """A Google GKE cluster and its node pool, made by the stack."""
 
     EXTRA: ClassVar[Extra | None] = _EXTRA
 
     kind: Literal["gke"] = "gke"
-    region: str = Field(min_length=1)
     project: str = Field(min_length=1, description="the GCP project id")
     zone: str | None = Field(default=None, description="a zonal cluster; regional if unset")
     node_type: str = Field(default=DEFAULT_NODE_TYPE, min_length=1)
-    disk_size_gb: DiskSizeGb = 100
 
     def provision(self, context: ClusterContext, opts: pulumi.ResourceOptions) -> ClusterHandle:
         """Create the GKE cluster (default pool removed) and a node pool of its own."""
@@ -96,7 +84,7 @@ def _provision(
     import pulumi
 
     name = context.name
-    gcp = import_extra("pulumi_gcp", _EXTRA)
+    gcp = _EXTRA.load("pulumi_gcp")
     gcp_provider = gcp.Provider(
         "gcp", project=cluster.project, region=cluster.region, opts=child_opts(opts)
     )
@@ -137,5 +125,11 @@ def _provision(
     )
     endpoint = gke_cluster.endpoint.apply(lambda e: f"https://{e}")
     return cluster_handle(
-        cluster, name, kubeconfig, opts, CAPABILITIES, depends_on=[node_pool], endpoint=endpoint
+        cluster,
+        name,
+        kubeconfig,
+        opts,
+        cluster.CAPABILITIES,
+        depends_on=[node_pool],
+        endpoint=endpoint,
     )

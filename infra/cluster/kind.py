@@ -18,8 +18,8 @@ from infra.cluster.base import (
     ClusterBase,
     ClusterContext,
     ClusterHandle,
-    child_opts,
     cluster_handle,
+    local_cluster_command,
 )
 
 if TYPE_CHECKING:
@@ -73,25 +73,15 @@ class KindCluster(ClusterBase):
 
     def provision(self, context: ClusterContext, opts: pulumi.ResourceOptions) -> ClusterHandle:
         """Create the kind cluster and its provider."""
-        import pulumi
-        import pulumi_command as command
-
         name = context.name
         config_yaml = yaml.safe_dump(kind_cluster_config(self, name=name), sort_keys=True)
-        created = command.local.Command(
+        created, kubeconfig = local_cluster_command(
             "kind-cluster",
             create=create_script(),
             delete='kind delete cluster --name "$CLUSTER"',
             environment={"CLUSTER": name, "KIND_CONFIG": config_yaml},
-            interpreter=["/bin/bash", "-c"],
-            opts=child_opts(
-                opts,
-                additional_secret_outputs=["stdout"],
-                replace_on_changes=["environment", "create"],
-                delete_before_replace=True,
-            ),
+            opts=opts,
         )
-        kubeconfig: pulumi.Output[str] = pulumi.Output.secret(created.stdout)
         dashboard_url = f"http://localhost:{self.gateway_host_port}"
         return cluster_handle(
             self,

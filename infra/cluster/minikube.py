@@ -22,8 +22,8 @@ from infra.cluster.base import (
     ClusterContext,
     ClusterHandle,
     DiskSizeGb,
-    child_opts,
     cluster_handle,
+    local_cluster_command,
 )
 
 if TYPE_CHECKING:
@@ -78,23 +78,13 @@ class MinikubeCluster(ClusterBase):
 
     def provision(self, context: ClusterContext, opts: pulumi.ResourceOptions) -> ClusterHandle:
         """Create the minikube cluster and its provider."""
-        import pulumi
-        import pulumi_command as command
-
-        created = command.local.Command(
+        created, kubeconfig = local_cluster_command(
             "minikube-cluster",
             create=create_script(start_args(self)),
             delete='minikube delete --profile "$CLUSTER" >&2',
             environment={"CLUSTER": context.name},
-            interpreter=["/bin/bash", "-c"],
-            opts=child_opts(
-                opts,
-                additional_secret_outputs=["stdout"],
-                replace_on_changes=["environment", "create"],
-                delete_before_replace=True,
-            ),
+            opts=opts,
         )
-        kubeconfig: pulumi.Output[str] = pulumi.Output.secret(created.stdout)
         return cluster_handle(
             self, context.name, kubeconfig, opts, CAPABILITIES, depends_on=[created]
         )
@@ -110,17 +100,17 @@ def addons(cluster: MinikubeCluster) -> tuple[str, ...]:
 
 def start_args(cluster: MinikubeCluster) -> list[str]:
     """The arguments of `minikube start` after the profile (pure)."""
-    return [
-        f"--driver={cluster.driver}",
-        f"--cpus={cluster.cpus}",
-        f"--memory={cluster.memory_gb}g",
-        f"--disk-size={cluster.disk_size_gb}g",
-        f"--nodes={cluster.node_count}",
-        f"--kubernetes-version={KUBERNETES_VERSIONS[cluster.kubernetes_version]}",
-        f"--addons={','.join(addons(cluster))}",
-        "--embed-certs",
-        "--wait=all",
-    ]
+    flags = {
+        "driver": cluster.driver,
+        "cpus": cluster.cpus,
+        "memory": f"{cluster.memory_gb}g",
+        "disk-size": f"{cluster.disk_size_gb}g",
+        "nodes": cluster.node_count,
+        "kubernetes-version": KUBERNETES_VERSIONS[cluster.kubernetes_version],
+        "addons": ",".join(addons(cluster)),
+    }
+    # Certificates embedded: the printed kubeconfig stands alone; all components waited for.
+    return [*(f"--{flag}={value}" for flag, value in flags.items()), "--embed-certs", "--wait=all"]
 
 
 def create_script(args: list[str]) -> str:

@@ -6,8 +6,6 @@ The create step runs under bash against a fake `minikube` executable, as kind's 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,6 +20,7 @@ from infra.cluster.minikube import (
 )
 from infra.config import ConfigError, kubeflow_settings, parse_settings
 from infra.config_model import SUPPORTED_KUBERNETES
+from tests.fake_tools import Run, run_with_fake_tools
 
 FAKE_MINIKUBE = """#!/bin/bash
 echo "minikube $*" >> "$LOG"
@@ -42,25 +41,10 @@ def _settings(**cluster: object) -> object:
     return parse_settings(raw, stack="dev")
 
 
-def _run(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    tool = bin_dir / "minikube"
-    tool.write_text(FAKE_MINIKUBE)
-    tool.chmod(0o755)
-    log = tmp_path / "log"
-    log.write_text("")
-    environment = {
-        "PATH": f"{bin_dir}:{os.environ['PATH']}",
-        "LOG": str(log),
-        "CLUSTER": "kfstack-dev",
-        **env,
-    }
+def _run(tmp_path: Path, **env: str) -> Run:
     script = create_script(start_args(MinikubeCluster(node_count=2)))
-    done = subprocess.run(
-        ["/bin/bash", "-c", script], env=environment, capture_output=True, text=True, check=False
-    )
-    return done, log.read_text().splitlines()
+    config = {"CLUSTER": "kfstack-dev", **env}
+    return run_with_fake_tools(script, {"minikube": FAKE_MINIKUBE}, tmp_path, config)
 
 
 def test_start_args_come_from_config() -> None:
