@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from infra.cluster.kinds import cluster_kind, cluster_problems
+from infra.cluster.base import ClusterContext
+from infra.cluster.kinds import secret_fields
 from infra.config_model import OPTIONAL_SECRET_KEYS, SECRET_KEYS, KubeflowConfig, StackSettings
 from infra.kubeflow import KubeflowSettings, ManifestSource, UserProfile
 from infra.safe_yaml import UnsafeDocumentError, check_depth, load_json, load_one
@@ -24,8 +25,9 @@ PROJECT = "kfstack"
 OBJECT_KEYS = ("cluster", "kubeflow", "serving")
 ALL_SECRET_KEYS = frozenset(SECRET_KEYS) | frozenset(OPTIONAL_SECRET_KEYS)
 KNOWN_KEYS = (*OBJECT_KEYS, *SECRET_KEYS, *OPTIONAL_SECRET_KEYS)
-# Fields inside object keys that may be secrets (`pulumi config set --secret --path`).
-NESTED_SECRETS = frozenset({("cluster", "kubeconfig")})
+# Fields inside object keys that may be secrets (`pulumi config set --secret --path`): those
+# a cluster kind's model marks secret.
+NESTED_SECRETS = frozenset(("cluster", field) for field in secret_fields())
 # What an encrypted nested value reads as without the passphrase (`kfstack plan`).
 SECRET_MARKER = "[secret]"
 
@@ -54,6 +56,14 @@ class StackConfig:
     def stack(self) -> str:
         """The stack name."""
         return self.settings.stack
+
+    def cluster_context(self) -> ClusterContext:
+        """What the cluster's kind reads of the stack besides its own config."""
+        return ClusterContext(
+            name=self.settings.cluster_name,
+            project_dir=self.project_dir,
+            protect_data=self.settings.kubeflow.protect_data,
+        )
 
 
 def _loc_to_path(loc: tuple[int | str, ...]) -> str:
@@ -228,8 +238,8 @@ def kubeflow_settings(settings: StackSettings, *, base: Path) -> KubeflowSetting
         **same,
         source=source,
         users=tuple(UserProfile(u.email, u.resolved_profile()) for u in kf.users),
-        cluster_kind=cluster.kind,
-        gateway_node_port=cluster_kind(cluster.kind).GATEWAY_NODE_PORT,
+        cluster_kind=cluster.overlay_kind,
+        gateway_node_port=cluster.GATEWAY_NODE_PORT,
         kubernetes_version=cluster.kubernetes_version,
     )
 
@@ -314,7 +324,7 @@ def _require_encrypted(settings: StackSettings) -> None:
 
 def _check_files(settings: StackSettings, *, base: Path) -> None:
     """Files the config names must exist and parse before anything is registered."""
-    problems = cluster_problems(settings.cluster, base=base)
+    problems = settings.cluster.file_problems(base)
     source = settings.source_path(base)
     if source is not None and not source.is_dir():
         problems.append(f"{PROJECT}:kubeflow.source.path: directory not found: {source}")

@@ -9,84 +9,34 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
-from pydantic.alias_generators import to_camel
+from pydantic import Field, SerializeAsAny, WrapValidator, field_validator, model_validator
 
-from infra.cluster.kinds import KINDS, cluster_problems
+from infra.cluster.base import ClusterBase
+from infra.cluster.kinds import DEFAULT_KIND, cluster_kind, validate_cluster
 from infra.config_inputs import check_git_ref, check_git_url
+from infra.config_types import ConfigModel, DnsLabel, Duration
 from infra.kubeflow import SECRETS as CREDENTIALS
 from infra.kubeflow import SUPPORTED_KUBERNETES, parse_allow_entry
+from infra.kubeflow.credential_specs import OPTIONAL_SECRETS
+from infra.kubeflow.settings import PipelineDefinitions, PodSecurityLevel, Preset, TestMode
 
 # SUPPORTED_KUBERNETES (release -> Kubernetes minor versions) is the release table's
 # (infra/kubeflow/catalogue/tables/releases.toml); the plan validates against the chosen version.
 
-_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
-
-def _dns_label(value: str) -> str:
-    if not _DNS_LABEL.match(value):
-        raise ValueError("must be a DNS label: lowercase letters, digits and '-', <= 63")
-    return value
+# `kfstack:cluster`: the model of its kind (infra/cluster/kinds.py), picked by `kind`.
+ClusterConfig = Annotated[SerializeAsAny[ClusterBase], WrapValidator(validate_cluster)]
 
 
-# A name that becomes a Kubernetes name (a cluster, a Profile's namespace).
-DnsLabel = Annotated[str, AfterValidator(_dns_label)]
+def default_cluster() -> ClusterBase:
+    """The cluster of a stack that configures none: the default kind's defaults."""
+    return cluster_kind(DEFAULT_KIND).CONFIG.model_validate({})
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(
-        frozen=True,
-        extra="forbid",
-        alias_generator=to_camel,
-        populate_by_name=True,
-        strict=False,
-    )
-
-
-class ClusterConfig(_Model):
-    """`kfstack:cluster`: which cluster the stack makes or uses, and its size."""
-
-    kind: str = Field(default="kind", description="A kind of infra/cluster/kinds.py.")
-    name: DnsLabel | None = Field(
-        default=None, description="Cluster name; kfstack-<stack> if unset."
-    )
-    kubernetes_version: str = Field(default="1.34", pattern=r"^1\.\d+$")
-    node_count: int = Field(default=1, ge=1, le=100)
-    node_type: str | None = None
-    disk_size_gb: int = Field(default=100, ge=20, le=16384)
-    region: str | None = None
-    zone: str | None = None
-    project: str | None = None
-    kubeconfig: str | None = None
-    context: str | None = None
-    gateway_host_port: int = Field(default=8080, ge=1, le=65535)
-    can_provision_load_balancers: bool = False
-    can_provision_storage: bool = True
-    adopt_existing: bool = Field(
-        default=False,
-        description="Adopt objects already in the cluster (a Kubeflow installed by hand) "
-        "instead of failing with AlreadyExists.",
-    )
-
-    @field_validator("kind")
-    @classmethod
-    def _known_kind(cls, value: str) -> str:
-        if value not in KINDS:
-            raise ValueError(f"unknown cluster kind {value!r} (allowed: {', '.join(KINDS)})")
-        return value
-
-    @model_validator(mode="after")
-    def _per_kind(self) -> Self:
-        problems = cluster_problems(self)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-
-class GitSource(_Model):
+class GitSource(ConfigModel):
     """A pinned git source of the release's manifests."""
 
     url: str = "https://github.com/kubeflow/manifests.git"
@@ -103,7 +53,7 @@ class GitSource(_Model):
         return check_git_ref(value)
 
 
-class SourceConfig(_Model):
+class SourceConfig(ConfigModel):
     """`kfstack:kubeflow.source`: a local path (air-gapped, tests) or a pinned git ref."""
 
     path: str | None = None
@@ -116,7 +66,7 @@ class SourceConfig(_Model):
         return self
 
 
-class UserConfig(_Model):
+class UserConfig(ConfigModel):
     """A Kubeflow user: a Dex static user and the Profile (namespace) it owns."""
 
     email: str
@@ -137,20 +87,24 @@ class UserConfig(_Model):
         return f"kubeflow-{slug}"[:63].rstrip("-")
 
 
-class KubeflowConfig(_Model):
+# The Kubeflow release of a stack that names none (its source: the release's own tag).
+DEFAULT_RELEASE = "26.03"
+
+
+class KubeflowConfig(ConfigModel):
     """`kfstack:kubeflow`: the platform release, its components and its settings."""
 
-    release: str = "26.03"
+    release: str = DEFAULT_RELEASE
     source: SourceConfig = Field(
-        default_factory=lambda: SourceConfig(git=GitSource(ref="26.03")),
+        default_factory=lambda: SourceConfig(git=GitSource(ref=DEFAULT_RELEASE)),
     )
-    preset: Literal["full", "ml-core"] | None = "full"
+    preset: Preset | None = "full"
     components: tuple[str, ...] = ()
-    pipeline_definitions: Literal["database", "kubernetes"] = "database"
+    pipeline_definitions: PipelineDefinitions = "database"
     users: tuple[UserConfig, ...] = (UserConfig(email="user@example.com"),)
     registry_mirror: str | None = None
     allow_privileged: tuple[str, ...] = ()
-    pod_security: Literal["baseline", "restricted"] = Field(
+    pod_security: PodSecurityLevel = Field(
         default="baseline",
         description="Pod Security Standards level every pod spec must meet (restricted: opt-in).",
     )
@@ -158,7 +112,7 @@ class KubeflowConfig(_Model):
     resource_scale: float = Field(default=1.0, gt=0.0, le=4.0)
     generate_secrets: bool = True
     # The engine tier's fake-node control plane (kwok): webhooks fail open. Never in a real stack.
-    test_mode: Literal["kwok"] | None = None
+    test_mode: TestMode | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -171,7 +125,8 @@ class KubeflowConfig(_Model):
     @model_validator(mode="after")
     def _selection(self) -> Self:
         if self.preset is None and not self.components:
-            raise ValueError("set a preset ('full', 'ml-core') or a list of components")
+            presets = ", ".join(map(repr, get_args(Preset)))
+            raise ValueError(f"set a preset ({presets}) or a list of components")
         if self.release not in SUPPORTED_KUBERNETES:
             known = ", ".join(sorted(SUPPORTED_KUBERNETES))
             raise ValueError(f"release {self.release!r} is not supported; known: {known}")
@@ -190,7 +145,7 @@ class KubeflowConfig(_Model):
 StorageMode = Literal["uri", "model-registry"]
 
 
-class ServingConfig(_Model):
+class ServingConfig(ConfigModel):
     """`kfstack:serving`: the ml outputs the stack registers and serves."""
 
     pipeline_package: str | None = None
@@ -208,9 +163,8 @@ class ServingConfig(_Model):
     cpu: str = "1"
     memory: str = "2Gi"
     service_account: str | None = None
-    ready_timeout: str = Field(
+    ready_timeout: Duration = Field(
         default="15m",
-        pattern=r"^[1-9][0-9]*(s|m|h)$",
         description="How long `pulumi up` waits for the InferenceService to be Ready "
         "(e.g. 900s, 15m, 1h) before it fails.",
     )
@@ -227,26 +181,18 @@ class ServingConfig(_Model):
 
 
 # The secret config keys, one per credential the platform needs (the catalogue of
-# credentials lives with the transforms). Each, when absent, is generated and kept in
-# state, unless kubeflow.generateSecrets is false (prod).
-SECRET_KEYS: dict[str, str] = {
-    spec.config_key: spec.description for spec in CREDENTIALS.values()
-} | {"dexPassword": "password of the Dex static users (Dex keeps its bcrypt hash)"}
+# credentials, infra/kubeflow/credential_specs.py). Each, when absent, is generated and kept
+# in state, unless kubeflow.generateSecrets is false (prod).
+SECRET_KEYS: dict[str, str] = {spec.config_key: spec.description for spec in CREDENTIALS.values()}
+# Secret keys a stack may set but never must (the installation salt).
+OPTIONAL_SECRET_KEYS: dict[str, str] = dict(OPTIONAL_SECRETS)
 
 
-# Secret keys a stack may set but never must (not even with generateSecrets false): each is
-# generated once and kept in state when unset. Setting them all lets a stack run without the
-# random provider (the engine tier's stack does).
-OPTIONAL_SECRET_KEYS: dict[str, str] = {
-    "installationSalt": "salt of the derived hashes (Dex password hash); random when unset",
-}
-
-
-class StackSettings(_Model):
+class StackSettings(ConfigModel):
     """The whole non-secret stack config, validated; secrets are listed by presence only."""
 
     stack: str = Field(pattern=r"^[a-zA-Z0-9][a-zA-Z0-9._-]*$")
-    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    cluster: ClusterConfig = Field(default_factory=default_cluster)
     kubeflow: KubeflowConfig = Field(default_factory=KubeflowConfig)
     serving: ServingConfig | None = None
     provided_secrets: frozenset[str] = frozenset()

@@ -6,23 +6,19 @@ The cloud SDKs are the optional `eks` extra, imported only when a stack uses EKS
 from __future__ import annotations
 
 import json
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from infra.cluster.base import Capabilities, ClusterHandle, child_opts, cluster_handle, import_extra
+from pydantic import Field
+
+from infra.cluster.base import CloudCluster, Extra, child_opts, cluster_handle
 
 if TYPE_CHECKING:
     import pulumi
 
-    from infra.config import StackConfig
-    from infra.config_model import ClusterConfig
+    from infra.cluster.base import ClusterContext, ClusterHandle
 
-FIELDS: frozenset[str] = frozenset({"region"})
-GATEWAY_NODE_PORT: int | None = None
-# Kubeflow `full` needs ~16 GB RAM and 8 cores in all.
 DEFAULT_NODE_TYPE = "m6i.2xlarge"
-# AWS load balancers; the EBS CSI driver with the gp3 default class made below.
-CAPABILITIES = Capabilities(load_balancers=True, storage=True)
+# The EBS CSI driver with the gp3 default class is made below (CloudCluster.CAPABILITIES).
 
 VPC_CIDR = "10.42.0.0/16"
 # Two public subnets in two zones: EKS requires subnets in at least two AZs.
@@ -36,10 +32,28 @@ EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
 EBS_CSI_SERVICE_ACCOUNT = "system:serviceaccount:kube-system:ebs-csi-controller-sa"
 
 
-def problems(cluster: ClusterConfig, *, base: Path | None) -> list[str]:
-    """EKS needs the AWS region."""
-    del base
-    return [] if cluster.region else ["region is required when kind is 'eks'"]
+# The cloud SDK, an optional extra: imported only when a stack uses EKS.
+_EXTRA = Extra("eks", ("pulumi-eks>=3,<4", "pulumi-aws>=6,<8"))
+
+
+class EksCluster(CloudCluster):
+    """An AWS EKS cluster with its VPC, made by the stack."""
+
+    EXTRA: ClassVar[Extra | None] = _EXTRA
+
+    kind: Literal["eks"] = "eks"
+    node_type: str = Field(default=DEFAULT_NODE_TYPE, min_length=1)
+
+    def provision(self, context: ClusterContext, opts: pulumi.ResourceOptions) -> ClusterHandle:
+        """Create the VPC, the EKS cluster, its node group, EBS CSI and a default gp3 class.
+
+        With `kubeflow.protectData` (prod), the gp3 class reclaims with `Retain`: an EBS
+        volume outlives its PVC, so a deleted claim never deletes the data.
+        """
+        return _provision(self, context, opts)
+
+
+CONFIG = EksCluster
 
 
 def node_assume_role_policy() -> str:
@@ -83,7 +97,7 @@ def irsa_assume_role_policy(provider_arn: str, provider_url: str, subject: str) 
     )
 
 
-def _network(aws: Any, cluster: ClusterConfig, name: str, opts: Any) -> tuple[Any, list[Any]]:
+def _network(aws: Any, cluster: EksCluster, name: str, opts: Any) -> tuple[Any, list[Any]]:
     tags = {"Name": name, f"kubernetes.io/cluster/{name}": "shared"}
     vpc = aws.ec2.Vpc(
         "vpc",
@@ -148,19 +162,15 @@ def _ebs_csi(aws: Any, eks_cluster: Any, name: str, opts: Any) -> Any:
     )
 
 
-def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> ClusterHandle:
-    """Create the VPC, the EKS cluster, its node group, EBS CSI and a default gp3 class.
-
-    With `kubeflow.protectData` (prod), the gp3 class reclaims with `Retain`: an EBS
-    volume outlives its PVC, so a deleted claim never deletes the data.
-    """
+def _provision(
+    cluster: EksCluster, context: ClusterContext, opts: pulumi.ResourceOptions
+) -> ClusterHandle:
     import pulumi
     import pulumi_kubernetes as k8s
 
-    cluster = config.settings.cluster
-    retain_volumes = config.settings.kubeflow.protect_data
-    aws = import_extra("pulumi_aws", "eks")
-    eks = import_extra("pulumi_eks", "eks")
+    name = context.name
+    aws = _EXTRA.load("pulumi_aws")
+    eks = _EXTRA.load("pulumi_eks")
     aws_provider = aws.Provider("aws", region=cluster.region, opts=child_opts(opts))
     aws_opts = child_opts(opts, provider=aws_provider)
     vpc, subnets = _network(aws, cluster, name, aws_opts)
@@ -180,7 +190,7 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
         "nodes",
         cluster=eks_cluster,
         node_role=node_role,
-        instance_types=[cluster.node_type or DEFAULT_NODE_TYPE],
+        instance_types=[cluster.node_type],
         disk_size=cluster.disk_size_gb,
         subnet_ids=[s.id for s in subnets],
         scaling_config={
@@ -194,7 +204,9 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
     kubeconfig: pulumi.Output[str] = pulumi.Output.secret(
         eks_cluster.kubeconfig_json.apply(lambda k: k if isinstance(k, str) else json.dumps(k))
     )
-    handle = cluster_handle(cluster, name, kubeconfig, opts, CAPABILITIES, depends_on=[node_group])
+    handle = cluster_handle(
+        cluster, name, kubeconfig, opts, cluster.CAPABILITIES, depends_on=[node_group]
+    )
     k8s.storage.v1.StorageClass(
         "gp3",
         metadata={
@@ -205,7 +217,7 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
         parameters={"type": "gp3", "encrypted": "true"},
         volume_binding_mode="WaitForFirstConsumer",
         allow_volume_expansion=True,
-        reclaim_policy="Retain" if retain_volumes else "Delete",
+        reclaim_policy="Retain" if context.protect_data else "Delete",
         opts=child_opts(opts, provider=handle.provider, depends_on=[ebs]),
     )
     return handle

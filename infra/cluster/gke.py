@@ -5,35 +5,43 @@ The cloud SDK is the optional `gke` extra, imported only when a stack uses GKE.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import yaml
+from pydantic import Field
 
-from infra.cluster.base import Capabilities, ClusterHandle, child_opts, cluster_handle, import_extra
+from infra.cluster.base import CloudCluster, Extra, child_opts, cluster_handle
 
 if TYPE_CHECKING:
     import pulumi
 
-    from infra.config import StackConfig
-    from infra.config_model import ClusterConfig
+    from infra.cluster.base import ClusterContext, ClusterHandle
 
-FIELDS: frozenset[str] = frozenset({"region", "project", "zone"})
-GATEWAY_NODE_PORT: int | None = None
-# Kubeflow `full` needs ~16 GB RAM and 8 cores in all.
 DEFAULT_NODE_TYPE = "e2-standard-8"
-# GCP load balancers; standard-rwo (PD CSI) is the default class.
-CAPABILITIES = Capabilities(load_balancers=True, storage=True)
+# standard-rwo (PD CSI) is GKE's default class (CloudCluster.CAPABILITIES).
 OAUTH_SCOPES = ("https://www.googleapis.com/auth/cloud-platform",)
 
 
-def problems(cluster: ClusterConfig, *, base: Path | None) -> list[str]:
-    """GKE needs the region and the GCP project."""
-    del base
-    found = [] if cluster.region else ["region is required when kind is 'gke'"]
-    if not cluster.project:
-        found.append("project (the GCP project id) is required when kind is 'gke'")
-    return found
+# The cloud SDK, an optional extra: imported only when a stack uses GKE.
+_EXTRA = Extra("gke", ("pulumi-gcp>=8,<10",))
+
+
+class GkeCluster(CloudCluster):
+    """A Google GKE cluster and its node pool, made by the stack."""
+
+    EXTRA: ClassVar[Extra | None] = _EXTRA
+
+    kind: Literal["gke"] = "gke"
+    project: str = Field(min_length=1, description="the GCP project id")
+    zone: str | None = Field(default=None, description="a zonal cluster; regional if unset")
+    node_type: str = Field(default=DEFAULT_NODE_TYPE, min_length=1)
+
+    def provision(self, context: ClusterContext, opts: pulumi.ResourceOptions) -> ClusterHandle:
+        """Create the GKE cluster (default pool removed) and a node pool of its own."""
+        return _provision(self, context, opts)
+
+
+CONFIG = GkeCluster
 
 
 def gke_kubeconfig(*, name: str, endpoint: str, ca_certificate: str) -> str:
@@ -70,12 +78,13 @@ def gke_kubeconfig(*, name: str, endpoint: str, ca_certificate: str) -> str:
     return yaml.safe_dump(document, sort_keys=True)
 
 
-def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> ClusterHandle:
-    """Create the GKE cluster (default pool removed) and a node pool of its own."""
+def _provision(
+    cluster: GkeCluster, context: ClusterContext, opts: pulumi.ResourceOptions
+) -> ClusterHandle:
     import pulumi
 
-    cluster = config.settings.cluster
-    gcp = import_extra("pulumi_gcp", "gke")
+    name = context.name
+    gcp = _EXTRA.load("pulumi_gcp")
     gcp_provider = gcp.Provider(
         "gcp", project=cluster.project, region=cluster.region, opts=child_opts(opts)
     )
@@ -99,7 +108,7 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
         location=location,
         node_count=cluster.node_count,  # nodes follow the control plane's version
         node_config={
-            "machine_type": cluster.node_type or DEFAULT_NODE_TYPE,
+            "machine_type": cluster.node_type,
             "disk_size_gb": cluster.disk_size_gb,
             "oauth_scopes": list(OAUTH_SCOPES),
             "workload_metadata_config": {"mode": "GKE_METADATA"},
@@ -116,5 +125,11 @@ def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> C
     )
     endpoint = gke_cluster.endpoint.apply(lambda e: f"https://{e}")
     return cluster_handle(
-        cluster, name, kubeconfig, opts, CAPABILITIES, depends_on=[node_pool], endpoint=endpoint
+        cluster,
+        name,
+        kubeconfig,
+        opts,
+        cluster.CAPABILITIES,
+        depends_on=[node_pool],
+        endpoint=endpoint,
     )

@@ -7,18 +7,23 @@ gateway's NodePort is mapped to a host port so the dashboard is on localhost.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Self
 
 import yaml
+from pydantic import Field, model_validator
 
-from infra.cluster.base import Capabilities, ClusterHandle, child_opts, cluster_handle
+from infra.cluster.base import (
+    INOTIFY,
+    Capabilities,
+    ClusterBase,
+    ClusterContext,
+    ClusterHandle,
+    cluster_handle,
+    local_cluster_command,
+)
 
 if TYPE_CHECKING:
     import pulumi
-
-    from infra.config import StackConfig
-    from infra.config_model import ClusterConfig
 
 # kindest/node images per Kubernetes minor, pinned by digest as the kind release notes
 # list them (v0.30.0: 1.32-1.34; v0.31.0: 1.35): a tag can be re-pushed, a digest cannot.
@@ -37,10 +42,7 @@ NODE_IMAGES: dict[str, str] = {
 NODE_PORT = 30080
 # No load balancer; kind ships local-path-provisioner as the default class.
 CAPABILITIES = Capabilities(load_balancers=False, storage=True)
-GATEWAY_NODE_PORT: int | None = NODE_PORT
-FIELDS: frozenset[str] = frozenset()
 MAX_NODES = 3
-INOTIFY = {"fs.inotify.max_user_instances": 2280, "fs.inotify.max_user_watches": 1255360}
 
 _API_SERVER_PATCH = """\
 kind: ClusterConfiguration
@@ -51,15 +53,51 @@ apiServer:
 """
 
 
-def problems(cluster: ClusterConfig, *, base: Path | None) -> list[str]:
-    """A local kind cluster has at most `MAX_NODES` nodes."""
-    del base
-    if cluster.node_count > MAX_NODES:
-        return [f"a local kind cluster has at most {MAX_NODES} nodes (nodeCount <= {MAX_NODES})"]
-    return []
+class KindCluster(ClusterBase):
+    """A local kind cluster (Docker), created and deleted by the stack."""
+
+    GATEWAY_NODE_PORT: ClassVar[int | None] = NODE_PORT
+
+    kind: Literal["kind"] = "kind"
+    gateway_host_port: int = Field(
+        default=8080, ge=1, le=65535, description="localhost port of the Istio gateway"
+    )
+
+    @model_validator(mode="after")
+    def _nodes(self) -> Self:
+        if self.node_count > MAX_NODES:
+            raise ValueError(
+                f"a local kind cluster has at most {MAX_NODES} nodes (nodeCount <= {MAX_NODES})"
+            )
+        return self
+
+    def provision(self, context: ClusterContext, opts: pulumi.ResourceOptions) -> ClusterHandle:
+        """Create the kind cluster and its provider."""
+        name = context.name
+        config_yaml = yaml.safe_dump(kind_cluster_config(self, name=name), sort_keys=True)
+        created, kubeconfig = local_cluster_command(
+            "kind-cluster",
+            create=create_script(),
+            delete='kind delete cluster --name "$CLUSTER"',
+            environment={"CLUSTER": name, "KIND_CONFIG": config_yaml},
+            opts=opts,
+        )
+        dashboard_url = f"http://localhost:{self.gateway_host_port}"
+        return cluster_handle(
+            self,
+            name,
+            kubeconfig,
+            opts,
+            CAPABILITIES,
+            depends_on=[created],
+            dashboard_url=dashboard_url,
+        )
 
 
-def kind_cluster_config(cluster: ClusterConfig, *, name: str) -> dict[str, Any]:
+CONFIG = KindCluster
+
+
+def kind_cluster_config(cluster: KindCluster, *, name: str) -> dict[str, Any]:
     """The kind `Cluster` config for this stack (pure)."""
     image = NODE_IMAGES[cluster.kubernetes_version]
     control_plane: dict[str, Any] = {
@@ -122,37 +160,4 @@ def create_script() -> str:
             "created=done",
             'printf "%s\\n" "$kubeconfig"',
         ]
-    )
-
-
-def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> ClusterHandle:
-    """Create the kind cluster and its provider."""
-    import pulumi
-    import pulumi_command as command
-
-    cluster = config.settings.cluster
-    config_yaml = yaml.safe_dump(kind_cluster_config(cluster, name=name), sort_keys=True)
-    created = command.local.Command(
-        "kind-cluster",
-        create=create_script(),
-        delete='kind delete cluster --name "$CLUSTER"',
-        environment={"CLUSTER": name, "KIND_CONFIG": config_yaml},
-        interpreter=["/bin/bash", "-c"],
-        opts=child_opts(
-            opts,
-            additional_secret_outputs=["stdout"],
-            replace_on_changes=["environment", "create"],
-            delete_before_replace=True,
-        ),
-    )
-    kubeconfig: pulumi.Output[str] = pulumi.Output.secret(created.stdout)
-    dashboard_url = f"http://localhost:{cluster.gateway_host_port}"
-    return cluster_handle(
-        cluster,
-        name,
-        kubeconfig,
-        opts,
-        CAPABILITIES,
-        depends_on=[created],
-        dashboard_url=dashboard_url,
     )

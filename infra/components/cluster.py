@@ -1,6 +1,7 @@
 """The Cluster component: makes (or adopts) the stack's cluster, one module per kind.
 
-The kind's module comes from the table in `infra/cluster/kinds.py`.
+The stack's `kfstack:cluster` is already the config model of its kind (the table in
+`infra/cluster/kinds.py`), which provisions it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from dataclasses import dataclass
 import pulumi
 
 from infra.cluster.base import PORT_FORWARD_HINT, ClusterFacts, ClusterHandle
-from infra.cluster.kinds import cluster_kind
 from infra.config import StackConfig
 
 
@@ -37,9 +37,9 @@ class Cluster(pulumi.ComponentResource):
         self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("kfstack:cluster:Cluster", name, {}, opts)
-        settings = args.config.settings
-        self.handle = cluster_kind(settings.cluster.kind).provision(
-            args.config, settings.cluster_name, pulumi.ResourceOptions(parent=self)
+        config = args.config
+        self.handle = config.settings.cluster.provision(
+            config.cluster_context(), pulumi.ResourceOptions(parent=self)
         )
         self.facts = self.handle.facts
         self.provider = self.handle.provider

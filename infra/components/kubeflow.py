@@ -25,9 +25,7 @@ from infra.kubeflow import (
     substitute,
     tokens_in,
 )
-
-# The config key of the installation salt (optional, see infra/config_model.py).
-INSTALLATION_SALT_KEY = "installationSalt"
+from infra.kubeflow.credential_specs import INSTALLATION_SALT_KEY
 
 
 def type_token(api_version: str, kind: str) -> str:

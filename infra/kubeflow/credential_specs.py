@@ -13,7 +13,7 @@ from types import MappingProxyType
 
 from infra.kubeflow.objects import SecretSpec
 
-__all__ = ["SECRETS"]
+__all__ = ["INSTALLATION_SALT_KEY", "OPTIONAL_SECRETS", "SECRETS"]
 
 SECRETS: Mapping[str, SecretSpec] = MappingProxyType(
     {
@@ -21,7 +21,7 @@ SECRETS: Mapping[str, SecretSpec] = MappingProxyType(
         for spec in (
             SecretSpec(
                 "dex-user-password-hash",
-                "bcrypt hash (dex_password_hash) of the Dex static users' password",
+                "password of the Dex static users (Dex keeps its bcrypt hash, dex_password_hash)",
                 "dexPassword",
                 length=24,
             ),
@@ -60,4 +60,14 @@ SECRETS: Mapping[str, SecretSpec] = MappingProxyType(
             ),
         )
     }
+)
+
+# The config key of the salt of derived hashes (the Dex password hash).
+INSTALLATION_SALT_KEY = "installationSalt"
+
+# Secret keys a stack may set but never must (not even with generateSecrets false): each is
+# generated once and kept in state when unset. Setting them all lets a stack run without the
+# random provider (the engine tier's stack does).
+OPTIONAL_SECRETS: Mapping[str, str] = MappingProxyType(
+    {INSTALLATION_SALT_KEY: "salt of the derived hashes (Dex password hash); random when unset"}
 )

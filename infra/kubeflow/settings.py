@@ -12,6 +12,13 @@ from pathlib import Path
 from typing import Literal
 
 PipelineDefinitions = Literal["database", "kubernetes"]
+# Pod Security Standards levels the plan's policy checks every pod spec against.
+PodSecurityLevel = Literal["baseline", "restricted"]
+# Named component sets: `full` is the release's example; the others are the release
+# tables' `[presets]` (a test checks every table against this).
+Preset = Literal["full", "ml-core"]
+# `kwok`: a control plane whose pods never run (the engine tier); see transforms/testmode.py.
+TestMode = Literal["kwok"]
 
 
 @dataclass(frozen=True)
@@ -62,7 +69,7 @@ class KubeflowSettings:
 
     release: str | None
     source: ManifestSource
-    preset: str | None
+    preset: Preset | None
     components: tuple[str, ...]
     cluster_kind: str
     gateway_node_port: int | None
@@ -71,7 +78,7 @@ class KubeflowSettings:
     users: tuple[UserProfile, ...]
     registry_mirror: str | None
     allow_privileged: tuple[str, ...]
-    pod_security: Literal["baseline", "restricted"]
+    pod_security: PodSecurityLevel
     protect_data: bool
     resource_scale: float
-    test_mode: str | None
+    test_mode: TestMode | None

@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from infra.config_types import duration_seconds
+
 DIGEST_ANNOTATION = "kfstack.io/spec-digest"
 TERMINAL = ("BlockedByFailedLoad", "InvalidSpec")
-_DURATION = re.compile(r"^([1-9][0-9]*)(s|m|h)$")
 
 
 class RolloutError(RuntimeError):
@@ -52,10 +52,7 @@ def seconds(duration: str) -> int:
     Raises:
         ValueError: another form.
     """
-    match = _DURATION.match(duration)
-    if not match:
-        raise ValueError(f"{duration!r}: give a duration like 900s, 15m or 1h")
-    return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600}[match.group(2)]
+    return duration_seconds(duration)
 
 
 def _ready_condition(status: Mapping[str, Any]) -> Mapping[str, Any] | None:

@@ -20,6 +20,9 @@ from typing import Any
 
 import yaml
 
+from infra.config_model import OPTIONAL_SECRET_KEYS
+from infra.config_model import SECRET_KEYS as CREDENTIAL_KEYS
+
 REPO = Path(__file__).resolve().parents[2]
 ENGINE_BUILD = REPO / "scripts" / "engine-build"
 #: The environment as the harness was imported: engine-build resolves its cache from it. The
@@ -29,17 +32,7 @@ _ENGINE_BUILD_ENV = dict(os.environ)
 ENGINE_CLUSTER = REPO / "scripts" / "engine-cluster"
 PASSPHRASE = "kfstack-engine-tier"
 # The secret config keys: every one is provided, so no generator (random provider) is needed.
-SECRET_KEYS = (
-    "dexPassword",
-    "oauth2ProxyClientSecret",
-    "oauth2ProxyCookieSecret",
-    "objectStoreAccessKey",
-    "objectStoreSecretKey",
-    "pipelinesDbPassword",
-    "katibDbPassword",
-    "modelRegistryDbPassword",
-    "installationSalt",  # optional: without it the stack needs the random provider
-)
+SECRET_KEYS = (*CREDENTIAL_KEYS, *OPTIONAL_SECRET_KEYS)
 
 
 # What the CLI's own config validation needs: no provider, no control plane.

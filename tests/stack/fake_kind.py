@@ -6,35 +6,44 @@ table line) and runs the program with `kfstack:cluster.kind: fake`.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
-from infra.cluster.base import Capabilities, ClusterHandle, cluster_handle
+from pydantic import model_validator
+
+from infra.cluster.base import (
+    Capabilities,
+    ClusterBase,
+    ClusterContext,
+    ClusterHandle,
+    cluster_handle,
+)
 from tests.stack.harness import FAKE_KUBECONFIG
 
 if TYPE_CHECKING:
     import pulumi
 
-    from infra.config import StackConfig
-    from infra.config_model import ClusterConfig
 
-FIELDS: frozenset[str] = frozenset()
-GATEWAY_NODE_PORT: int | None = 31999
-
-
-def problems(cluster: ClusterConfig, *, base: Path | None) -> list[str]:
-    """A fake cluster has one node."""
-    del base
-    return [] if cluster.node_count == 1 else ["a fake cluster has one node (nodeCount: 1)"]
-
-
-def provision(config: StackConfig, name: str, opts: pulumi.ResourceOptions) -> ClusterHandle:
+class FakeCluster(ClusterBase):
     """A provider for a cluster that someone else made; nothing else."""
-    import pulumi
 
-    kubeconfig = pulumi.Output.secret(FAKE_KUBECONFIG)
-    endpoint = pulumi.Output.from_input("https://fake.invalid")
-    capabilities = Capabilities(load_balancers=False, storage=False)
-    return cluster_handle(
-        config.settings.cluster, name, kubeconfig, opts, capabilities, endpoint=endpoint
-    )
+    GATEWAY_NODE_PORT: ClassVar[int | None] = 31999
+
+    kind: Literal["fake"] = "fake"
+
+    @model_validator(mode="after")
+    def _one_node(self) -> Self:
+        if self.node_count != 1:
+            raise ValueError("a fake cluster has one node (nodeCount: 1)")
+        return self
+
+    def provision(self, context: ClusterContext, opts: pulumi.ResourceOptions) -> ClusterHandle:
+        """A provider for the fake cluster's kubeconfig."""
+        import pulumi
+
+        kubeconfig = pulumi.Output.secret(FAKE_KUBECONFIG)
+        endpoint = pulumi.Output.from_input("https://fake.invalid")
+        capabilities = Capabilities(load_balancers=False, storage=False)
+        return cluster_handle(self, context.name, kubeconfig, opts, capabilities, endpoint=endpoint)
+
+
+CONFIG = FakeCluster

@@ -23,6 +23,7 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 from pulumi.runtime.proto import resource_pb2
 
+from infra.cluster.kinds import DEFAULT_KIND
 from infra.program_inputs import INPUT_ERRORS
 from tests.conftest import KUBEFLOW_2603
 
@@ -289,7 +290,10 @@ def run_stack_file(
     secrets: Mapping[str, str] | None = None,
     recording: Recording | None = None,
 ) -> Recording:
-    """Run the program for a stack file, with config overrides (objects merged shallowly)."""
+    """Run the program for a stack file, with config overrides (objects merged shallowly).
+
+    A cluster of another kind replaces the file's: its fields are another kind's.
+    """
     config, secret_keys = stack_file_config(path)
     # Tests never touch the network: the release comes from ../shared, not from git.
     kubeflow = json.loads(config.get("kfstack:kubeflow", "{}"))
@@ -297,8 +301,10 @@ def run_stack_file(
     config["kfstack:kubeflow"] = json.dumps(kubeflow)
     for key, value in (overrides or {}).items():
         if isinstance(value, dict) and key in config:
-            merged = {**json.loads(config[key]), **value}
-            config[key] = json.dumps(merged)
+            current = json.loads(config[key])
+            kinds = (None, current.get("kind", DEFAULT_KIND))
+            same_kind = key != "kfstack:cluster" or value.get("kind") in kinds
+            config[key] = json.dumps({**current, **value} if same_kind else value)
         else:
             config[key] = json.dumps(value) if isinstance(value, dict | list) else str(value)
     for key, value in (secrets or {}).items():

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from infra.cluster import eks, existing, gke, kind
+from infra.cluster.base import ClusterBase
 from infra.cluster.kinds import KINDS, ClusterKind, cluster_kind
 from infra.config import ConfigError, parse_settings
 from tests.stack import fake_kind
@@ -31,12 +32,17 @@ def with_fake_kind(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_the_table_names_a_module_per_kind() -> None:
-    assert {name: cluster_kind(name) for name in KINDS} == {
+    modules = {name: cluster_kind(name) for name in KINDS}
+    assert {name: modules[name] for name in ("kind", "existing", "eks", "gke")} == {
         "kind": kind,
         "existing": existing,
         "eks": eks,
         "gke": gke,
     }
+    for name, module in modules.items():
+        # Each model's `kind` is its name in the table, and its default.
+        assert module.CONFIG.model_fields["kind"].default == name
+        assert issubclass(module.CONFIG, ClusterBase)
 
 
 def test_an_unlisted_kind_is_a_config_error() -> None:
@@ -52,7 +58,9 @@ def test_a_listed_kind_validates_its_own_config() -> None:
             stack="dev",
         )
     assert "kfstack:cluster: a fake cluster has one node" in str(caught.value)
-    assert "region applies only to kinds 'eks' and 'gke', not 'fake'" in str(caught.value)
+    assert "kfstack:cluster.region: applies only to kinds 'eks' and 'gke', not 'fake'" in str(
+        caught.value
+    )
 
 
 @pytest.mark.usefixtures("with_fake_kind")

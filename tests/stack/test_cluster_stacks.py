@@ -117,7 +117,6 @@ def test_existing_cluster_uses_the_given_kubeconfig(tmp_path: Path) -> None:
                 "kind": "existing",
                 "kubeconfig": str(kubeconfig),
                 "context": "c",
-                "gatewayHostPort": 8080,
                 "adoptExisting": True,
             }
         },

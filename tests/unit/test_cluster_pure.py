@@ -10,8 +10,8 @@ import yaml
 
 from infra.cluster.eks import irsa_assume_role_policy
 from infra.cluster.gke import gke_kubeconfig
-from infra.cluster.kind import GATEWAY_NODE_PORT, NODE_IMAGES, NODE_PORT, kind_cluster_config
-from infra.config_model import SUPPORTED_KUBERNETES, ClusterConfig
+from infra.cluster.kind import NODE_IMAGES, NODE_PORT, KindCluster, kind_cluster_config
+from infra.config_model import SUPPORTED_KUBERNETES
 from infra.kubeconfig import KubeconfigError
 from infra.kubeconfig import read_stack_kubeconfig as read_kubeconfig
 from infra.kubeconfig import server_of as server_of_kubeconfig
@@ -20,13 +20,13 @@ from tests.stack.harness import FAKE_KUBECONFIG
 
 def test_kind_config_has_workers_port_mapping_and_api_server_patch() -> None:
     config = kind_cluster_config(
-        ClusterConfig(node_count=3, gateway_host_port=9443), name="kfstack-dev"
+        KindCluster(node_count=3, gateway_host_port=9443), name="kfstack-dev"
     )
     roles = [node["role"] for node in config["nodes"]]
     assert roles == ["control-plane", "worker", "worker"]
     mapping = config["nodes"][0]["extraPortMappings"][0]
     assert (mapping["containerPort"], mapping["hostPort"]) == (NODE_PORT, 9443)
-    assert GATEWAY_NODE_PORT == NODE_PORT  # the platform's gateway gets the mapped port
+    assert KindCluster.GATEWAY_NODE_PORT == NODE_PORT  # the platform's gateway gets the mapped port
     patch = yaml.safe_load(config["nodes"][0]["kubeadmConfigPatches"][0])
     assert patch["apiServer"]["extraArgs"]["service-account-issuer"]
 
@@ -90,9 +90,9 @@ def test_kind_gateway_is_a_node_port_matching_the_port_mapping() -> None:
         "spec": {"type": "ClusterIP", "ports": [{"name": "http2", "port": 80}]},
     }
     objects = (PlannedObject(GATEWAY, service, "istio"),)
-    (kind,) = expose_gateway(objects, node_port=GATEWAY_NODE_PORT)
+    (kind,) = expose_gateway(objects, node_port=KindCluster.GATEWAY_NODE_PORT)
     assert kind.manifest["spec"]["type"] == "NodePort"
-    assert kind.manifest["spec"]["ports"][0]["nodePort"] == GATEWAY_NODE_PORT
+    assert kind.manifest["spec"]["ports"][0]["nodePort"] == KindCluster.GATEWAY_NODE_PORT
     assert service["spec"]["type"] == "ClusterIP"  # the input is not mutated
     (gke,) = expose_gateway(objects, node_port=None)
     assert gke.manifest is service

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import pytest
 import yaml
@@ -66,7 +67,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str]] = [
     (
         "region on kind",
         _raw(cluster={"region": "eu-west-1"}),
-        "region applies only to kinds 'eks' and 'gke', not 'kind'",
+        "kfstack:cluster.region: applies only to kinds 'eks' and 'gke', not 'kind'",
     ),
 ]
 
@@ -169,11 +170,16 @@ def test_pulumi_yaml_declares_exactly_the_known_keys() -> None:
     assert project["runtime"]["options"]["toolchain"] == "uv"
     declared = project["config"]
     # Secret keys are left out: the CLI would require them of every stack (see
-    # tests/unit/test_pulumi_cli_config.py); the comment above `config:` names them.
+    # tests/unit/test_pulumi_cli_config.py); the README's config reference lists them.
     assert set(declared) == set(KNOWN_KEYS) - set(SECRET_KEYS) - set(OPTIONAL_SECRET_KEYS)
     assert all(declared[key].get("description") for key in declared)
-    text = (REPO / "Pulumi.yaml").read_text()
-    assert all(key in text for key in SECRET_KEYS)
+
+
+def test_the_readme_lists_exactly_the_secret_keys() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    row = next(line for line in readme if line.startswith("| secrets |"))
+    named = set(re.findall(r"`(\w+)`", row)) - {"kfstack"}
+    assert named == set(SECRET_KEYS) | set(OPTIONAL_SECRET_KEYS)
 
 
 def test_release_comes_from_the_release_table() -> None:
@@ -193,13 +199,12 @@ def test_config_validation_imports_no_pulumi_and_no_render(tmp_path: Path) -> No
     script = f"""
 import json, sys
 from pathlib import Path
-from infra.cluster.kinds import cluster_problems
 from infra.config import settings_from_stack_file, parse_settings
 for name in ("dev", "staging", "prod"):
     settings_from_stack_file(Path("stacks") / f"Pulumi.{{name}}.yaml")
 cluster = {{"kind": "existing", "kubeconfig": {str(kubeconfig)!r}, "context": "c"}}
 settings = parse_settings({{"kfstack:cluster": json.dumps(cluster)}}, stack="t")
-assert cluster_problems(settings.cluster, base=Path.cwd()) == []
+assert settings.cluster.file_problems(Path.cwd()) == []
 heavy = ("pulumi", "infra.kubeflow.render", "infra.kubeflow.transforms", "infra.kubeflow.checks")
 print(sorted(m for m in sys.modules if m.startswith(heavy)))
 """
@@ -208,3 +213,37 @@ print(sorted(m for m in sys.modules if m.startswith(heavy)))
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_presets_are_the_release_tables() -> None:
+    """`Preset` names `full` (the example) and every table's `[presets]`, no more."""
+    from infra.kubeflow.catalogue import RELEASES
+    from infra.kubeflow.catalogue.select import FULL
+    from infra.kubeflow.settings import Preset
+
+    for release in RELEASES:
+        assert {FULL, *release.presets} == set(get_args(Preset)), release.name
+
+
+def test_test_modes_are_the_transforms() -> None:
+    from infra.kubeflow.settings import TestMode
+    from infra.kubeflow.transforms.testmode import TEST_MODES
+
+    assert set(get_args(TestMode)) == set(TEST_MODES)
+
+
+def test_the_readme_kubeflow_row_names_every_field_and_its_choices() -> None:
+    from pydantic.alias_generators import to_camel
+
+    from infra.config_model import KubeflowConfig
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8").splitlines()
+    row = next(line for line in readme if line.startswith("| `kfstack:kubeflow` |"))
+    for name, info in KubeflowConfig.model_fields.items():
+        camel = to_camel(name)
+        assert f"`{camel}" in row, camel
+        literal = [a for a in (info.annotation, *get_args(info.annotation)) if get_args(a)]
+        listed = re.search(rf"`{camel}` \(((?:`[\w-]+`(?:, )?)+)", row)
+        if literal and listed:
+            choices = set(re.findall(r"`([\w-]+)`", listed.group(1)))
+            assert choices == {str(c) for c in get_args(literal[-1])}, camel

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from infra.cluster.kind import INOTIFY, NODE_IMAGES, create_script
+from tests.fake_tools import Run, run_with_fake_tools
 
 FAKE_KIND = """#!/bin/bash
 echo "kind $*" >> "$LOG"
@@ -28,30 +27,10 @@ exit 0
 """
 
 
-def _run(tmp_path: Path, **env: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir(exist_ok=True)
-    for name, body in (("kind", FAKE_KIND), ("docker", FAKE_DOCKER)):
-        tool = bin_dir / name
-        tool.write_text(body)
-        tool.chmod(0o755)
-    log = tmp_path / "log"
-    log.write_text("")
-    environment = {
-        "PATH": f"{bin_dir}:{os.environ['PATH']}",
-        "LOG": str(log),
-        "CLUSTER": "kfstack-dev",
-        "KIND_CONFIG": "kind: Cluster",
-        **env,
-    }
-    done = subprocess.run(
-        ["/bin/bash", "-c", create_script()],
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    return done, log.read_text().splitlines()
+def _run(tmp_path: Path, **env: str) -> Run:
+    tools = {"kind": FAKE_KIND, "docker": FAKE_DOCKER}
+    config = {"CLUSTER": "kfstack-dev", "KIND_CONFIG": "kind: Cluster", **env}
+    return run_with_fake_tools(create_script(), tools, tmp_path, config)
 
 
 def test_creates_raises_inotify_and_prints_the_kubeconfig(tmp_path: Path) -> None:

@@ -8,12 +8,18 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from pathlib import Path
+from typing import Literal, get_args, get_origin
 
 import pytest
 import yaml
+from pydantic import BaseModel
+from pydantic.alias_generators import to_camel
 
-from infra.config import KNOWN_KEYS, SECRET_KEYS, parse_settings
+from infra.cluster.base import ClusterBase
+from infra.config import KNOWN_KEYS, OBJECT_KEYS, SECRET_KEYS, parse_settings
+from infra.config_model import KubeflowConfig, ServingConfig, StackSettings
 from tests.pulumi_cli_config import (
     ProjectError,
     StackConfigError,
@@ -214,3 +220,72 @@ def test_a_stack_that_sets_only_a_secret_still_passes() -> None:
     settings = parse_settings({k: v.text for k, v in merged.items()}, stack="t")
     assert settings.serving is None
     assert settings.provided_secrets == frozenset({"dexPassword"})
+
+
+# --- Pulumi.yaml against the config model --------------------------------------------------
+
+# What each object key of Pulumi.yaml describes: the model of its fields.
+DESCRIBED: dict[str, type[BaseModel]] = {
+    "cluster": ClusterBase,
+    "kubeflow": KubeflowConfig,
+    "serving": ServingConfig,
+}
+
+
+def _choices(annotation: object) -> set[str]:
+    """The values a Literal field allows (also inside `X | None`)."""
+    if get_origin(annotation) is Literal:
+        return {str(a) for a in get_args(annotation)}
+    return {c for arg in get_args(annotation) for c in _choices(arg)}
+
+
+def test_the_cli_schema_declares_the_models_object_keys() -> None:
+    """Keys, types and secret flags: the object keys of StackSettings, untyped, not secret."""
+    project = load_project(yaml.safe_load((REPO / "Pulumi.yaml").read_text(encoding="utf-8")))
+    objects = {
+        name
+        for name, info in StackSettings.model_fields.items()
+        if name in OBJECT_KEYS and info.annotation is not None
+    }
+    assert set(project.config) == objects == set(OBJECT_KEYS) == set(DESCRIBED)
+    for declared in project.config.values():
+        # `type: object` is not a CLI type, and a typed or secret key would be required.
+        assert (declared.type, declared.secret, declared.default) == (None, False, {})
+
+
+def _description_problems(key: str, description: str) -> list[str]:
+    """Fields of the model the description does not name, and choices it lists wrong."""
+    text = " ".join(description.split())
+    words = set(re.findall(r"[A-Za-z][\w-]*", text))
+    problems = []
+    for name, info in DESCRIBED[key].model_fields.items():
+        camel = to_camel(name)
+        if camel not in words:
+            problems.append(f"{key}.{camel}: not described")
+        choices = _choices(info.annotation)
+        listed = re.search(rf"\b{camel} \(([\w-]+(?: \| [\w-]+)+)\)", text)
+        if choices and listed and set(listed.group(1).split(" | ")) != choices:
+            problems.append(f"{key}.{camel}: lists {listed.group(1)}, allowed {sorted(choices)}")
+    return problems
+
+
+@pytest.mark.parametrize("key", sorted(DESCRIBED))
+def test_each_description_names_the_models_fields_and_choices(key: str) -> None:
+    document = yaml.safe_load((REPO / "Pulumi.yaml").read_text(encoding="utf-8"))
+    assert _description_problems(key, document["config"][key]["description"]) == []
+
+
+def test_a_drifted_description_fails() -> None:
+    """The serving description as it was (no servingRelease), a preset the model lacks."""
+    serving = (
+        "The ml outputs to register and serve: pipelinePackage, releaseRecord, namespace, "
+        "storage (uri | model-registry), runtimeVersion, minReplicas, maxReplicas, "
+        "canaryTrafficPercent, cpu, memory, serviceAccount, readyTimeout."
+    )
+    assert _description_problems("serving", serving) == ["serving.servingRelease: not described"]
+    document = yaml.safe_load((REPO / "Pulumi.yaml").read_text(encoding="utf-8"))
+    kubeflow = document["config"]["kubeflow"]["description"].replace(
+        "(full | ml-core)", "(full | ml-core | minimal)"
+    )
+    (problem,) = _description_problems("kubeflow", kubeflow)
+    assert problem.startswith("kubeflow.preset: lists full | ml-core | minimal")

@@ -17,7 +17,7 @@ built-in workload kind (core, apps, batch); a custom resource is ``Kind.group``.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, get_args
 
 from infra.kubeflow.allow import BUILTIN_GROUPS, AllowEntry, parse_allow_entry
 from infra.kubeflow.checks.pod_rules import baseline, capability_name, restricted
@@ -30,6 +30,7 @@ from infra.kubeflow.checks.pod_shapes import (
 )
 from infra.kubeflow.crds import crds_of
 from infra.kubeflow.objects import Finding, Manifest, ObjectKey
+from infra.kubeflow.settings import PodSecurityLevel
 
 if TYPE_CHECKING:
     from infra.kubeflow.settings import KubeflowSettings
@@ -44,8 +45,8 @@ __all__ = [
     "pod_specs",
 ]
 
-Level = Literal["baseline", "restricted"]
-LEVELS: tuple[Level, ...] = ("baseline", "restricted")
+Level = PodSecurityLevel
+LEVELS: tuple[Level, ...] = get_args(Level)
 
 
 def pod_specs(node: Any, path: str = "") -> Iterator[tuple[str, Mapping[str, Any]]]:
