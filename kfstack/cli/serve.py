@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from ml.output import console
+from kfstack.cli.output import console
 
 if TYPE_CHECKING:
     from ml.servecheck.drift import MetricCheck
@@ -101,7 +101,7 @@ def _request(args: argparse.Namespace) -> CheckRequest:
 
 
 def _check(args: argparse.Namespace) -> int:
-    from ml.errors import DataError
+    from ml.data.errors import DataError
     from ml.servecheck.client import EndpointError
 
     try:

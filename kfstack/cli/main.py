@@ -1,6 +1,6 @@
 """The `kfstack` command: one entry point, subcommands registered by each concern.
 
-`infra.plan` adds `plan`; `ml.cli` adds `data`, `train` and `pipeline`. Each
+`infra.plan` adds `plan`; `kfstack.cli.ml` adds `data`, `train` and `pipeline`. Each
 `register(subparsers)` adds its parsers with `set_defaults(handler=...)`; heavy
 imports (TensorFlow, kfp) stay inside the handlers so `kfstack --help` is fast.
 """
@@ -21,10 +21,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     import infra.plan
-    import ml.cli
+    import kfstack.cli.ml
 
     infra.plan.register(subparsers)
-    ml.cli.register(subparsers)
+    kfstack.cli.ml.register(subparsers)
     return parser
 
 

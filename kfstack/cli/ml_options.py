@@ -4,8 +4,8 @@ Other commands (e.g. `kfstack pipeline run`) add the same options with the same 
 turn them into the same objects::
 
     add_source_options(parser); add_dataset_options(parser); add_training_options(parser)
-    spec = dataset_spec(args)      # ml.schema.DatasetSpec
-    config = train_config(args)    # ml.training.TrainConfig
+    spec = dataset_spec(args)      # ml.data.schema.DatasetSpec
+    config = train_config(args)    # ml.model.training.TrainConfig
 
 Every option has help text with its default; "auto" defaults are resolved from the data.
 """
@@ -16,8 +16,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ml.schema import DatasetSpec
-from ml.training import TrainConfig
+from ml.data.schema import DatasetSpec
+from ml.model.training import TrainConfig
 
 __all__ = [
     "HelpFormatter",

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ml.schema import DatasetSchema
+from ml.data.schema import DatasetSchema
 
 if TYPE_CHECKING:
     import keras
@@ -108,8 +108,8 @@ def predict_rows(export_dir: Path, rows: list[dict[str, Any]]) -> list[Any]:
         predicted value for regression.
 
     """
-    from ml.export import EXTRA
-    from ml.schema import read_schema
+    from ml.data.schema import read_schema
+    from ml.model.export import EXTRA
 
     export_dir = Path(export_dir)
     schema = read_schema(export_dir / EXTRA)

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ml.errors import DataError, Problem
-from ml.schema import SPLITS
+from ml.data.errors import DataError, Problem
+from ml.data.schema import SPLITS
 
 
 def check_fractions(fractions: tuple[float, float, float]) -> tuple[float, float, float]:

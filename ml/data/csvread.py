@@ -20,8 +20,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ml.errors import DataError, ProblemList
-from ml.schema import NULL_VALUES, Kind
+from ml.data.errors import DataError, ProblemList
+from ml.data.schema import NULL_VALUES, Kind
 
 _DELIMITERS = (",", ";", "\t", "|")
 _HEADER_LIMIT = 1 << 20

@@ -1,7 +1,7 @@
 """Cross-fitted ensembles for small files: k networks, each early-stopped on its own fold.
 
 On a few hundred rows a validation split of 15-60 rows is a noisy judge of when to stop, and
-one network's predictions vary with its initialization. For such files (`ml.training.plan`)
+one network's predictions vary with its initialization. For such files (`ml.model.training.plan`)
 the train and validation splits are pooled and dealt into k stratified folds; k members are
 trained at once, in one Keras model fed one stream of batches: member i learns from every
 row outside fold i (its loss is masked on fold i) and is judged on fold i after each epoch.
@@ -19,11 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ml.data import read_split
-from ml.schema import DatasetSchema
-from ml.splits import fold_indices
-from ml.tfdata import in_memory_dataset
-from ml.training import Plan, TrainConfig
+from ml.data.dataset import read_split
+from ml.data.schema import DatasetSchema
+from ml.data.splits import fold_indices
+from ml.data.tfdata import in_memory_dataset
+from ml.model.training import Plan, TrainConfig
 
 if TYPE_CHECKING:
     import keras
@@ -53,7 +53,7 @@ def crossfit(
     """Train `steps.members` models made by `build` on the folds; return their average.
 
     Args:
-        build: Makes one member of a name (a model of the raw columns, `ml.model.build_model`).
+        build: Makes one member of a name (a model of the raw columns, `network.build_model`).
         dataset_dir: A built dataset; its train and validation splits are pooled.
         schema: Its schema.
         config: Learning rate and seed.

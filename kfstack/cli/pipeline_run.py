@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ml.output import console
+from kfstack.cli.output import console
 
 #: Exit status for bad input (file, CSV content, options).
 BAD_INPUT = 2
@@ -116,9 +116,9 @@ def _parameters(args: argparse.Namespace) -> dict[str, Any]:
             raise ValueError(f"--param {item!r}: give KEY=VALUE")
         given[key.strip()] = value
     given.update({"csv_uri": args.csv_uri, "model_name": args.name})
-    given.setdefault("dataset_spec", {"label": args.label})  # ml.schema.DatasetSpec as JSON
+    given.setdefault("dataset_spec", {"label": args.label})  # ml.data.schema.DatasetSpec as JSON
     if args.serving_release is not None:
-        from ml.release import load_release
+        from ml.model_release.record import load_release
 
         given["serving_metrics"] = load_release(args.serving_release).model_dump_json()
     return given

@@ -6,14 +6,14 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ml.output import console
-from ml.pipelines.remote_cli import add_connection_args, connection, guard
+from kfstack.cli.output import console
+from kfstack.cli.pipeline_run import add_connection_args, connection, guard
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the `release` command group: `fetch` and `publish`."""
-    from ml.releases.fetch import DEFAULT_PIPELINE_ROOT
-    from ml.releases.publish import DEFAULT_BUCKET, DEFAULT_PREFIX
+    from ml.model_release.fetch import DEFAULT_PIPELINE_ROOT
+    from ml.model_release.publish import DEFAULT_BUCKET, DEFAULT_PREFIX
 
     release = subparsers.add_parser("release", help="fetch or publish a model release record")
     commands = release.add_subparsers(dest="release_command", required=True, metavar="COMMAND")
@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _add_store_args(parser: argparse.ArgumentParser) -> None:
-    from ml.releases.store import DEFAULT_ENDPOINT
+    from ml.model_release.store import DEFAULT_ENDPOINT
 
     parser.add_argument(
         "--s3-endpoint",
@@ -75,7 +75,7 @@ def _add_store_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _store(args: argparse.Namespace) -> Any:
-    from ml.releases.store import object_store
+    from ml.model_release.store import object_store
 
     return object_store(
         endpoint=args.s3_endpoint,
@@ -87,7 +87,7 @@ def _store(args: argparse.Namespace) -> Any:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from ml.releases.fetch import fetch_release
+    from ml.model_release.fetch import fetch_release
 
     fetched = fetch_release(
         connection(args), args.run, args.out, store=_store(args), pipeline_root=args.pipeline_root
@@ -100,7 +100,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from ml.releases.publish import publish_release
+    from ml.model_release.publish import publish_release
 
     if args.run_dir is None and (args.model is None or args.release is None):
         raise ValueError("give --run-dir OUT, or both --model and --release")

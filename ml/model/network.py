@@ -3,8 +3,9 @@
 The model takes the raw columns by sanitized key (`schema.json`), fills missing values the way
 `build_dataset` did (NaN or an empty / NA cell -> the train split's fill value), normalizes
 numeric columns and looks up categorical ones (unknown values -> one OOV slot; ISO dates as
-a number, `ml.dates`; the words of free-text columns, `ml.words`), all with values from the
-train split's statistics. `train` exports it (`ml.serving.export`, `ml.export.publish`):
+a number, `ml.data.dates`; the words of free-text columns, `ml.data.words`), all with values
+from the train split's statistics. `train` exports it (`ml.model.serving.export`,
+`ml.model.export.publish`):
 the TF Serving layout KServe's tensorflow runtime loads, signature `serving_default` taking
 the raw named columns, with schema.json, statistics.json and metrics.json in
 `assets.extra/` (TF Serving ignores that directory).
@@ -18,15 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ml.data import load_split, read_schema, read_split, read_statistics
-from ml.dates import date_layer, date_summary
-from ml.export import new_version, publish
-from ml.layers import fill_layers
-from ml.metrics import classification_metrics, regression_metrics
-from ml.schema import DatasetSchema
-from ml.serving import export, predict_columns, predict_rows
-from ml.training import Plan, TrainConfig, class_weights, plan
-from ml.words import frequent_words, words_layer
+from ml.data.dataset import load_split, read_schema, read_split, read_statistics
+from ml.data.dates import date_layer, date_summary
+from ml.data.schema import DatasetSchema
+from ml.data.words import frequent_words, words_layer
+from ml.model.export import new_version, publish
+from ml.model.layers import fill_layers
+from ml.model.metrics import classification_metrics, regression_metrics
+from ml.model.serving import export, predict_columns, predict_rows
+from ml.model.training import Plan, TrainConfig, class_weights, plan
 
 if TYPE_CHECKING:
     import keras
@@ -111,7 +112,7 @@ def build_model(
         categorical = {key: list(columns[key]["vocabulary"]) for key in categorical}
     for key, vocabulary in categorical.items():
         summary = date_summary(columns[key]["vocabulary"], schema.missing_token)
-        if summary is not None:  # ISO dates: one ordered number (ml.dates)
+        if summary is not None:  # ISO dates: one ordered number (ml.data.dates)
             parts.append(date_layer()(*summary, name=f"date_{key}")(inputs[key]))
             continue
         text = texts.get(key, [])
@@ -119,7 +120,7 @@ def build_model(
             x = fill_categorical(schema.missing_token, name=f"fill_{key}")(inputs[key])
         if vocabulary:
             parts.append(_encode(x, vocabulary, key))
-        if text:  # free text: its frequent words too (ml.words)
+        if text:  # free text: its frequent words too (ml.data.words)
             parts.append(words_layer(text, name=f"words_{key}")(x))
     features = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="features")(parts)
     x = features
@@ -159,9 +160,9 @@ def _penalty(config: TrainConfig, statistics: dict[str, Any]) -> Any:
 
 
 def free_text_words(schema: DatasetSchema, statistics: dict[str, Any]) -> dict[str, list[str]]:
-    """The frequent words the model reads of each free-text column, by key (`ml.words`).
+    """The frequent words the model reads of each free-text column, by key (`ml.data.words`).
 
-    A date column is read as a date (`ml.dates`), never as words.
+    A date column is read as a date (`ml.data.dates`), never as words.
     """
     found = {}
     for column in schema.categorical:
@@ -231,11 +232,11 @@ def train(
     was, never a version directory without its `assets.extra/`.
 
     Args:
-        dataset_dir: A directory written by `ml.data.build_dataset`.
+        dataset_dir: A directory written by `ml.data.dataset.build_dataset`.
         out_root: Where versions are exported (`storageUri` of the InferenceService).
         version: The integer version; None takes the next one after the existing ones.
         config: Hyperparameters and seed (default TrainConfig()); None values are resolved
-            from the data (`ml.training.plan`).
+            from the data (`ml.model.training.plan`).
         on_epoch: Called after each epoch with its number (1-based), the epoch budget and
             the logs (for progress).
 
@@ -254,7 +255,7 @@ def train(
     steps = plan(rows["train"], config, validation_rows=rows["validation"])
     keras.utils.set_random_seed(config.seed)
     if steps.members > 1:
-        from ml.crossfit import crossfit
+        from ml.model.crossfit import crossfit
 
         model, history = crossfit(
             lambda name: build_model(schema, statistics, config, name),

@@ -25,10 +25,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ml.columns import Validated, validate_csv
-from ml.errors import DataError, Problem
-from ml.report import ColumnProfile, CsvProfile, inspect_csv
-from ml.schema import (
+from ml.data.columns import Validated, validate_csv
+from ml.data.errors import DataError, Problem
+from ml.data.report import ColumnProfile, CsvProfile, inspect_csv
+from ml.data.schema import (
     SPLITS,
     STATISTICS_FILE,
     ColumnSchema,
@@ -37,9 +37,9 @@ from ml.schema import (
     SplitInfo,
     read_schema,
 )
-from ml.splits import check_fractions, split_indices
-from ml.stats import column_statistics, fill, fill_values, label_statistics
-from ml.tfdata import fits_in_memory, in_memory_dataset, read_arrays, streaming_dataset
+from ml.data.splits import check_fractions, split_indices
+from ml.data.stats import column_statistics, fill, fill_values, label_statistics
+from ml.data.tfdata import fits_in_memory, in_memory_dataset, read_arrays, streaming_dataset
 
 if TYPE_CHECKING:
     import tensorflow as tf
@@ -260,7 +260,7 @@ def load_split(
         streaming: Force the streaming (True) or in-memory (False) path; None picks
             streaming when the split does not fit in `memory_budget`.
         memory_budget: Bytes the in-memory path may use; None is half the available memory.
-        passes: Passes over the rows per iteration (in memory only; see `ml.training.plan`).
+        passes: Passes over the rows per iteration (in memory only; see `ml.model.training.plan`).
 
     """
     schema = read_schema(dataset_dir)

@@ -14,7 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ml.options import (
+from kfstack.cli import pipeline_run as remote_cli
+from kfstack.cli.ml_options import (
     HelpFormatter,
     add_dataset_options,
     add_source_options,
@@ -22,8 +23,7 @@ from ml.options import (
     dataset_spec,
     train_config,
 )
-from ml.pipelines import remote_cli
-from ml.pipelines.params import add_gate_options, gate_options, pipeline_arguments
+from kfstack.cli.pipeline_params import add_gate_options, gate_options, pipeline_arguments
 
 #: Exit status for bad input (file, CSV content, options).
 BAD_INPUT = 2
@@ -80,7 +80,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     dag.add_argument("--format", choices=["svg", "mermaid"], help="default: from --out's suffix")
     dag.set_defaults(handler=_guard(_dag))
 
-    remote_cli.register_run(commands)  # `pipeline run --host URL` (ml.pipelines.remote_cli)
+    remote_cli.register_run(commands)  # `pipeline run --host URL` (kfstack.cli.pipeline_run)
 
 
 def _guard(handler: Handler) -> Handler:
@@ -95,7 +95,7 @@ def _guard(handler: Handler) -> Handler:
             _error(str(err))
             return BAD_INPUT if err.task == INPUT_TASK else FAILED
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError) as err:
-            from ml.output import error_text
+            from kfstack.cli.output import error_text
 
             _error(error_text(err))
             return BAD_INPUT
@@ -116,7 +116,7 @@ def _compile(args: argparse.Namespace) -> int:
 
 
 def _run_local(args: argparse.Namespace) -> int:
-    from ml.output import console, metrics_line
+    from kfstack.cli.output import console, metrics_line
     from ml.pipelines.local import run_local
 
     out = console()

@@ -8,7 +8,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ml.schema import Kind, LabelSchema, NumericFill
+from ml.data.schema import Kind, LabelSchema, NumericFill
 
 
 def fill_values(

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
+from ml.model_release.record import ModelRelease, ReleaseError, write_release
+from ml.model_release.store import ObjectStore, StoreError, describe, s3_client, split_uri
 from ml.pipelines.remote import Connection, api_client, calling, get_run, task_states
-from ml.release import ModelRelease, ReleaseError, write_release
-from ml.releases.store import ObjectStore, StoreError, describe, s3_client, split_uri
 
 __all__ = [
     "DEFAULT_PIPELINE_ROOT",

@@ -19,9 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from ml.csvread import read_header
-from ml.errors import DataError, Problem
-from ml.schema import DatasetSchema
+from ml.data.csvread import read_header
+from ml.data.errors import DataError, Problem
+from ml.data.schema import DatasetSchema
 
 if TYPE_CHECKING:
     import tensorflow as tf

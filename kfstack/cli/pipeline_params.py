@@ -1,4 +1,4 @@
-"""The training pipeline's arguments from the shared CLI options (`ml.options`).
+"""The training pipeline's arguments from the shared CLI options (`kfstack.cli.ml_options`).
 
 `kfstack pipeline run-local` and any other command that starts the pipeline (e.g. on a
 cluster) build its arguments here, so the dataset spec, the training settings and the gate
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ml.components.core.ingest import spec_parameter
-from ml.schema import DatasetSpec
-from ml.training import TrainConfig
+from ml.data.schema import DatasetSpec
+from ml.model.training import TrainConfig
 
 __all__ = ["Gate", "add_gate_options", "gate_options", "pipeline_arguments"]
 

@@ -16,9 +16,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ml.csvread import infer_kind, numeric_share, read_header, read_table
-from ml.errors import DataError
-from ml.schema import DatasetSpec, Kind, sanitize_names
+from ml.data.csvread import infer_kind, numeric_share, read_header, read_table
+from ml.data.errors import DataError
+from ml.data.schema import DatasetSpec, Kind, sanitize_names
 
 #: A column with at least this share of missing cells is "mostly missing".
 MOSTLY_MISSING = 0.5
@@ -223,7 +223,7 @@ def print_report(out: Any, path: Path, *, delimiter: str = ",") -> None:
     """Print the report of `path` to a rich console (a DataError propagates to the CLI)."""
     from rich.table import Table
 
-    from ml.output import short
+    from kfstack.cli.output import short
 
     profile = inspect_csv(path, delimiter=delimiter)
     table = Table(title=f"{path}: {profile.rows} rows, {len(profile.columns)} columns")
@@ -264,7 +264,7 @@ def check_header(path: Path, header: list[str]) -> None:
         DataError: line 1 is `n_samples,n_features,...`.
 
     """
-    from ml.errors import Problem
+    from ml.data.errors import Problem
 
     if len(header) < 2 or _number(header[0]) is None or _number(header[1]) is None:
         return

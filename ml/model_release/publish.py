@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ml.release import ModelRelease, load_release, write_release
-from ml.releases.store import ObjectStore, StoreError, describe, s3_client
+from ml.model_release.record import ModelRelease, load_release, write_release
+from ml.model_release.store import ObjectStore, StoreError, describe, s3_client
 
 __all__ = ["DEFAULT_BUCKET", "DEFAULT_PREFIX", "PublishError", "Published", "publish_release"]
 

@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from ml.atomic import write_text_atomic
+from kfstack.atomic import write_text_atomic
 
 __all__ = [
     "LOCAL_SCHEME",

@@ -1,6 +1,6 @@
 """Model versions on disk: version numbers, the atomic export, the files beside the model.
 
-`<out_root>/<version>/` is the TF Serving layout (`ml.serving.export`); `assets.extra/` next
+`<out_root>/<version>/` is the TF Serving layout (`ml.model.serving.export`); `assets.extra/` next
 to it holds schema.json, statistics.json and metrics.json (TF Serving ignores that
 directory). A version is written to a hidden directory next to it and renamed into place
 only when everything succeeded, and is never overwritten.
@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ml.schema import SCHEMA_FILE, STATISTICS_FILE
+from ml.data.schema import SCHEMA_FILE, STATISTICS_FILE
 
 EXTRA = "assets.extra"
 METRICS_FILE = "metrics.json"

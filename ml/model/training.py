@@ -6,7 +6,7 @@ for the loss to settle), a million rows with batches of 1024 for a few epochs. E
 on the validation loss (best weights restored) ends training once it stops improving.
 
 Small files (up to `CROSSFIT_ROWS` train + validation rows) train a cross-fitted ensemble of
-`MEMBERS` networks instead of one (`ml.crossfit`): a validation split of 15-60 rows is too
+`MEMBERS` networks instead of one (`ml.model.crossfit`): a validation split of 15-60 rows is too
 noisy a judge of when to stop, and one network trained on a few hundred rows varies too much
 with its initialization; large files train one network, as fast as before.
 """

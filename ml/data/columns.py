@@ -10,10 +10,10 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ml.csvread import RawTable, as_text, infer_kind, read_header, read_table, to_numeric
-from ml.errors import ProblemList
-from ml.report import check_header
-from ml.schema import DatasetSpec, Kind, LabelSchema, Task, sanitize_names
+from ml.data.csvread import RawTable, as_text, infer_kind, read_header, read_table, to_numeric
+from ml.data.errors import ProblemList
+from ml.data.report import check_header
+from ml.data.schema import DatasetSpec, Kind, LabelSchema, Task, sanitize_names
 
 #: An integer-valued numeric label with at most this many values means classification.
 MAX_INFERRED_CLASSES = 20

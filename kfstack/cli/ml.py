@@ -2,7 +2,7 @@
 
 Handlers import TensorFlow and pandas themselves, so `kfstack --help` stays fast. Bad input
 (a DataError, a missing file, an existing version) prints one short message and exits 2.
-The options shared with `pipeline run-local` are defined once in `ml.options`.
+The options shared with `pipeline run-local` are defined once in `kfstack.cli.ml_options`.
 """
 
 from __future__ import annotations
@@ -11,7 +11,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ml.options import (
+from kfstack.cli import pipeline as pipelines_cli
+from kfstack.cli import release as releases_cli
+from kfstack.cli import serve as servecheck_cli
+from kfstack.cli.ml_options import (
     HelpFormatter,
     add_dataset_options,
     add_source_options,
@@ -19,7 +22,7 @@ from ml.options import (
     dataset_spec,
     train_config,
 )
-from ml.output import (
+from kfstack.cli.output import (
     EpochProgress,
     console,
     error_text,
@@ -27,9 +30,6 @@ from ml.output import (
     quiet_tensorflow,
     short,
 )
-from ml.pipelines import cli as pipelines_cli
-from ml.releases import cli as releases_cli
-from ml.servecheck import cli as servecheck_cli
 
 #: Exit status for bad input (file, CSV content, options).
 BAD_INPUT = 2
@@ -40,7 +40,7 @@ quiet_tensorflow()  # before any handler imports TensorFlow
 
 
 def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `data` and `train` commands (and `pipeline`, when ml.pipelines.cli exists)."""
+    """Add the `data` and `train` commands (and `pipeline`, when kfstack.cli.pipeline exists)."""
     data = subparsers.add_parser("data", help="inspect a CSV, build a validated dataset")
     commands = data.add_subparsers(dest="data_command", required=True, metavar="COMMAND")
     inspect = commands.add_parser(
@@ -83,8 +83,8 @@ def _guard(handler: Any) -> Any:
     """Run `handler`; report bad input in one message (no traceback) and return 2."""
 
     def run(args: argparse.Namespace) -> int:
-        from ml.errors import DataError
-        from ml.model import TrainingError
+        from ml.data.errors import DataError
+        from ml.model.network import TrainingError
 
         err_out = console(stderr=True)
         try:
@@ -104,7 +104,7 @@ def _guard(handler: Any) -> Any:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from ml.report import print_report
+    from ml.data.report import print_report
 
     path = args.csv or args.path
     if path is None:
@@ -114,7 +114,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from ml.data import build_dataset
+    from ml.data.dataset import build_dataset
 
     out = console()
     spec = dataset_spec(args)
@@ -135,7 +135,7 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from ml.model import train
+    from ml.model.network import train
 
     out = console()
     config = train_config(args)
