@@ -66,7 +66,7 @@ def peak_rss_mb() -> float:
 
 
 def spec():  # type: ignore[no-untyped-def]
-    from ml.data.dataset import DatasetSpec
+    from ml.data import DatasetSpec
 
     return DatasetSpec(label="label", numeric=tuple(NUMERIC), categorical=tuple(CATEGORICAL))
 
@@ -95,7 +95,7 @@ def m_parse_pyarrow(csv: Path, _: Path) -> dict[str, float]:
 
 
 def m_parse_ours(csv: Path, _: Path) -> dict[str, float]:
-    from ml.data.columns import validate_csv
+    from ml.data import validate_csv
 
     return best_of_3(csv, lambda: validate_csv(csv, spec()).table.num_rows)
 
@@ -113,7 +113,7 @@ def m_seed_recipe(csv: Path, _: Path) -> dict[str, float]:
 
 
 def m_in_memory(_: Path, dataset: Path) -> dict[str, float]:
-    from ml.data.dataset import load_split
+    from ml.data import load_split
 
     ds = load_split(dataset, "train", batch_size=BATCH, streaming=False)
     speed, rows = epoch_rows_per_s(ds)
@@ -121,7 +121,7 @@ def m_in_memory(_: Path, dataset: Path) -> dict[str, float]:
 
 
 def m_streaming(_: Path, dataset: Path) -> dict[str, float]:
-    from ml.data.dataset import load_split
+    from ml.data import load_split
 
     ds = load_split(dataset, "train", batch_size=BATCH, streaming=True)
     speed, rows = epoch_rows_per_s(ds)
@@ -129,8 +129,7 @@ def m_streaming(_: Path, dataset: Path) -> dict[str, float]:
 
 
 def m_streaming_4x(csv: Path, dataset: Path) -> dict[str, float]:
-    from ml.data.dataset import read_schema
-    from ml.data.tfdata import streaming_dataset
+    from ml.data import read_schema, streaming_dataset
 
     big = csv.with_name("big.csv")
     ds = streaming_dataset(big, read_schema(dataset), batch_size=BATCH, shuffle=True, seed=0)
@@ -153,15 +152,15 @@ def _fit_epoch_seconds(model, *args, **kwargs) -> float:  # type: ignore[no-unty
 def _model(dataset: Path):  # type: ignore[no-untyped-def]
     import keras
 
-    from ml.data.dataset import read_schema, read_statistics
-    from ml.model.network import TrainConfig, build_model
+    from ml.data import read_schema, read_statistics
+    from ml.model import TrainConfig, build_model
 
     keras.utils.set_random_seed(0)
     return build_model(read_schema(dataset), read_statistics(dataset), TrainConfig())
 
 
 def m_fit_builder(_: Path, dataset: Path) -> dict[str, float]:
-    from ml.data.dataset import load_split
+    from ml.data import load_split
 
     ds = load_split(dataset, "train", batch_size=BATCH)
     seconds = _fit_epoch_seconds(_model(dataset), ds, shuffle=False)
@@ -171,7 +170,7 @@ def m_fit_builder(_: Path, dataset: Path) -> dict[str, float]:
 def m_fit_tensors(_: Path, dataset: Path) -> dict[str, float]:
     import tensorflow as tf
 
-    from ml.data.dataset import read_split
+    from ml.data import read_split
 
     features, label = read_split(dataset, "train")
     x = {k: tf.constant(v) for k, v in features.items()}
@@ -182,7 +181,7 @@ def m_fit_tensors(_: Path, dataset: Path) -> dict[str, float]:
 
 
 def rows_in_train(dataset: Path) -> int:
-    from ml.data.dataset import read_schema
+    from ml.data import read_schema
 
     return read_schema(dataset).splits["train"].rows
 
@@ -239,7 +238,7 @@ def main() -> None:
         quadruple(csv, work / "big.csv")
     size = csv.stat().st_size / 1e6
     print(f"generated {csv} ({size:.0f} MB) in {time.perf_counter() - start:.0f} s")
-    from ml.data.dataset import build_dataset
+    from ml.data import build_dataset
 
     start = time.perf_counter()
     build_dataset(csv, spec(), dataset, fractions=(1.0, 0.0, 0.0))

@@ -91,7 +91,7 @@ DATASETS: dict[str, Callable[[Path], tuple[Path, str]]] = {
 
 
 def _matrix(dataset: Path, split: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-    from ml.data.dataset import read_schema, read_split
+    from ml.data import read_schema, read_split
 
     schema = read_schema(dataset)
     features, label = read_split(dataset, split)
@@ -105,8 +105,8 @@ def _text_columns(dataset: Path) -> list[tuple[int, list[str]]]:
 
     The same words, from the same train counts, as the model reads (`ml.data.words`).
     """
-    from ml.data.dataset import read_schema, read_statistics
-    from ml.model.network import free_text_words
+    from ml.data import read_schema, read_statistics
+    from ml.model import free_text_words
 
     schema = read_schema(dataset)
     texts = free_text_words(schema, read_statistics(dataset))
@@ -115,7 +115,7 @@ def _text_columns(dataset: Path) -> list[tuple[int, list[str]]]:
 
 def _multi_hot(values: np.ndarray, vocabulary: list[str]) -> np.ndarray:
     """1.0 where a value contains a word of `vocabulary` (`ml.data.words.words` splits it)."""
-    from ml.data.words import words
+    from ml.data import words
 
     index = {word: j for j, word in enumerate(vocabulary)}
     out = np.zeros((len(values), len(vocabulary)))
@@ -165,8 +165,8 @@ def baselines(dataset: Path, seed: int) -> dict[str, float]:
 
 
 def one_run(csv: Path, label: str, work: Path, seed: int) -> dict[str, float]:
-    from ml.data.dataset import DatasetSpec, build_dataset
-    from ml.model.network import TrainConfig, train
+    from ml.data import DatasetSpec, build_dataset
+    from ml.model import TrainConfig, train
 
     start, cpu = time.perf_counter(), time.process_time()
     built = build_dataset(csv, DatasetSpec(label=label), work / f"ds{seed}", seed=seed)

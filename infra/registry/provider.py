@@ -39,7 +39,7 @@ from infra.registry.kubeconfig import (
     endpoint_from_kubeconfig,
     open_session,
 )
-from ml.model_release.record import MODEL_NAME_MAX, MODEL_NAME_PATTERN, ModelRelease
+from ml.model_release import MODEL_NAME_MAX, MODEL_NAME_PATTERN, ModelRelease
 
 __all__ = [
     "CONNECTION_KEYS",

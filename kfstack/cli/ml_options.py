@@ -16,11 +16,10 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ml.data.schema import DatasetSpec
-from ml.model.training import TrainConfig
+from ml.data import DatasetSpec
+from ml.model import TrainConfig
 
 __all__ = [
-    "HelpFormatter",
     "add_dataset_options",
     "add_source_options",
     "add_training_options",
@@ -28,16 +27,6 @@ __all__ = [
     "positive_int",
     "train_config",
 ]
-
-
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
-    """Show each option's default, except where the help already says it or it is None."""
-
-    def _get_help_string(self, action: argparse.Action) -> str | None:
-        text = action.help or ""
-        if "default" in text or action.default in (None, False, [], argparse.SUPPRESS):
-            return text
-        return super()._get_help_string(action)
 
 
 def positive_int(text: str) -> int:

@@ -1,22 +1,28 @@
-"""`kfstack pipeline compile | run-local | dag`: the training pipeline from the command line.
+"""`kfstack pipeline compile | run-local | dag | run`: the training pipeline from the shell.
 
-Handlers import kfp and TensorFlow themselves, so `kfstack --help` stays fast. Bad input (a
-missing or invalid CSV, serving release record or spec file, a bad option) prints one short
-message and exits 2; a pipeline task failing for another reason exits 1.
+Bad input (a missing or invalid CSV, serving release record or spec file, a bad option)
+prints one short message and exits 2; a pipeline task failing for another reason exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import sys
-from collections.abc import Callable
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from kfstack.cli import pipeline_run as remote_cli
+from kfstack.cli import pipeline_run
+from kfstack.cli.frame import (
+    BAD_INPUT,
+    FAILED,
+    Failure,
+    Subparsers,
+    add_command,
+    command_group,
+    guard,
+)
 from kfstack.cli.ml_options import (
-    HelpFormatter,
     add_dataset_options,
     add_source_options,
     add_training_options,
@@ -25,34 +31,25 @@ from kfstack.cli.ml_options import (
 )
 from kfstack.cli.pipeline_params import add_gate_options, gate_options, pipeline_arguments
 
-#: Exit status for bad input (file, CSV content, options).
-BAD_INPUT = 2
-#: Exit status when a pipeline task fails for another reason than its input.
-FAILED = 1
 #: The task whose failure means the input data is bad.
 INPUT_TASK = "ingest-validate"
 
-Handler = Callable[[argparse.Namespace], int]
 
+def register(subparsers: Subparsers) -> None:
+    """Add the `pipeline` command group: `compile`, `run-local`, `dag` and `run`."""
+    commands = command_group(subparsers, "pipeline", "compile, run locally or draw the pipeline")
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add the `pipeline` command group: `compile`, `run-local` and `dag`."""
-    pipeline = subparsers.add_parser("pipeline", help="compile, run locally or draw the pipeline")
-    commands = pipeline.add_subparsers(dest="pipeline_command", required=True, metavar="COMMAND")
-
-    comp = commands.add_parser("compile", help="compile the training pipeline to IR YAML")
+    comp = add_command(commands, "compile", "compile the training pipeline to IR YAML")
     comp.add_argument("--out", type=Path, required=True, help="YAML file to write")
     comp.add_argument(
         "--image",
         metavar="REF@sha256:DIGEST",
         help="component image by digest (default: the one recorded for this version)",
     )
-    comp.set_defaults(handler=_guard(_compile))
+    comp.set_defaults(handler=guard(_compile))
 
-    run = commands.add_parser(
-        "run-local",
-        help="run the whole pipeline with kfp.local (no cluster, no network)",
-        formatter_class=HelpFormatter,
+    run = add_command(
+        commands, "run-local", "run the whole pipeline with kfp.local (no cluster, no network)"
     )
     add_source_options(run)
     run.add_argument("--out", type=Path, required=True, help="directory for the results")
@@ -72,39 +69,25 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     shown = run.add_mutually_exclusive_group()
     shown.add_argument("--verbose", action="store_true", help="print every task's logs")
     shown.add_argument("--quiet", action="store_true", help="print only the results")
-    run.set_defaults(handler=_guard(_run_local))
+    run.set_defaults(handler=guard(_run_local, _task_failures))
 
-    dag = commands.add_parser("dag", help="draw a compiled pipeline's DAG (SVG or Mermaid)")
+    dag = add_command(commands, "dag", "draw a compiled pipeline's DAG (SVG or Mermaid)")
     dag.add_argument("--spec", type=Path, required=True, help="compiled pipeline YAML")
     dag.add_argument("--out", type=Path, required=True, help=".svg, .mmd or .md file to write")
     dag.add_argument("--format", choices=["svg", "mermaid"], help="default: from --out's suffix")
-    dag.set_defaults(handler=_guard(_dag))
+    dag.set_defaults(handler=guard(_dag))
 
-    remote_cli.register_run(commands)  # `pipeline run --host URL` (kfstack.cli.pipeline_run)
-
-
-def _guard(handler: Handler) -> Handler:
-    """Run `handler`; report bad input in one message (no traceback) and return 2."""
-
-    def run(args: argparse.Namespace) -> int:
-        from ml.pipelines.local import PipelineFailedError
-
-        try:
-            return handler(args)
-        except PipelineFailedError as err:
-            _error(str(err))
-            return BAD_INPUT if err.task == INPUT_TASK else FAILED
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError, ValueError) as err:
-            from kfstack.cli.output import error_text
-
-            _error(error_text(err))
-            return BAD_INPUT
-
-    return run
+    pipeline_run.register_run(commands)  # `pipeline run --host URL`
 
 
-def _error(message: str) -> None:
-    print(f"error: {message}", file=sys.stderr)
+def _task_failures() -> Iterator[Failure]:
+    """A failed task: bad input when it is the one that reads the data."""
+    from ml.pipelines.local import PipelineFailedError
+
+    def status(err: BaseException) -> int:
+        return BAD_INPUT if getattr(err, "task", None) == INPUT_TASK else FAILED
+
+    yield Failure(PipelineFailedError, status)
 
 
 def _compile(args: argparse.Namespace) -> int:

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ml.components.core.ingest import spec_parameter
-from ml.data.schema import DatasetSpec
-from ml.model.training import TrainConfig
+from ml.data import DatasetSpec
+from ml.model import TrainConfig
 
 __all__ = ["Gate", "add_gate_options", "gate_options", "pipeline_arguments"]
 

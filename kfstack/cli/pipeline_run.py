@@ -8,19 +8,13 @@ from __future__ import annotations
 
 import argparse
 import tempfile
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kfstack.cli.frame import FAILED, Failure, Handler, Subparsers, add_command
+from kfstack.cli.frame import guard as guarded
 from kfstack.cli.output import console
-
-#: Exit status for bad input (file, CSV content, options).
-BAD_INPUT = 2
-#: Exit status when the run or the API fails.
-FAILED = 1
-
-Handler = Callable[[argparse.Namespace], int]
 
 
 def add_connection_args(parser: argparse.ArgumentParser) -> None:
@@ -56,11 +50,12 @@ def connection(args: argparse.Namespace) -> Any:
     )
 
 
-def register_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register_run(commands: Subparsers) -> None:
     """Add `pipeline run` to the `pipeline` command group."""
-    run = commands.add_parser(
+    run = add_command(
+        commands,
         "run",
-        help="run the training pipeline on a cluster (KFP API) and follow it",
+        "run the training pipeline on a cluster (KFP API) and follow it",
         description="Upload the compiled pipeline (a version per spec digest, reused when "
         "unchanged), start a run and follow it until it ends.",
     )
@@ -93,19 +88,8 @@ def register_run(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
 
 
 def guard(handler: Handler) -> Handler:
-    """Run `handler`: bad input exits 2, API, store and run failures exit 1 (no traceback)."""
-
-    def run(args: argparse.Namespace) -> int:
-        try:
-            return handler(args)
-        except (FileNotFoundError, IsADirectoryError, ValueError) as err:
-            console(stderr=True).print(f"error: {err}")
-            return BAD_INPUT
-        except RuntimeError as err:  # RemoteError, FetchError, StoreError, PublishError
-            console(stderr=True).print(f"error: {err}")
-            return FAILED
-
-    return run
+    """`handler` whose API, store and run failures (RuntimeError) exit 1, bad input 2."""
+    return guarded(handler, lambda: [Failure(RuntimeError, FAILED)])
 
 
 def _parameters(args: argparse.Namespace) -> dict[str, Any]:
@@ -118,7 +102,7 @@ def _parameters(args: argparse.Namespace) -> dict[str, Any]:
     given.update({"csv_uri": args.csv_uri, "model_name": args.name})
     given.setdefault("dataset_spec", {"label": args.label})  # ml.data.schema.DatasetSpec as JSON
     if args.serving_release is not None:
-        from ml.model_release.record import load_release
+        from ml.model_release import load_release
 
         given["serving_metrics"] = load_release(args.serving_release).model_dump_json()
     return given

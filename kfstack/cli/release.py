@@ -6,21 +6,20 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from kfstack.cli.frame import Subparsers, add_command, command_group
 from kfstack.cli.output import console
 from kfstack.cli.pipeline_run import add_connection_args, connection, guard
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the `release` command group: `fetch` and `publish`."""
-    from ml.model_release.fetch import DEFAULT_PIPELINE_ROOT
-    from ml.model_release.publish import DEFAULT_BUCKET, DEFAULT_PREFIX
+    from ml.model_release import DEFAULT_BUCKET, DEFAULT_PIPELINE_ROOT, DEFAULT_PREFIX
 
-    release = subparsers.add_parser("release", help="fetch or publish a model release record")
-    commands = release.add_subparsers(dest="release_command", required=True, metavar="COMMAND")
-
-    fetch = commands.add_parser(
+    commands = command_group(subparsers, "release", "fetch or publish a model release record")
+    fetch = add_command(
+        commands,
         "fetch",
-        help="write the release record of a promoted cluster run",
+        "write the release record of a promoted cluster run",
         description="Check the run succeeded and promoted its candidate (KFP API), read its "
         "release artifact from the object store (S3 API) and write it; nothing is written "
         "on error.",
@@ -37,9 +36,10 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     _add_store_args(fetch)
     fetch.set_defaults(handler=guard(_fetch))
 
-    publish = commands.add_parser(
+    publish = add_command(
+        commands,
         "publish",
-        help="upload a locally trained model and point its release record at it",
+        "upload a locally trained model and point its release record at it",
         description="Upload <model>/<serving version>/ to s3://BUCKET/PREFIX/<name>/<version>/ "
         "and rewrite the record's storage_uri to that s3:// URI (after every upload).",
     )
@@ -56,7 +56,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _add_store_args(parser: argparse.ArgumentParser) -> None:
-    from ml.model_release.store import DEFAULT_ENDPOINT
+    from ml.model_release import DEFAULT_ENDPOINT
 
     parser.add_argument(
         "--s3-endpoint",
@@ -75,7 +75,7 @@ def _add_store_args(parser: argparse.ArgumentParser) -> None:
 
 
 def _store(args: argparse.Namespace) -> Any:
-    from ml.model_release.store import object_store
+    from ml.model_release import object_store
 
     return object_store(
         endpoint=args.s3_endpoint,
@@ -87,7 +87,7 @@ def _store(args: argparse.Namespace) -> Any:
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from ml.model_release.fetch import fetch_release
+    from ml.model_release import fetch_release
 
     fetched = fetch_release(
         connection(args), args.run, args.out, store=_store(args), pipeline_root=args.pipeline_root
@@ -100,7 +100,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from ml.model_release.publish import publish_release
+    from ml.model_release import publish_release
 
     if args.run_dir is None and (args.model is None or args.release is None):
         raise ValueError("give --run-dir OUT, or both --model and --release")

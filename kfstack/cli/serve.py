@@ -8,12 +8,13 @@ the endpoint fails (timeout, connection, 401/403, redirect to a login, 404, 5xx)
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.table import Table
 
+from kfstack.cli.frame import Failure, Subparsers, add_command, command_group, guard
 from kfstack.cli.output import console
 
 if TYPE_CHECKING:
@@ -23,13 +24,13 @@ if TYPE_CHECKING:
 PASSED, FAILED, BAD_INPUT, ENDPOINT_FAILED = 0, 1, 2, 3
 
 
-def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def register(subparsers: Subparsers) -> None:
     """Add the `serve` command group with `check`."""
-    serve = subparsers.add_parser("serve", help="check the served model through its endpoint")
-    commands = serve.add_subparsers(dest="serve_command", required=True, metavar="COMMAND")
-    check = commands.add_parser(
+    commands = command_group(subparsers, "serve", "check the served model through its endpoint")
+    check = add_command(
+        commands,
         "check",
-        help="send held-out rows through the predict API; compare with the offline metrics",
+        "send held-out rows through the predict API; compare with the offline metrics",
         description=__doc__,
     )
     check.add_argument("--endpoint", required=True, help="predict URL, or the service's base URL")
@@ -58,7 +59,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     check.add_argument("--max-rejected", type=int, default=0, help="rejected rows allowed")
     check.add_argument("--output", help="the model output to read when it has several")
     check.add_argument("--delimiter", default=",")
-    check.set_defaults(handler=_check)
+    check.set_defaults(handler=guard(_check, _endpoint_failures))
 
 
 def _headers(items: list[str]) -> dict[str, str]:
@@ -100,19 +101,14 @@ def _request(args: argparse.Namespace) -> CheckRequest:
     )
 
 
-def _check(args: argparse.Namespace) -> int:
-    from ml.data.errors import DataError
+def _endpoint_failures() -> Iterator[Failure]:
     from ml.servecheck.client import EndpointError
 
-    try:
-        request = _request(args)
-        return _run(request, args.out)
-    except EndpointError as err:
-        console(stderr=True).print(f"error: {err}", soft_wrap=True)
-        return ENDPOINT_FAILED
-    except (DataError, FileNotFoundError, ValueError) as err:
-        console(stderr=True).print(f"error: {err}", soft_wrap=True)
-        return BAD_INPUT
+    yield Failure(EndpointError, ENDPOINT_FAILED)
+
+
+def _check(args: argparse.Namespace) -> int:
+    return _run(_request(args), args.out)
 
 
 def _run(request: CheckRequest, out: Path) -> int:

@@ -55,7 +55,7 @@ def compare(
         parse_serving,
         parse_threshold,
     )
-    from ml.data.dataset import read_schema
+    from ml.data import read_schema
 
     values = candidate_metrics(dict(candidate.metadata))
     serving = parse_serving(serving_metrics)

@@ -32,7 +32,7 @@ def ingest_validate(
     from pathlib import Path
 
     from ml.components.core.ingest import dataset_spec
-    from ml.data.dataset import build_dataset
+    from ml.data import build_dataset
 
     built = build_dataset(Path(csv.path), dataset_spec(dict(spec)), Path(dataset.path), seed=seed)
     schema = built.schema

@@ -41,8 +41,8 @@ def train(
     """
     from pathlib import Path
 
-    from ml.model.network import TrainConfig
-    from ml.model.network import train as train_model
+    from ml.model import TrainConfig
+    from ml.model import train as train_model
 
     config = TrainConfig(
         epochs=epochs or None,

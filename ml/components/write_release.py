@@ -46,8 +46,8 @@ def write_release(
     from ml.components.core.evaluation import finite
     from ml.components.core.model_dir import version_dir
     from ml.components.core.release import build_release, storage_uri_of
-    from ml.data.dataset import read_schema
-    from ml.model_release.record import write_release as write_record
+    from ml.data import read_schema
+    from ml.model_release import write_release as write_record
 
     record = build_release(
         name=name,

@@ -19,10 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ml.data.dataset import read_split
-from ml.data.schema import DatasetSchema
-from ml.data.splits import fold_indices
-from ml.data.tfdata import in_memory_dataset
+from ml.data import DatasetSchema, fold_indices, in_memory_dataset, read_split
 from ml.model.training import Plan, TrainConfig
 
 if TYPE_CHECKING:

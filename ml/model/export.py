@@ -16,7 +16,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-from ml.data.schema import SCHEMA_FILE, STATISTICS_FILE
+from ml.data import SCHEMA_FILE, STATISTICS_FILE
 
 EXTRA = "assets.extra"
 METRICS_FILE = "metrics.json"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ml.data.schema import NULL_VALUES
+from ml.data import NULL_VALUES
 
 __all__ = ["fill_layers"]
 

@@ -19,10 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ml.data.dataset import load_split, read_schema, read_split, read_statistics
-from ml.data.dates import date_layer, date_summary
-from ml.data.schema import DatasetSchema
-from ml.data.words import frequent_words, words_layer
+from ml.data import (
+    DatasetSchema,
+    date_layer,
+    date_summary,
+    frequent_words,
+    load_split,
+    read_schema,
+    read_split,
+    read_statistics,
+    words_layer,
+)
 from ml.model.export import new_version, publish
 from ml.model.layers import fill_layers
 from ml.model.metrics import classification_metrics, regression_metrics

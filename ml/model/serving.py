@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from ml.data.schema import DatasetSchema
+from ml.data import DatasetSchema
 
 if TYPE_CHECKING:
     import keras
@@ -108,7 +108,7 @@ def predict_rows(export_dir: Path, rows: list[dict[str, Any]]) -> list[Any]:
         predicted value for regression.
 
     """
-    from ml.data.schema import read_schema
+    from ml.data import read_schema
     from ml.model.export import EXTRA
 
     export_dir = Path(export_dir)

@@ -126,7 +126,7 @@ def run_local(
         PipelineFailedError: a task failed (the message names the task and its error).
 
     """
-    from ml.model_release.record import load_release
+    from ml.model_release import load_release
 
     csv, out = Path(csv).resolve(), Path(out).resolve()
     if not csv.is_file():

@@ -16,10 +16,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ml.data.csvread import LineMap, read_header, read_table
-from ml.data.errors import ProblemList
-from ml.data.schema import sanitize_names
-from ml.model_release.record import ColumnKind, InputColumn
+from ml.data import LineMap, ProblemList, read_header, read_table, sanitize_names
+from ml.model_release import ColumnKind, InputColumn
 
 #: Rows with a missing label listed by line before summing up.
 _LISTED = 10

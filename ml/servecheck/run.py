@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ml.data.schema import DatasetSchema, read_schema
-from ml.model_release.record import ModelRelease, load_release
+from ml.data import DatasetSchema, read_schema
+from ml.model_release import ModelRelease, load_release
 from ml.servecheck.batching import Outcome, predict_all
 from ml.servecheck.client import Auth, HttpSender
 from ml.servecheck.drift import MetricCheck, Tolerances, compare

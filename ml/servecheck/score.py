@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ml.components.core.evaluation import confusion_matrix, finite
-from ml.model.metrics import classification_metrics, regression_metrics
+from ml.model import classification_metrics, regression_metrics
 
 
 class ScoreError(ValueError):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ml.data.dataset import (
+from ml.data import (
     DataError,
     DatasetSpec,
     build_dataset,

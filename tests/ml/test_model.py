@@ -8,9 +8,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ml.data.dataset import DatasetSpec, build_dataset
-from ml.model.metrics import classification_metrics, regression_metrics, roc_auc
-from ml.model.network import TrainConfig, TrainResult, evaluate, predict_rows, train
+from ml.data import DatasetSpec, build_dataset
+from ml.model import (
+    TrainConfig,
+    TrainResult,
+    classification_metrics,
+    evaluate,
+    predict_rows,
+    regression_metrics,
+    roc_auc,
+    train,
+)
 from tests.ml.conftest import HEADER, classification_rows, write_rows
 
 SPEC = DatasetSpec(label="label", categorical=("city",), ignore=("row id",))
@@ -84,7 +92,7 @@ def test_reloaded_savedmodel_matches_keras_model(trained: TrainResult) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32])
 def test_any_numeric_dtype_is_accepted(trained: TrainResult, dtype: type) -> None:
-    from ml.model.serving import predict_columns
+    from ml.model import predict_columns
 
     columns = {
         "age": np.array([30, 55], dtype=dtype),
@@ -138,7 +146,7 @@ def test_500_classes_train_and_export(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_missing_value_filled_like_the_dataset(trained: TrainResult, people_dataset: Path) -> None:
-    from ml.data.dataset import read_schema
+    from ml.data import read_schema
 
     median = next(c.fill for c in read_schema(people_dataset).features if c.key == "age")
     row = {"income (k)": 65.0, "city": "nice"}

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 from ml.components.core.comparison import Identity, Serving, decide, parse_serving
-from ml.data.dataset import DataError, DatasetSpec, build_dataset, inspect_csv
+from ml.data import DataError, DatasetSpec, build_dataset, inspect_csv
 from ml.data.splits import fold_indices, split_indices
-from ml.model.export import json_safe
+from ml.model import json_safe
 from ml.model.training import TrainConfig, class_weights, plan
 from tests.ml.conftest import write_rows
 

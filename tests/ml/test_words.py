@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ml.data.dataset import DatasetSpec, build_dataset
+from ml.data import DatasetSpec, build_dataset
 from ml.data.words import MAX_WORDS, frequent_words, words, words_layer
 from ml.model.network import MIN_VALUE_ROWS, TrainConfig, train
 from tests.ml.conftest import write_rows

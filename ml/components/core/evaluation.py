@@ -65,9 +65,13 @@ def evaluate_split(export_dir: Path, dataset_dir: Path, split: str = "test") -> 
         ValueError: an unknown split, or a split without rows.
 
     """
-    from ml.data.dataset import read_schema, read_split, read_statistics
-    from ml.model.metrics import baseline_metrics, classification_metrics, regression_metrics
-    from ml.model.network import predict_columns
+    from ml.data import read_schema, read_split, read_statistics
+    from ml.model import (
+        baseline_metrics,
+        classification_metrics,
+        predict_columns,
+        regression_metrics,
+    )
 
     schema = read_schema(dataset_dir)
     train = read_statistics(dataset_dir)["label"]["train"]

@@ -5,9 +5,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
-from ml.data.schema import DatasetSchema
-from ml.model.serving import input_dtype
-from ml.model_release.record import InputColumn, ModelRelease, PipelineRun
+from ml.data import DatasetSchema
+from ml.model import input_dtype
+from ml.model_release import InputColumn, ModelRelease, PipelineRun
 
 _NOT_VERSION_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 

@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from kfstack.cli.pipeline_params import Gate, pipeline_arguments
-from ml.data.dataset import DatasetSpec
-from ml.model.training import TrainConfig
-from ml.model_release.record import load_release, write_release
+from ml.data import DatasetSpec
+from ml.model import TrainConfig
+from ml.model_release import load_release, write_release
 from ml.pipelines.local import LocalRun, PipelineFailedError, run_local
 from tests.ml.conftest import HEADER, classification_rows, write_rows
 

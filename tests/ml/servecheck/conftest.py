@@ -34,9 +34,9 @@ class Served:
 @pytest.fixture(scope="session")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     from ml.components.core.release import build_release
-    from ml.data.dataset import DatasetSpec, build_dataset
-    from ml.model.network import TrainConfig, train
-    from ml.model_release.record import write_release
+    from ml.data import DatasetSpec, build_dataset
+    from ml.model import TrainConfig, train
+    from ml.model_release import write_release
 
     root = tmp_path_factory.mktemp("servecheck")
     rows = classification_rows(2000, seed=3)
