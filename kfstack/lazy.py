@@ -1,32 +1,37 @@
-"""Public names of a package resolved on first use, so importing it stays light.
+"""Public names of a package resolved on first use, so importing the package stays light.
 
-A package front file lists which module holds each public name; the module is imported
-the first time the name is read (`from ml.model import train` imports TensorFlow, `from
-ml.model import TrainConfig` does not).
+A front file lists its public names (`__all__`) and its modules from the lightest to the
+heaviest; reading a name imports the modules in that order until one holds it, so
+`from ml.model import TrainConfig` stops at the pure `ml.model.training` and never loads
+TensorFlow, while `from ml.model import train` goes on to `ml.model.network`.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Sequence
 from typing import Any
 
 __all__ = ["lazy_getattr"]
 
 
-def lazy_getattr(package: str, exports: Mapping[str, tuple[str, ...]]) -> Callable[[str], Any]:
-    """A module `__getattr__` that imports each public name from its module when read.
+def lazy_getattr(
+    package: str, public: Sequence[str], modules: Sequence[str]
+) -> Callable[[str], Any]:
+    """A module `__getattr__` that imports a public name from the first module holding it.
 
     Args:
-        package: The package's `__name__` (for the error message).
-        exports: Module path -> the public names it holds.
+        package: The package's `__name__`.
+        public: Its public names (`__all__`); any other name is an AttributeError.
+        modules: Its modules' names relative to the package, lightest first.
     """
-    where = {name: module for module, names in exports.items() for name in names}
 
     def __getattr__(name: str) -> Any:
-        module = where.get(name)
-        if module is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        return getattr(importlib.import_module(module), name)
+        if name in public:
+            for module in modules:
+                found = importlib.import_module(f"{package}.{module}")
+                if hasattr(found, name):
+                    return getattr(found, name)
+        raise AttributeError(f"module {package!r} has no attribute {name!r}")
 
     return __getattr__

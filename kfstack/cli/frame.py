@@ -19,7 +19,7 @@ import argparse
 import importlib.util
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 from kfstack.cli.output import console, error_text
 
@@ -36,6 +36,7 @@ __all__ = [
     "error",
     "guard",
     "missing_extra",
+    "options",
 ]
 
 #: Exit status for bad input (files, CSV content, options) and a missing extra.
@@ -136,6 +137,11 @@ def guard(handler: Handler, failures: Callable[[], Iterable[Failure]] | None = N
             raise
 
     return run
+
+
+def options(args: argparse.Namespace, *names: str) -> dict[str, Any]:
+    """The values of the options `names`, as keyword arguments of the same names."""
+    return {name: getattr(args, name) for name in names}
 
 
 def _require_ml_extra() -> None:

@@ -11,21 +11,8 @@ import argparse
 from collections.abc import Iterator
 from pathlib import Path
 
-from kfstack.cli.frame import (
-    FAILED,
-    Failure,
-    Subparsers,
-    add_command,
-    command_group,
-    guard,
-)
-from kfstack.cli.ml_options import (
-    add_dataset_options,
-    add_source_options,
-    add_training_options,
-    dataset_spec,
-    train_config,
-)
+from kfstack.cli import ml_options as opts
+from kfstack.cli.frame import FAILED, Failure, Subparsers, add_command, command_group, guard
 from kfstack.cli.output import EpochProgress, console, metrics_line, quiet_tensorflow, short
 
 quiet_tensorflow()  # before any handler imports TensorFlow
@@ -38,20 +25,20 @@ def register(subparsers: Subparsers) -> None:
         commands, "inspect", "data-quality report of a CSV: kinds, missing values, columns to drop"
     )
     inspect.add_argument("path", type=Path, nargs="?", metavar="CSV", help="same as --csv")
-    add_source_options(inspect, required=False)
+    opts.add_source_options(inspect, required=False)
     inspect.set_defaults(handler=guard(_inspect))
 
     build = add_command(commands, "build", "validate and split a CSV into a dataset directory")
-    add_source_options(build)
+    opts.add_source_options(build)
     build.add_argument("--out", type=Path, required=True, help="dataset directory to write")
-    add_dataset_options(build)
+    opts.add_dataset_options(build)
     build.set_defaults(handler=guard(_build))
 
     train = add_command(subparsers, "train", "train, evaluate and export a model")
     train.add_argument("--data", type=Path, required=True, help="a built dataset directory")
     train.add_argument("--out", type=Path, required=True, help="export root (<root>/<version>)")
     train.add_argument("--version", type=int, help="integer version (default: next free one)")
-    add_training_options(train)
+    opts.add_training_options(train)
     train.add_argument("--seed", type=int, default=0, help="seed of weights and shuffles")
     train.add_argument("--quiet", action="store_true", help="no progress display")
     train.set_defaults(handler=guard(_train, _train_failures))
@@ -77,7 +64,7 @@ def _build(args: argparse.Namespace) -> int:
     from ml.data import build_dataset
 
     out = console()
-    spec = dataset_spec(args)
+    spec = opts.dataset_spec(args)
     with out.status(f"validating and splitting {args.csv} ..."):
         built = build_dataset(args.csv, spec, args.out, seed=args.seed)
     schema = built.schema
@@ -98,7 +85,7 @@ def _train(args: argparse.Namespace) -> int:
     from ml.model import train
 
     out = console()
-    config = train_config(args)
+    config = opts.train_config(args)
     progress = EpochProgress(out, quiet=args.quiet)
     out.print(f"training on {args.data} ...")
     with progress.live():

@@ -21,6 +21,7 @@ from kfstack.cli.frame import (
     add_command,
     command_group,
     guard,
+    options,
 )
 from kfstack.cli.ml_options import (
     add_dataset_options,
@@ -111,10 +112,8 @@ def _run_local(args: argparse.Namespace) -> int:
         args.csv,
         args.out,
         arguments,
+        **options(args, "serving_release", "version", "storage_uri"),
         model_name=args.name,
-        serving_release=args.serving_release,
-        version=args.version,
-        storage_uri=args.storage_uri,
         echo=args.verbose,
         on_task=progress,
     )

@@ -13,6 +13,7 @@ import argparse
 from dataclasses import dataclass
 from typing import Any
 
+from kfstack.cli.frame import options
 from ml.components.core.ingest import spec_parameter
 from ml.data import DatasetSpec
 from ml.model import TrainConfig
@@ -53,12 +54,7 @@ def add_gate_options(parser: argparse.ArgumentParser) -> None:
 
 def gate_options(args: argparse.Namespace) -> Gate:
     """The Gate the gate options describe."""
-    return Gate(
-        metric=args.metric,
-        direction=args.direction,
-        threshold=args.threshold,
-        min_gain=args.min_gain,
-    )
+    return Gate(**options(args, "metric", "direction", "threshold", "min_gain"))
 
 
 def pipeline_arguments(spec: DatasetSpec, config: TrainConfig, gate: Gate) -> dict[str, Any]:

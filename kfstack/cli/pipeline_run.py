@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kfstack.cli.frame import FAILED, Failure, Handler, Subparsers, add_command
+from kfstack.cli.frame import FAILED, Failure, Handler, Subparsers, add_command, options
 from kfstack.cli.frame import guard as guarded
 from kfstack.cli.output import console
 
@@ -41,13 +41,8 @@ def connection(args: argparse.Namespace) -> Any:
     """The `Connection` the connection options describe."""
     from ml.pipelines.remote import Connection
 
-    return Connection(
-        host=args.host,
-        token_file=args.token_file,
-        kubeconfig=args.kubeconfig,
-        namespace=args.namespace,
-        verify_ssl=not args.insecure,
-    )
+    names = ("host", "token_file", "kubeconfig", "namespace")
+    return Connection(**options(args, *names), verify_ssl=not args.insecure)
 
 
 def register_run(commands: Subparsers) -> None:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from kfstack.cli.frame import Subparsers, add_command, command_group
+from kfstack.cli.frame import Subparsers, add_command, command_group, options
 from kfstack.cli.output import console
 from kfstack.cli.pipeline_run import add_connection_args, connection, guard
 
@@ -77,13 +77,8 @@ def _add_store_args(parser: argparse.ArgumentParser) -> None:
 def _store(args: argparse.Namespace) -> Any:
     from ml.model_release import object_store
 
-    return object_store(
-        endpoint=args.s3_endpoint,
-        access_key=args.access_key,
-        secret_key=args.secret_key,
-        stack_outputs=args.stack_outputs,
-        region=args.region,
-    )
+    keys = options(args, "access_key", "secret_key", "stack_outputs", "region")
+    return object_store(endpoint=args.s3_endpoint, **keys)
 
 
 def _fetch(args: argparse.Namespace) -> int:

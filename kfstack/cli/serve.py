@@ -14,25 +14,21 @@ from typing import TYPE_CHECKING
 
 from rich.table import Table
 
-from kfstack.cli.frame import Failure, Subparsers, add_command, command_group, guard
+from kfstack.cli.frame import Failure, Subparsers, add_command, command_group, guard, options
 from kfstack.cli.output import console
 
 if TYPE_CHECKING:
     from ml.servecheck.drift import MetricCheck
     from ml.servecheck.run import CheckRequest, CheckResult
 
-PASSED, FAILED, BAD_INPUT, ENDPOINT_FAILED = 0, 1, 2, 3
+PASSED, FAILED, ENDPOINT_FAILED = 0, 1, 3
+CHECK_HELP = "send held-out rows through the predict API; compare with the offline metrics"
 
 
 def register(subparsers: Subparsers) -> None:
     """Add the `serve` command group with `check`."""
     commands = command_group(subparsers, "serve", "check the served model through its endpoint")
-    check = add_command(
-        commands,
-        "check",
-        "send held-out rows through the predict API; compare with the offline metrics",
-        description=__doc__,
-    )
+    check = add_command(commands, "check", CHECK_HELP, description=__doc__)
     check.add_argument("--endpoint", required=True, help="predict URL, or the service's base URL")
     check.add_argument("--csv", type=Path, required=True, help="held-out rows with their labels")
     check.add_argument("--release", type=Path, default=Path("build/release.json"))
@@ -79,25 +75,14 @@ def _request(args: argparse.Namespace) -> CheckRequest:
 
     if args.batch_size < 1 or args.timeout <= 0 or args.max_rejected < 0:
         raise ValueError("--batch-size must be >= 1, --timeout > 0 and --max-rejected >= 0")
+    same = ["endpoint", "csv", "release", "protocol", "model", "label", "schema", "batch_size"]
+    same += ["timeout", "target", "canary_url", "output", "max_rejected", "delimiter"]
     return CheckRequest(
-        endpoint=args.endpoint,
-        csv=args.csv,
-        release=args.release,
-        protocol=args.protocol,
-        model=args.model,
-        label=args.label,
+        **options(args, *same),
         classes=tuple(args.classes) if args.classes else None,
-        schema=args.schema,
-        batch_size=args.batch_size,
-        timeout=args.timeout,
         tolerances=parse_tolerances(args.tolerance),
-        target=args.target,
-        canary_url=args.canary_url,
         auth=load_auth(token_file=args.token_file, cookie=args.cookie),
         headers=_headers(args.header),
-        output=args.output,
-        max_rejected=args.max_rejected,
-        delimiter=args.delimiter,
     )
 
 

@@ -77,31 +77,20 @@ __all__ = [
     "words_layer",
 ]
 
-_EXPORTS = {
-    "ml.data.columns": ("validate_csv",),
-    "ml.data.csvread": ("LineMap", "read_header", "read_table"),
-    "ml.data.dataset": (
-        "BuiltDataset",
-        "build_dataset",
-        "inspect_csv",
-        "load_split",
-        "read_split",
-        "read_statistics",
+__getattr__ = lazy_getattr(
+    __name__,
+    __all__,
+    (
+        "schema",
+        "errors",
+        "csvread",
+        "columns",
+        "splits",
+        "stats",
+        "report",
+        "dates",
+        "words",
+        "tfdata",
+        "dataset",
     ),
-    "ml.data.dates": ("date_layer", "date_summary"),
-    "ml.data.errors": ("DataError", "Problem", "ProblemList"),
-    "ml.data.report": ("print_report",),
-    "ml.data.schema": (
-        "NULL_VALUES",
-        "SCHEMA_FILE",
-        "STATISTICS_FILE",
-        "DatasetSchema",
-        "DatasetSpec",
-        "read_schema",
-        "sanitize_names",
-    ),
-    "ml.data.splits": ("fold_indices",),
-    "ml.data.tfdata": ("in_memory_dataset", "streaming_dataset"),
-    "ml.data.words": ("frequent_words", "words", "words_layer"),
-}
-__getattr__ = lazy_getattr(__name__, _EXPORTS)
+)

@@ -58,25 +58,6 @@ __all__ = [
     "train",
 ]
 
-_EXPORTS = {
-    "ml.model.export": ("json_safe",),
-    "ml.model.metrics": (
-        "baseline_metrics",
-        "classification_metrics",
-        "regression_metrics",
-        "roc_auc",
-    ),
-    "ml.model.network": (
-        "TrainResult",
-        "TrainingError",
-        "build_model",
-        "evaluate",
-        "free_text_words",
-        "predict_columns",
-        "predict_rows",
-        "train",
-    ),
-    "ml.model.serving": ("CLASSES", "PROBABILITIES", "VALUE", "input_dtype"),
-    "ml.model.training": ("Plan", "TrainConfig"),
-}
-__getattr__ = lazy_getattr(__name__, _EXPORTS)
+__getattr__ = lazy_getattr(
+    __name__, __all__, ("training", "metrics", "export", "serving", "layers", "network")
+)

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Final
 
+__all__ = ["TAG_ROUTING_ANNOTATION"]
+
 #: The InferenceService annotation that makes KServe tag its revisions (the canary `latest`,
 #: the previous one `prev`), so a canary can be reached on its own.
 TAG_ROUTING_ANNOTATION: Final = "serving.kserve.io/enable-tag-routing"

@@ -34,6 +34,8 @@ from kfstack.atomic import write_text_atomic
 
 __all__ = [
     "LOCAL_SCHEME",
+    "MODEL_NAME_MAX",
+    "MODEL_NAME_PATTERN",
     "SCHEMA_VERSION",
     "STORAGE_SCHEMES",
     "ColumnKind",
@@ -43,6 +45,7 @@ __all__ = [
     "PipelineRun",
     "ReleaseError",
     "load_release",
+    "normalise_storage_uri",
     "release_json_schema",
     "write_release",
 ]
