@@ -18,10 +18,10 @@ def write_release(
     dataset: Input[Dataset],
     release: Output[Artifact],
     *,
-    name: str,
     version: str = "",
     storage_uri: str = "",
     description: str = "",
+    name: str,
     run_id: str = "",
     run_name: str = "",
 ) -> None:

@@ -291,14 +291,7 @@ def train(
         check=lambda directory: _checked(evaluate(directory, dataset_dir)),
         dataset_dir=dataset_dir,
     )
-    return TrainResult(
-        export_dir=directory,
-        version=version,
-        metrics=metrics,
-        history=history,
-        plan=steps,
-        model=model,
-    )
+    return TrainResult(directory, version, metrics, history, plan=steps, model=model)
 
 
 def _fit(

@@ -139,14 +139,7 @@ def plan(rows: int, config: TrainConfig, *, validation_rows: int = 0) -> Plan:
     patience = config.patience
     if patience is None:
         patience = min(max(epochs // 10, MIN_PATIENCE), MAX_PATIENCE)
-    return Plan(
-        batch_size=batch,
-        epochs=epochs,
-        patience=patience,
-        steps_per_epoch=steps,
-        passes=passes,
-        members=members,
-    )
+    return Plan(batch, epochs, patience, steps_per_epoch=steps, passes=passes, members=members)
 
 
 def class_weights(counts: list[int], how: ClassWeight = "auto") -> dict[int, float] | None:

@@ -32,10 +32,6 @@ RELEASE_TASKS: Final = ("write-release", "release record → registration → se
 RELEASE_ARTIFACT: Final = "release"
 
 
-class FetchError(RuntimeError):
-    """The run has no release record to fetch; the message says why."""
-
-
 @dataclass(frozen=True)
 class Fetched:
     """A fetched record and where it came from."""
@@ -43,6 +39,10 @@ class Fetched:
     release: ModelRelease
     path: Path
     source: str
+
+
+class FetchError(RuntimeError):
+    """The run has no release record to fetch; the message says why."""
 
 
 def release_task_state(run: Any) -> str | None:

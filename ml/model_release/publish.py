@@ -22,10 +22,6 @@ DEFAULT_BUCKET = "mlpipeline"
 DEFAULT_PREFIX = "models"
 
 
-class PublishError(RuntimeError):
-    """The model or record cannot be published as given."""
-
-
 @dataclass(frozen=True)
 class Published:
     """What was uploaded and the rewritten record."""
@@ -34,6 +30,10 @@ class Published:
     path: Path
     files: int
     bytes: int
+
+
+class PublishError(RuntimeError):
+    """The model or record cannot be published as given."""
 
 
 def _version_dir(model: Path, release: ModelRelease) -> Path:
@@ -54,8 +54,8 @@ def publish_release(
     model: Path,
     release_path: Path,
     *,
-    store: ObjectStore,
     bucket: str = DEFAULT_BUCKET,
+    store: ObjectStore,
     prefix: str = DEFAULT_PREFIX,
     out: Path | None = None,
 ) -> Published:

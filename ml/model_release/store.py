@@ -13,7 +13,7 @@ with a port-forward::
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 from urllib.parse import urlparse
@@ -43,11 +43,8 @@ class ObjectStore:
 
     endpoint: str
     access_key: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     region: str = "us-east-1"
-
-    def __repr__(self) -> str:
-        return f"ObjectStore(endpoint={self.endpoint!r}, access_key={self.access_key!r})"
 
 
 def _stack_keys(path: Path) -> tuple[str | None, str | None]:

@@ -105,6 +105,8 @@ def run_local(
 ) -> LocalRun:
     """Run the whole training pipeline with kfp.local and put its results into `out`.
 
+    No cluster and no network: each task runs in a subprocess of this interpreter.
+
     Args:
         csv: The source CSV.
         out: Output directory (created); task outputs end up in `<out>/pipeline-root`.

@@ -105,10 +105,10 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
         TASKS["ingest-validate"]
     )
     trained = train(
-        dataset=data.outputs["dataset"],
         epochs=epochs,
         batch_size=batch_size,
         learning_rate=learning_rate,
+        dataset=data.outputs["dataset"],
         patience=patience,
         class_weight=class_weight,
         seed=seed,
@@ -130,8 +130,8 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
         release = write_release(
             model=trained.outputs["model"],
             metrics=evaluated.outputs["metrics"],
-            dataset=data.outputs["dataset"],
             name=model_name,
+            dataset=data.outputs["dataset"],
             version=version,
             storage_uri=storage_uri,
             description=description,
