@@ -19,6 +19,7 @@ RUN pip install --no-cache-dir uv==0.13.9
 COPY pyproject.toml uv.lock README.md ./
 COPY infra ./infra
 COPY ml ./ml
+COPY kfstack ./kfstack
 RUN uv export --frozen --no-default-groups --extra ml --no-emit-project \
         --format requirements-txt --output-file requirements.txt \
     && uv build --wheel --out-dir dist
@@ -35,7 +36,7 @@ COPY --from=build /src/requirements.txt /src/dist/ /tmp/kfstack/
 RUN pip install --no-cache-dir --require-hashes --no-deps -r /tmp/kfstack/requirements.txt \
     && pip install --no-cache-dir --no-deps /tmp/kfstack/kfstack-*.whl \
     && rm -rf /tmp/kfstack \
-    && python -c "import kfp.dsl, ml.data, ml.model, ml.release, ml.components.core.release"
+    && python -c "import kfp.dsl, ml.data.dataset, ml.model.network, ml.model_release.record, ml.components.core.release"
 # A non-root user (group 0, so an arbitrary uid as on OpenShift can write too). KFP's v2
 # launcher stages artifacts under /gcs, /minio and /s3 (kubeflow/pipelines#5673): create them
 # writable for that user instead of running as root.

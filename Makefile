@@ -22,14 +22,14 @@ sync:
 	$(UV) sync --locked --all-extras
 
 lint: sync
-	$(UV) run ruff check __main__.py infra ml tests bench scripts/fetch-shared
-	$(UV) run ruff format --check __main__.py infra ml tests bench scripts/fetch-shared
+	$(UV) run ruff check __main__.py infra ml kfstack tests bench scripts/fetch-shared
+	$(UV) run ruff format --check __main__.py infra ml kfstack tests bench scripts/fetch-shared
 	$(UV) run hadolint Dockerfile
 	$(UV) run zizmor --offline .github/workflows
 
 format: sync
-	$(UV) run ruff format __main__.py infra ml tests bench
-	$(UV) run ruff check --fix __main__.py infra ml tests bench
+	$(UV) run ruff format __main__.py infra ml kfstack tests bench
+	$(UV) run ruff check --fix __main__.py infra ml kfstack tests bench
 
 typecheck: sync
 	$(UV) run mypy

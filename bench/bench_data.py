@@ -1,10 +1,10 @@
-"""Benchmark ml.data on a generated 1.5M-row CSV (20 numeric, 3 categorical, label).
+"""Benchmark ml.data.dataset on a generated 1.5M-row CSV (20 numeric, 3 categorical, label).
 
     uv run python bench/bench_data.py [--rows 1500000] [--keep DIR]
 
 Every measurement runs in its own subprocess, which reports its peak RSS. Compared:
 
-- parse: `pyarrow.csv.read_csv(path)` (defaults) against `ml.columns.validate_csv` (our
+- parse: `pyarrow.csv.read_csv(path)` (defaults) against `ml.data.columns.validate_csv` (our
   typed pyarrow read plus every check build_dataset makes) on the same file;
 - one epoch at batch 1024: the seed's recipe with only the batch size changed
   (`pd.read_csv` -> `from_tensor_slices(dict).batch(1024).shuffle(1000).prefetch`, which
@@ -95,7 +95,7 @@ def m_parse_pyarrow(csv: Path, _: Path) -> dict[str, float]:
 
 
 def m_parse_ours(csv: Path, _: Path) -> dict[str, float]:
-    from ml.columns import validate_csv
+    from ml.data import validate_csv
 
     return best_of_3(csv, lambda: validate_csv(csv, spec()).table.num_rows)
 
@@ -129,8 +129,7 @@ def m_streaming(_: Path, dataset: Path) -> dict[str, float]:
 
 
 def m_streaming_4x(csv: Path, dataset: Path) -> dict[str, float]:
-    from ml.data import read_schema
-    from ml.tfdata import streaming_dataset
+    from ml.data import read_schema, streaming_dataset
 
     big = csv.with_name("big.csv")
     ds = streaming_dataset(big, read_schema(dataset), batch_size=BATCH, shuffle=True, seed=0)

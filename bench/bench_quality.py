@@ -7,12 +7,12 @@ from the installed package, never fetched: palmerpenguins (penguins, penguins-ra
 scikit-learn (iris, wine, breast cancer: the bundled CSVs, with the feature names of their
 loaders as headers), vega_datasets (cars). Each is written as a plain CSV and, per seed:
 
-- `ml.data.build_dataset` with only the label given (everything else inferred) splits it;
-- `ml.model.train` with the default TrainConfig trains and exports; the accuracy is the
+- `ml.data.dataset.build_dataset` with only the label given (everything else inferred) splits it;
+- `ml.model.network.train` with the default TrainConfig trains and exports; the accuracy is the
   exported model's on the test split (through its serving signature);
 - LogisticRegression (standardized numeric, one-hot categorical, C tuned on validation) and
   RandomForest (500 trees), fitted on train + validation, are scored on the same test rows.
-  Both see what the model sees: also the frequent words of free-text columns (`ml.words`,
+  Both see what the model sees: also the frequent words of free-text columns (`ml.data.words`,
   the same words from the same train counts), so a feature of the model is never a gap
   between it and the baselines.
 
@@ -103,7 +103,7 @@ def _matrix(dataset: Path, split: str) -> tuple[np.ndarray, np.ndarray | None, n
 def _text_columns(dataset: Path) -> list[tuple[int, list[str]]]:
     """(position among the categorical columns, frequent words) of each free-text column.
 
-    The same words, from the same train counts, as the model reads (`ml.words`).
+    The same words, from the same train counts, as the model reads (`ml.data.words`).
     """
     from ml.data import read_schema, read_statistics
     from ml.model import free_text_words
@@ -114,8 +114,8 @@ def _text_columns(dataset: Path) -> list[tuple[int, list[str]]]:
 
 
 def _multi_hot(values: np.ndarray, vocabulary: list[str]) -> np.ndarray:
-    """1.0 where a value contains a word of `vocabulary` (`ml.words.words` splits it)."""
-    from ml.words import words
+    """1.0 where a value contains a word of `vocabulary` (`ml.data.words.words` splits it)."""
+    from ml.data import words
 
     index = {word: j for j, word in enumerate(vocabulary)}
     out = np.zeros((len(values), len(vocabulary)))

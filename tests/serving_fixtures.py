@@ -11,7 +11,7 @@ import yaml
 
 from infra.config_model import ServingConfig
 from infra.serving.inference import ServingOptions
-from ml.release import InputColumn, ModelRelease, write_release
+from ml.model_release import InputColumn, ModelRelease, write_release
 
 PIPELINE_SPEC = {
     "pipelineInfo": {"name": "kfstack-training", "description": "CSV to served model"},

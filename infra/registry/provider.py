@@ -39,7 +39,7 @@ from infra.registry.kubeconfig import (
     endpoint_from_kubeconfig,
     open_session,
 )
-from ml.release import MODEL_NAME_MAX, MODEL_NAME_PATTERN, ModelRelease
+from ml.model_release import MODEL_NAME_MAX, MODEL_NAME_PATTERN, ModelRelease
 
 __all__ = [
     "CONNECTION_KEYS",
@@ -304,7 +304,7 @@ class ModelRegistryEntryArgs:
         storage_key: pulumi.Input[str] | None = None,
         service_account_name: pulumi.Input[str] | None = None,
     ) -> ModelRegistryEntryArgs:
-        """Build the args from a release record (``ml.release``)."""
+        """Build the args from a release record (``ml.model_release.record``)."""
         return cls(
             connection=connection,
             model_name=release.name,

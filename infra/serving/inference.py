@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from infra.config_model import ServingConfig, StorageMode
 from infra.kubeflow import Manifest
 from infra.serving.rollout import DIGEST_ANNOTATION, spec_digest
-from ml.kserve import TAG_ROUTING_ANNOTATION
-from ml.release import ModelRelease
+from ml.model_release import TAG_ROUTING_ANNOTATION, ModelRelease
 
 API_VERSION = "serving.kserve.io/v1beta1"
 # pulumi-kubernetes awaits no custom resource by itself; with this annotation it watches

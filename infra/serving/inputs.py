@@ -8,7 +8,7 @@ from pathlib import Path
 from infra.config_model import StackSettings
 from infra.serving.inference import ServingOptions
 from infra.serving.pipeline import PipelineObjects, pipeline_objects
-from ml.release import ModelRelease, ReleaseError, load_release
+from ml.model_release import ModelRelease, ReleaseError, load_release
 
 PIPELINE_NAMESPACE = "kubeflow"
 

@@ -1,8 +1,8 @@
-"""KFP component: a CSV -> a validated, split dataset directory (`ml.data.build_dataset`).
+"""KFP component: a CSV -> a validated, split dataset directory (`ml.data.dataset.build_dataset`).
 
 The output Dataset is the directory `build_dataset` writes: train.csv, validation.csv,
 test.csv, schema.json and statistics.json. Invalid data fails the task with the
-`ml.errors.DataError` message (every problem, by line and column).
+`ml.data.errors.DataError` message (every problem, by line and column).
 """
 
 from kfp import dsl
@@ -24,7 +24,7 @@ def ingest_validate(
     Args:
         csv: The source CSV (UTF-8, header on the first line).
         dataset: The built dataset directory.
-        spec: The `ml.schema.DatasetSpec` as JSON: label, column kinds, columns to drop,
+        spec: The `ml.data.schema.DatasetSpec` as JSON: label, column kinds, columns to drop,
             task, classes, delimiter; what it leaves out is inferred.
         seed: Seed of the deterministic split.
 

@@ -14,12 +14,12 @@ from ml.components.image import KFSTACK_IMAGE
 @dsl.component(base_image=KFSTACK_IMAGE, install_kfp_package=False)
 def train(
     dataset: Input[Dataset],
-    model: Output[Model],
     *,
     epochs: int = 0,
     batch_size: int = 0,
     learning_rate: float = 0.001,
     patience: int = 0,
+    model: Output[Model],
     class_weight: str = "auto",
     seed: int = 0,
     serving_version: int = 1,

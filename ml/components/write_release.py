@@ -1,4 +1,4 @@
-"""KFP component: a promoted model -> its release record (`ml.release.ModelRelease`) as JSON.
+"""KFP component: a promoted model -> its release record (`ml.model_release.record`) as JSON.
 
 The record is what the stack reads to register the model version in the Model Registry and
 serve it with KServe: name, version, the storage URI of the model (the parent of its integer
@@ -18,20 +18,20 @@ def write_release(
     dataset: Input[Dataset],
     release: Output[Artifact],
     *,
-    name: str,
     version: str = "",
     storage_uri: str = "",
     description: str = "",
+    name: str,
     run_id: str = "",
     run_name: str = "",
 ) -> None:
-    """Write the release record of `model` (`ml.release.write_release`) to `release`.
+    """Write the release record of `model` (`ml.model_release.record.write_release`) to `release`.
 
     Args:
         model: The export root written by `train` (`<uri>/<version>/`).
         metrics: The candidate's metrics (from `evaluate`).
         dataset: The dataset the model was trained on (its schema.json gives the inputs).
-        release: The release record, JSON (`ml.release.load_release` reads it).
+        release: The release record, JSON (`ml.model_release.record.load_release` reads it).
         name: Model name in the registry and of the InferenceService (DNS-1035 label).
         version: Registry version name; "" makes one from the run id.
         storage_uri: Where KServe fetches the model; "" derives it from the model's URI.
@@ -47,7 +47,7 @@ def write_release(
     from ml.components.core.model_dir import version_dir
     from ml.components.core.release import build_release, storage_uri_of
     from ml.data import read_schema
-    from ml.release import write_release as write_record
+    from ml.model_release import write_release as write_record
 
     record = build_release(
         name=name,

@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, Final
 
-from ml.atomic import write_text_atomic
+from kfstack.atomic import write_text_atomic
 
 __all__ = [
     "LOCK_FILE",

@@ -105,11 +105,13 @@ def run_local(
 ) -> LocalRun:
     """Run the whole training pipeline with kfp.local and put its results into `out`.
 
+    No cluster and no network: each task runs in a subprocess of this interpreter.
+
     Args:
         csv: The source CSV.
         out: Output directory (created); task outputs end up in `<out>/pipeline-root`.
         arguments: Parameters of `training_pipeline`: `dataset_spec` at least, usually all
-            of `ml.pipelines.params.pipeline_arguments`.
+            of `kfstack.cli.pipeline_params.pipeline_arguments`.
         model_name: Model name in the release; default from the CSV's file name.
         serving_release: Release record of the model now serving, to compare with.
         version: Release version name; default the UTC time (`20261128-140501`).
@@ -122,17 +124,17 @@ def run_local(
 
     Raises:
         FileNotFoundError: the CSV does not exist.
-        ml.release.ReleaseError: the serving release record is missing or invalid.
+        ml.model_release.record.ReleaseError: the serving release record is missing or invalid.
         PipelineFailedError: a task failed (the message names the task and its error).
 
     """
-    from ml.release import load_release
+    from ml.model_release import load_release
 
     csv, out = Path(csv).resolve(), Path(out).resolve()
     if not csv.is_file():
         raise FileNotFoundError(f"{csv}: CSV not found")
     if "dataset_spec" not in arguments:
-        raise ValueError("arguments must hold the dataset_spec (ml.pipelines.params)")
+        raise ValueError("arguments must hold the dataset_spec (kfstack.cli.pipeline_params)")
     serving = load_release(serving_release) if serving_release is not None else None
     name = model_name or default_model_name(csv)
     version = version or datetime.now(UTC).strftime("%Y%m%d-%H%M%S")

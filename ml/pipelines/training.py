@@ -77,8 +77,8 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
 
     Args:
         csv_uri: The source CSV (gs://, s3://, minio:// on a cluster; a path with kfp.local).
-        dataset_spec: The `ml.schema.DatasetSpec` as JSON (`ml.pipelines.params`): label,
-            column kinds, columns to drop, task, classes, delimiter; the rest is inferred.
+        dataset_spec: The `ml.data.schema.DatasetSpec` as JSON (`kfstack.cli.pipeline_params`):
+            label, column kinds, columns to drop, task, classes, delimiter; the rest is inferred.
         model_name: Registry and InferenceService name of the model (DNS-1035 label).
         seed: Seed of the split, weights and shuffles.
         epochs: Maximum training epochs; 0: from the row count.
@@ -105,10 +105,10 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
         TASKS["ingest-validate"]
     )
     trained = train(
-        dataset=data.outputs["dataset"],
         epochs=epochs,
         batch_size=batch_size,
         learning_rate=learning_rate,
+        dataset=data.outputs["dataset"],
         patience=patience,
         class_weight=class_weight,
         seed=seed,
@@ -130,8 +130,8 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
         release = write_release(
             model=trained.outputs["model"],
             metrics=evaluated.outputs["metrics"],
-            dataset=data.outputs["dataset"],
             name=model_name,
+            dataset=data.outputs["dataset"],
             version=version,
             storage_uri=storage_uri,
             description=description,

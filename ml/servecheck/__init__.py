@@ -5,6 +5,6 @@ metrics the pipeline computed are computed on the answers, and each is compared 
 release record's offline value: `serving-check.json` and a before/after chart.
 
 Modules: `protocol`, `batching`, `holdout`, `score`, `drift`, `targets` (the pure core),
-`client` (HTTP), `run` (one check), `report`, `chart`, `cli`. Nothing is imported here, so
-registering the command keeps `kfstack --help` fast; use `ml.servecheck.run.run_check`.
+`client` (HTTP), `run` (one check), `report`, `chart`; the command is `kfstack.cli.serve`.
+Nothing is imported here, so `kfstack --help` stays fast; use `ml.servecheck.run.run_check`.
 """

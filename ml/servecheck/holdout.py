@@ -3,8 +3,8 @@
 Inputs are matched to header columns by name, or by the sanitized key the ml package gives a
 header name (so the raw file and a built split both work). Numeric inputs are read as float32
 (a missing cell is NaN), categorical ones as text (a missing cell is "", which the model reads
-as missing, as `ml.model.predict_rows` sends it). The label is kept as text; scoring turns it
-into class indices or numbers.
+as missing, as `ml.model.network.predict_rows` sends it). The label is kept as text; scoring
+turns it into class indices or numbers.
 """
 
 from __future__ import annotations
@@ -16,10 +16,8 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
-from ml.csvread import LineMap, read_header, read_table
-from ml.errors import ProblemList
-from ml.release import ColumnKind, InputColumn
-from ml.schema import sanitize_names
+from ml.data import LineMap, ProblemList, read_header, read_table, sanitize_names
+from ml.model_release import ColumnKind, InputColumn
 
 #: Rows with a missing label listed by line before summing up.
 _LISTED = 10

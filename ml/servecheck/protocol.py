@@ -23,7 +23,7 @@ from urllib.parse import urlparse
 
 import numpy as np
 
-from ml.serving import CLASSES, PROBABILITIES, VALUE
+from ml.model import CLASSES, PROBABILITIES, VALUE
 
 Protocol = Literal["v1", "v2"]
 PROTOCOLS: tuple[Protocol, ...] = ("v1", "v2")

@@ -10,8 +10,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ml.release import ModelRelease, load_release
-from ml.schema import DatasetSchema, read_schema
+from ml.data import DatasetSchema, read_schema
+from ml.model_release import ModelRelease, load_release
 from ml.servecheck.batching import Outcome, predict_all
 from ml.servecheck.client import Auth, HttpSender
 from ml.servecheck.drift import MetricCheck, Tolerances, compare
@@ -24,15 +24,15 @@ from ml.servecheck.targets import Target, resolve_targets
 Progress = Callable[[str, int], Callable[[int], None]]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class CheckRequest:
     """What `kfstack serve check` was asked (see its --help for each option)."""
 
     endpoint: str
-    csv: Path
-    release: Path
     protocol: Protocol | None = None
     model: str | None = None
+    csv: Path
+    release: Path
     label: str | None = None
     classes: tuple[str, ...] | None = None
     schema: Path | None = None

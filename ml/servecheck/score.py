@@ -1,6 +1,6 @@
 """Predictions through the endpoint + held-out labels -> the metrics the pipeline computes.
 
-The metrics are `ml.metrics` (as `ml.components.core.evaluation` uses them), so the numbers
+The metrics are `ml.model.metrics` (as `ml.components.core.evaluation` uses them), so the numbers
 are comparable with the release record's offline metrics. Class order: the model's own
 `classes` output, else `--classes`, else a dataset's schema.json, else the order
 `kfstack data build` infers (sorted, numerically when the labels are numbers).
@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ml.components.core.evaluation import confusion_matrix, finite
-from ml.metrics import classification_metrics, regression_metrics
+from ml.model import classification_metrics, regression_metrics
 
 
 class ScoreError(ValueError):
@@ -35,7 +35,7 @@ def default_classes(labels: Sequence[str]) -> tuple[str, ...]:
     """The classes `kfstack data build` infers from these labels (the model's output order)."""
     import pyarrow as pa
 
-    from ml.columns import _infer_classes
+    from ml.data.columns import _infer_classes
 
     return _infer_classes(pa.chunked_array([pa.array(list(labels), pa.string())]))
 

@@ -78,6 +78,6 @@ def people_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def kfstack() -> Callable[[list[str]], int]:
     """The `kfstack` command's entry point, called with argv."""
-    from infra.cli import main
+    from kfstack.cli import main
 
     return main

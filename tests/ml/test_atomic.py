@@ -1,4 +1,4 @@
-"""ml.atomic: a record file is replaced whole or left as it was."""
+"""kfstack.atomic: a record file is replaced whole or left as it was."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ml.atomic import write_text_atomic
+from kfstack.atomic import write_text_atomic
 
 
 def test_writes_the_whole_text(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""`kfstack data ...` and `kfstack train` through infra.cli.main: exit codes and messages."""
+"""`kfstack data ...` and `kfstack train` through kfstack.cli.main: exit codes and messages."""
 
 from __future__ import annotations
 

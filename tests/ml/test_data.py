@@ -1,4 +1,4 @@
-"""ml.data: validation messages, splits, schema/statistics and the tf.data pipelines."""
+"""ml.data.dataset: validation messages, splits, schema/statistics and the tf.data pipelines."""
 
 from __future__ import annotations
 
@@ -180,16 +180,16 @@ def test_unshuffled_and_streaming_paths_deliver_the_same_rows(ids_dataset: Path)
 def test_automatic_choice_streams_over_the_memory_budget(
     ids_dataset: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ml.data
+    import ml.data.dataset
 
     calls: list[Path] = []
-    real = ml.data.streaming_dataset
+    real = ml.data.dataset.streaming_dataset
 
     def spy(path: Path, *args: object, **kwargs: object) -> object:
         calls.append(path)
         return real(path, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(ml.data, "streaming_dataset", spy)
+    monkeypatch.setattr(ml.data.dataset, "streaming_dataset", spy)
     load_split(ids_dataset, "train", memory_budget=1 << 30)
     assert calls == []
     ds = load_split(ids_dataset, "train", memory_budget=10)

@@ -1,11 +1,11 @@
-"""ISO date columns read as one ordered number (ml.dates) and rare values (ml.model)."""
+"""ISO date columns read as one ordered number (ml.data.dates) and rare values (the model)."""
 
 from __future__ import annotations
 
 import pytest
 
-from ml.dates import date_summary, year_fraction
-from ml.model import MIN_VALUE_ROWS, frequent_values
+from ml.data.dates import date_summary, year_fraction
+from ml.model.network import MIN_VALUE_ROWS, frequent_values
 
 
 def test_year_fraction_orders_dates() -> None:

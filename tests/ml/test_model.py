@@ -1,4 +1,4 @@
-"""ml.model: accuracy on a known rule, export/reload parity, versions, metrics."""
+"""ml.model.network: accuracy on a known rule, export/reload parity, versions, metrics."""
 
 from __future__ import annotations
 
@@ -9,8 +9,16 @@ import numpy as np
 import pytest
 
 from ml.data import DatasetSpec, build_dataset
-from ml.metrics import classification_metrics, regression_metrics, roc_auc
-from ml.model import TrainConfig, TrainResult, evaluate, predict_rows, train
+from ml.model import (
+    TrainConfig,
+    TrainResult,
+    classification_metrics,
+    evaluate,
+    predict_rows,
+    regression_metrics,
+    roc_auc,
+    train,
+)
 from tests.ml.conftest import HEADER, classification_rows, write_rows
 
 SPEC = DatasetSpec(label="label", categorical=("city",), ignore=("row id",))
@@ -84,7 +92,7 @@ def test_reloaded_savedmodel_matches_keras_model(trained: TrainResult) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.int64, np.int32])
 def test_any_numeric_dtype_is_accepted(trained: TrainResult, dtype: type) -> None:
-    from ml.serving import predict_columns
+    from ml.model import predict_columns
 
     columns = {
         "age": np.array([30, 55], dtype=dtype),
@@ -112,12 +120,12 @@ def test_float64_tensors_go_straight_into_the_signature(trained: TrainResult) ->
 def test_failed_evaluation_leaves_no_version_directory(
     people_dataset: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ml.model
+    import ml.model.network
 
     def broken(*args: object, **kwargs: object) -> dict[str, float]:
         raise RuntimeError("evaluation failed")
 
-    monkeypatch.setattr(ml.model, "evaluate", broken)
+    monkeypatch.setattr(ml.model.network, "evaluate", broken)
     (tmp_path / "models").mkdir()
     with pytest.raises(RuntimeError, match="evaluation failed"):
         train(people_dataset, tmp_path / "models", config=TrainConfig(epochs=1))

@@ -13,9 +13,9 @@ import pytest
 
 from ml.components.core.comparison import Identity, Serving, decide, parse_serving
 from ml.data import DataError, DatasetSpec, build_dataset, inspect_csv
-from ml.export import json_safe
-from ml.splits import fold_indices, split_indices
-from ml.training import TrainConfig, class_weights, plan
+from ml.data.splits import fold_indices, split_indices
+from ml.model import json_safe
+from ml.model.training import TrainConfig, class_weights, plan
 from tests.ml.conftest import write_rows
 
 Main = Callable[[list[str]], int]

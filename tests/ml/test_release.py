@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 from pydantic import ValidationError
 
-from ml.release import (
+from ml.model_release import (
     SCHEMA_VERSION,
     ColumnKind,
     ModelRelease,

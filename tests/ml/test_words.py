@@ -1,4 +1,4 @@
-"""Free-text columns read as a bag of frequent words (ml.words)."""
+"""Free-text columns read as a bag of frequent words (ml.data.words)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from ml.data import DatasetSpec, build_dataset
-from ml.model import MIN_VALUE_ROWS, TrainConfig, train
-from ml.words import MAX_WORDS, frequent_words, words, words_layer
+from ml.data.words import MAX_WORDS, frequent_words, words, words_layer
+from ml.model.network import MIN_VALUE_ROWS, TrainConfig, train
 from tests.ml.conftest import write_rows
 
 MISSING = "[MISSING]"

@@ -10,7 +10,7 @@ import pytest
 from infra.kubeflow.checks.schema import validate_objects
 from infra.kubeflow.objects import ObjectKey
 from infra.serving.pipeline import PipelinePackageError
-from ml.release import ReleaseError
+from ml.model_release import ReleaseError
 from tests.serving_fixtures import make_release, write_pipeline, write_release_file
 from tests.stack.harness import Recording, Registered, run_stack_file
 

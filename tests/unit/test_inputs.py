@@ -24,7 +24,7 @@ from infra.registry.kubeconfig import load_kubeconfig
 from infra.registry.records import ModelArtifact, ModelVersion
 from infra.safe_yaml import UnsafeDocumentError, load_json, load_one
 from infra.serving.pipeline import PipelinePackageError, read_package
-from ml.release import ReleaseError, load_release, normalise_storage_uri
+from ml.model_release import ReleaseError, load_release, normalise_storage_uri
 
 TOKEN = "eyJhbGciOiJSUzI1NiJ9.c2VjcmV0LXRva2Vu.c2lnbmF0dXJl"
 # 10 levels of 9 aliases each: 9**10 nodes (billions) from a few hundred bytes.

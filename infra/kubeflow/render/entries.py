@@ -17,7 +17,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from ml.atomic import write_text_atomic
+from kfstack.atomic import write_text_atomic
 
 __all__ = ["FORMAT", "cache_key", "read_entry", "sign_entry", "tool_versions", "write_entry"]
 

@@ -1,7 +1,7 @@
 """The evaluation step: a SavedModel on a split of a built dataset -> metrics.
 
 The model is evaluated through its exported `serving_default` signature on raw columns, as
-KServe will call it: scalar metrics (`ml.metrics`), and for a classifier a confusion matrix,
+KServe will call it: scalar metrics (`ml.model.metrics`), and for a classifier a confusion matrix,
 for a binary one a ROC curve.
 """
 
@@ -21,7 +21,7 @@ class Evaluation:
     """What `evaluate_split` found.
 
     Attributes:
-        metrics: Scalar metrics (`ml.metrics`), including the number of rows.
+        metrics: Scalar metrics (`ml.model.metrics`), including the number of rows.
         baseline: The same metrics of the trivial model (majority class / train mean).
         classes: Class names, in output order (empty for regression).
         confusion: Rows = true class, columns = predicted class (empty for regression).
@@ -66,8 +66,12 @@ def evaluate_split(export_dir: Path, dataset_dir: Path, split: str = "test") -> 
 
     """
     from ml.data import read_schema, read_split, read_statistics
-    from ml.metrics import baseline_metrics, classification_metrics, regression_metrics
-    from ml.model import predict_columns
+    from ml.model import (
+        baseline_metrics,
+        classification_metrics,
+        predict_columns,
+        regression_metrics,
+    )
 
     schema = read_schema(dataset_dir)
     train = read_statistics(dataset_dir)["label"]["train"]

@@ -4,7 +4,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ml.schema import DatasetSpec
+from ml.data import DatasetSpec
 
 
 def dataset_spec(spec: dict[str, Any]) -> DatasetSpec:

@@ -1,13 +1,13 @@
-"""The release step: a promoted model -> its release record (`ml.release.ModelRelease`)."""
+"""The release step: a promoted model -> its release record (`ml.model_release.record`)."""
 
 import re
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
-from ml.release import InputColumn, ModelRelease, PipelineRun
-from ml.schema import DatasetSchema
-from ml.serving import input_dtype
+from ml.data import DatasetSchema
+from ml.model import input_dtype
+from ml.model_release import InputColumn, ModelRelease, PipelineRun
 
 _NOT_VERSION_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 

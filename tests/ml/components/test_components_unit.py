@@ -27,9 +27,8 @@ from ml.components.evaluate import evaluate
 from ml.components.ingest_validate import ingest_validate
 from ml.components.train import train
 from ml.components.write_release import write_release
-from ml.errors import DataError
-from ml.release import load_release
-from ml.schema import DatasetSpec
+from ml.data import DataError, DatasetSpec
+from ml.model_release import load_release
 from tests.ml.conftest import HEADER, classification_rows, write_rows
 
 SPEC = spec_parameter(DatasetSpec(label="label", ignore=("row id",), categorical=("city",)))

@@ -47,12 +47,13 @@ def test_dockerfile_base_is_pinned_by_digest_and_runs_as_non_root() -> None:
 
 def test_dockerignore_sends_only_what_the_build_needs() -> None:
     lines = (ROOT / ".dockerignore").read_text(encoding="utf-8").split("\n")
-    assert lines[lines.index("*") + 1 :][:5] == [
+    assert lines[lines.index("*") + 1 :][:6] == [
         "!pyproject.toml",
         "!uv.lock",
         "!README.md",
         "!infra/",
         "!ml/",
+        "!kfstack/",
     ]
 
 

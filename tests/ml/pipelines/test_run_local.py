@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kfstack.cli.pipeline_params import Gate, pipeline_arguments
 from ml.data import DatasetSpec
+from ml.model import TrainConfig
+from ml.model_release import load_release, write_release
 from ml.pipelines.local import LocalRun, PipelineFailedError, run_local
-from ml.pipelines.params import Gate, pipeline_arguments
-from ml.release import load_release, write_release
-from ml.training import TrainConfig
 from tests.ml.conftest import HEADER, classification_rows, write_rows
 
 PARAMS = pipeline_arguments(

@@ -247,7 +247,7 @@ def test_a_spec_on_a_tag_is_refused(
 def test_following_outlives_a_few_unavailable_polls(
     kfstack: Main, kfp: KfpDouble, spec_file: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import ml.pipelines.remote_cli as cli
+    import kfstack.cli.pipeline_run as cli
 
     kfp.script = [run_state("RUNNING", {"training": "RUNNING"}), run_state("SUCCEEDED", DONE)]
     shown: list[str] = []

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from ml.release import load_release, write_release
+from ml.model_release import load_release, write_release
 from tests.ml.remote.conftest import ACCESS, SECRET, store_args
 from tests.ml.remote.kfp_double import KfpDouble, run_state
 from tests.serving_fixtures import make_release

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from infra.serving.inputs import _servable
-from ml.release import ReleaseError, load_release, write_release
+from ml.model_release import ReleaseError, load_release, write_release
 from tests.ml.remote.conftest import store_args
 from tests.serving_fixtures import make_release
 

@@ -36,7 +36,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Served:
     from ml.components.core.release import build_release
     from ml.data import DatasetSpec, build_dataset
     from ml.model import TrainConfig, train
-    from ml.release import write_release
+    from ml.model_release import write_release
 
     root = tmp_path_factory.mktemp("servecheck")
     rows = classification_rows(2000, seed=3)

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ml.errors import DataError
-from ml.metrics import classification_metrics
-from ml.release import InputColumn
+from ml.data import DataError
+from ml.model import classification_metrics
+from ml.model_release import InputColumn
 from ml.servecheck.batching import Accepted, Refused, Reply, predict_all
 from ml.servecheck.client import DEFAULT_COOKIE, Auth, load_auth
 from ml.servecheck.drift import Tolerances, compare, drifted, parse_tolerances

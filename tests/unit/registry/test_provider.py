@@ -452,7 +452,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
 
 def test_entry_resource_registers_typed_inputs_under_mocks() -> None:
-    from ml.release import ModelRelease
+    from ml.model_release import ModelRelease
 
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, preview=False)

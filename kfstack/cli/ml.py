@@ -1,0 +1,102 @@
+"""`kfstack data inspect|build` and `kfstack train`.
+
+Bad input (a DataError, a missing file, an existing version) prints one short message and
+exits 2; training that fails (the loss diverged) exits 1. The options shared with
+`pipeline run-local` are defined once in `kfstack.cli.ml_options`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from pathlib import Path
+
+from kfstack.cli import ml_options as opts
+from kfstack.cli.frame import FAILED, Failure, Subparsers, add_command, command_group, guard
+from kfstack.cli.output import EpochProgress, console, metrics_line, quiet_tensorflow, short
+
+quiet_tensorflow()  # before any handler imports TensorFlow
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add the `data` command group (`inspect`, `build`) and the `train` command."""
+    commands = command_group(subparsers, "data", "inspect a CSV, build a validated dataset")
+    inspect = add_command(
+        commands, "inspect", "data-quality report of a CSV: kinds, missing values, columns to drop"
+    )
+    inspect.add_argument("path", type=Path, nargs="?", metavar="CSV", help="same as --csv")
+    opts.add_source_options(inspect, required=False)
+    inspect.set_defaults(handler=guard(_inspect))
+
+    build = add_command(commands, "build", "validate and split a CSV into a dataset directory")
+    opts.add_source_options(build)
+    build.add_argument("--out", type=Path, required=True, help="dataset directory to write")
+    opts.add_dataset_options(build)
+    build.set_defaults(handler=guard(_build))
+
+    train = add_command(subparsers, "train", "train, evaluate and export a model")
+    train.add_argument("--data", type=Path, required=True, help="a built dataset directory")
+    train.add_argument("--out", type=Path, required=True, help="export root (<root>/<version>)")
+    train.add_argument("--version", type=int, help="integer version (default: next free one)")
+    opts.add_training_options(train)
+    train.add_argument("--seed", type=int, default=0, help="seed of weights and shuffles")
+    train.add_argument("--quiet", action="store_true", help="no progress display")
+    train.set_defaults(handler=guard(_train, _train_failures))
+
+
+def _train_failures() -> Iterator[Failure]:
+    from ml.model import TrainingError
+
+    yield Failure(TrainingError, FAILED, prefix="training failed: ")
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from ml.data import print_report
+
+    path = args.csv or args.path
+    if path is None:
+        raise ValueError("give the CSV to inspect: kfstack data inspect --csv FILE")
+    print_report(console(), path, delimiter=args.delimiter)
+    return 0
+
+
+def _build(args: argparse.Namespace) -> int:
+    from ml.data import build_dataset
+
+    out = console()
+    spec = opts.dataset_spec(args)
+    with out.status(f"validating and splitting {args.csv} ..."):
+        built = build_dataset(args.csv, spec, args.out, seed=args.seed)
+    schema = built.schema
+    out.print(f"dataset {built.directory}")
+    classes = f", classes: {list(schema.label.classes)}" if schema.label.classes else ""
+    out.print(f"  task: {schema.label.task}, label: {schema.label.name}{classes}")
+    for c in schema.features:
+        fill = short(c.fill) if not isinstance(c.fill, str) else repr(c.fill)
+        out.print(f"  {c.kind:<11} {c.name!r} -> {c.key} (missing: {c.missing}, fill {fill})")
+    out.print("  rows: " + ", ".join(f"{k} {v}" for k, v in built.rows.items()))
+    dropped = ", ".join(f"{k}: {v}" for k, v in built.dropped.items() if v) or "none"
+    filled = ", ".join(f"{k}: {v}" for k, v in built.filled.items() if v) or "none"
+    out.print(f"  dropped rows: {dropped}; filled cells: {filled}")
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from ml.model import train
+
+    out = console()
+    config = opts.train_config(args)
+    progress = EpochProgress(out, quiet=args.quiet)
+    out.print(f"training on {args.data} ...")
+    with progress.live():
+        result = train(args.data, args.out, version=args.version, config=config, on_epoch=progress)
+    plan = result.plan
+    if plan is not None:
+        out.print(
+            f"  {len(result.history.get('loss', []))} epochs of at most {plan.epochs}"
+            + (f" ({plan.passes} passes over the rows each)" if plan.passes > 1 else "")
+            + f", batch {plan.batch_size}, patience {plan.patience}; best weights kept"
+        )
+    out.print(f"exported version {result.version} to {result.export_dir}")
+    out.print("  test: " + metrics_line(result.metrics))
+    return 0

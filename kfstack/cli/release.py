@@ -1,0 +1,114 @@
+"""`kfstack release fetch | publish`: bring a cluster run's record home, publish a local model."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from kfstack.cli.frame import Subparsers, add_command, command_group, options
+from kfstack.cli.output import console
+from kfstack.cli.pipeline_run import add_connection_args, connection, guard
+
+
+def register(subparsers: Subparsers) -> None:
+    """Add the `release` command group: `fetch` and `publish`."""
+    from ml.model_release import DEFAULT_BUCKET, DEFAULT_PIPELINE_ROOT, DEFAULT_PREFIX
+
+    commands = command_group(subparsers, "release", "fetch or publish a model release record")
+    fetch = add_command(
+        commands,
+        "fetch",
+        "write the release record of a promoted cluster run",
+        description="Check the run succeeded and promoted its candidate (KFP API), read its "
+        "release artifact from the object store (S3 API) and write it; nothing is written "
+        "on error.",
+    )
+    add_connection_args(fetch)
+    fetch.add_argument("--run", required=True, metavar="RUN_ID", help="the run's id")
+    fetch.add_argument("--out", type=Path, required=True, help="release record to write")
+    fetch.add_argument(
+        "--pipeline-root",
+        default=DEFAULT_PIPELINE_ROOT,
+        metavar="URI",
+        help=f"the runs' pipeline root (default: {DEFAULT_PIPELINE_ROOT})",
+    )
+    _add_store_args(fetch)
+    fetch.set_defaults(handler=guard(_fetch))
+
+    publish = add_command(
+        commands,
+        "publish",
+        "upload a locally trained model and point its release record at it",
+        description="Upload <model>/<serving version>/ to s3://BUCKET/PREFIX/<name>/<version>/ "
+        "and rewrite the record's storage_uri to that s3:// URI (after every upload).",
+    )
+    publish.add_argument(
+        "--run-dir", type=Path, metavar="OUT", help="a local run's --out (model/, release.json)"
+    )
+    publish.add_argument("--model", type=Path, help="model export root (default: OUT/model)")
+    publish.add_argument("--release", type=Path, help="release record (default: OUT/release.json)")
+    publish.add_argument("--out", type=Path, help="record to write (default: over --release)")
+    publish.add_argument("--bucket", default=DEFAULT_BUCKET, help=f"default: {DEFAULT_BUCKET}")
+    publish.add_argument("--prefix", default=DEFAULT_PREFIX, help=f"default: {DEFAULT_PREFIX}")
+    _add_store_args(publish)
+    publish.set_defaults(handler=guard(_publish))
+
+
+def _add_store_args(parser: argparse.ArgumentParser) -> None:
+    from ml.model_release import DEFAULT_ENDPOINT
+
+    parser.add_argument(
+        "--s3-endpoint",
+        metavar="URL",
+        help=f"the object store's S3 API (default: {DEFAULT_ENDPOINT}, a port-forward)",
+    )
+    parser.add_argument("--access-key", help="object store access key")
+    parser.add_argument("--secret-key", help="object store secret key")
+    parser.add_argument(
+        "--stack-outputs",
+        type=Path,
+        metavar="FILE",
+        help="keys from `pulumi stack output --json --show-secrets > FILE`",
+    )
+    parser.add_argument("--region", default="us-east-1", help="S3 region (default: us-east-1)")
+
+
+def _store(args: argparse.Namespace) -> Any:
+    from ml.model_release import object_store
+
+    keys = options(args, "access_key", "secret_key", "stack_outputs", "region")
+    return object_store(endpoint=args.s3_endpoint, **keys)
+
+
+def _fetch(args: argparse.Namespace) -> int:
+    from ml.model_release import fetch_release
+
+    fetched = fetch_release(
+        connection(args), args.run, args.out, store=_store(args), pipeline_root=args.pipeline_root
+    )
+    release = fetched.release
+    console().print(f"wrote {fetched.path}: {release.name} version {release.version}")
+    console().print(f"  from {fetched.source}")
+    console().print(f"  model at {release.storage_uri}")
+    return 0
+
+
+def _publish(args: argparse.Namespace) -> int:
+    from ml.model_release import publish_release
+
+    if args.run_dir is None and (args.model is None or args.release is None):
+        raise ValueError("give --run-dir OUT, or both --model and --release")
+    model = args.model or args.run_dir / "model"
+    record = args.release or args.run_dir / "release.json"
+    if args.release is None and args.run_dir.is_dir() and not record.is_file():
+        raise ValueError(
+            f"{args.run_dir} has no release.json: the run did not promote its candidate, "
+            "so there is no release to publish"
+        )
+    published = publish_release(
+        model, record, store=_store(args), bucket=args.bucket, prefix=args.prefix, out=args.out
+    )
+    console().print(f"uploaded {published.files} files ({published.bytes} bytes)")
+    console().print(f"wrote {published.path}: storage_uri {published.release.storage_uri}")
+    return 0
