@@ -10,20 +10,14 @@ from typing import TYPE_CHECKING, ClassVar, Literal, Self
 
 from pydantic import model_validator
 
-from infra.cluster.base import (
-    Capabilities,
-    ClusterBase,
-    ClusterContext,
-    ClusterHandle,
-    cluster_handle,
-)
+from infra.cluster import base
 from tests.stack.harness import FAKE_KUBECONFIG
 
 if TYPE_CHECKING:
     import pulumi
 
 
-class FakeCluster(ClusterBase):
+class FakeCluster(base.ClusterBase):
     """A provider for a cluster that someone else made; nothing else."""
 
     GATEWAY_NODE_PORT: ClassVar[int | None] = 31999
@@ -36,14 +30,18 @@ class FakeCluster(ClusterBase):
             raise ValueError("a fake cluster has one node (nodeCount: 1)")
         return self
 
-    def provision(self, context: ClusterContext, opts: pulumi.ResourceOptions) -> ClusterHandle:
+    def provision(
+        self, context: base.ClusterContext, opts: pulumi.ResourceOptions
+    ) -> base.ClusterHandle:
         """A provider for the fake cluster's kubeconfig."""
         import pulumi
 
         kubeconfig = pulumi.Output.secret(FAKE_KUBECONFIG)
         endpoint = pulumi.Output.from_input("https://fake.invalid")
-        capabilities = Capabilities(load_balancers=False, storage=False)
-        return cluster_handle(self, context.name, kubeconfig, opts, capabilities, endpoint=endpoint)
+        capabilities = base.Capabilities(load_balancers=False, storage=False)
+        return base.cluster_handle(
+            self, context.name, kubeconfig, opts, capabilities, endpoint=endpoint
+        )
 
 
 CONFIG = FakeCluster

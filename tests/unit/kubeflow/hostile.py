@@ -557,6 +557,16 @@ def _service(name: str, app: str, **spec: Any) -> Manifest:
     }
 
 
+def _volume(name: str, **spec: Any) -> Manifest:
+    capacity = {"capacity": {"storage": "1Gi"}, "accessModes": ["ReadWriteOnce"]}
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": name},
+        "spec": {**capacity, **spec},
+    }
+
+
 EXPOSURE: list[tuple[Manifest, str, str]] = [
     (
         _service("mysql-public", "mysql", type="LoadBalancer"),
@@ -584,38 +594,26 @@ EXPOSURE: list[tuple[Manifest, str, str]] = [
         "0.0.0.0/0",
     ),
     (
-        {
-            "apiVersion": "v1",
-            "kind": "PersistentVolume",
-            "metadata": {"name": "node-root"},
-            "spec": {
-                "capacity": {"storage": "1Gi"},
-                "accessModes": ["ReadWriteOnce"],
-                "hostPath": {"path": "/"},
-                "claimRef": {"namespace": USER_NAMESPACE, "name": "grab"},
-            },
-        },
+        _volume(
+            "node-root",
+            hostPath={"path": "/"},
+            claimRef={"namespace": USER_NAMESPACE, "name": "grab"},
+        ),
         "policy.host-volume",
         "user namespace",
     ),
     (
-        {
-            "apiVersion": "v1",
-            "kind": "PersistentVolume",
-            "metadata": {"name": "node-local"},
-            "spec": {
-                "capacity": {"storage": "1Gi"},
-                "accessModes": ["ReadWriteOnce"],
-                "local": {"path": "/var/lib"},
-                "nodeAffinity": {
-                    "required": {
-                        "nodeSelectorTerms": [
-                            {"matchExpressions": [{"key": "a", "operator": "Exists"}]}
-                        ]
-                    }
-                },
+        _volume(
+            "node-local",
+            local={"path": "/var/lib"},
+            nodeAffinity={
+                "required": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": "a", "operator": "Exists"}]}
+                    ]
+                }
             },
-        },
+        ),
         "policy.host-volume",
         "local volume",
     ),
