@@ -23,6 +23,7 @@ from typing import Any
 
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from infra.kubeflow import InstallPlan, KubeflowSettings, ManifestSource, ObjectKey, PlanDiff
@@ -207,8 +208,12 @@ def print_plan(console: Console, plan: InstallPlan) -> None:
         console.print(f"  {spec.name} <- {spec.config_key}: {spec.description}", highlight=False)
     console.print(f"findings ({len(plan.findings)}, {len(plan.errors)} errors):")
     for finding in plan.findings:
-        style = "red" if finding.severity == "error" else "yellow"
-        console.print(f"  [{style}]{finding}[/{style}]", highlight=False, markup=True)
+        style = _SEVERITY_STYLES[finding.severity]
+        # Escaped: a finding's text holds brackets ("[error]", "rules[0]", "['*']").
+        console.print(f"  [{style}]{escape(str(finding))}[/{style}]", highlight=False)
+
+
+_SEVERITY_STYLES = {"error": "red", "warning": "yellow", "allowed": "dim"}
 
 
 def print_protection(console: Console, plan: InstallPlan, *, protect_data: bool) -> None:

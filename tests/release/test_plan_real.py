@@ -156,6 +156,12 @@ def test_cli_prints_and_writes(
     assert len(files) == len(full_plan.plan.objects)
     summary = json.loads((out / "plan.json").read_text())
     assert len(summary["waves"]) == len(full_plan.plan.waves)
+    # The release's allowed exceptions, printed as written (brackets are not markup) and
+    # listed with their reasons in plan.json.
+    assert "[allowed] policy.mesh-allow-all" in printed
+    gateway = "AuthorizationPolicy.security.istio.io istio-system/istio-ingressgateway"
+    (entry,) = [f for f in summary["findings"] if gateway in f]
+    assert entry.startswith("[allowed]") and "allowed: the ingress gateway is" in entry
 
 
 def test_cli_plan_error_exits_2(
