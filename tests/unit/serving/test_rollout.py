@@ -183,3 +183,13 @@ def test_ready_timeout_is_checked_with_the_stack_config() -> None:
     raw = {"kfstack:serving": json.dumps({"releaseRecord": "r.json", "readyTimeout": "40m"})}
     settings = parse_settings(raw, stack="dev", require_secrets=False)
     assert settings.serving is not None and settings.serving.ready_timeout == "40m"
+
+
+def test_stacks_made_before_the_move_still_find_the_provider() -> None:
+    """State holds the provider pickled by reference to its old module; that name resolves."""
+    import importlib
+
+    old = importlib.import_module("infra.serving.rollout_provider")
+    assert old.RolloutProvider is rollout_provider.RolloutProvider
+    with pytest.raises(AttributeError):
+        _ = old.Nothing
