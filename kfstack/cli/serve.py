@@ -138,7 +138,7 @@ def _summary(result: CheckResult) -> None:
         for title in ("metric", "before (offline)", "after (endpoint)", "difference", "verdict"):
             table.add_column(title)
         for c in r.checks:
-            verdict = "DRIFT" if c.drifted else "ok"
+            verdict = "DRIFT" if c.drifted else ("ok" if c.judged else "not judged")
             table.add_row(
                 c.metric, f"{c.before:.6g}", f"{c.after:.6g}", f"{c.difference:+.3g}", verdict
             )

@@ -52,6 +52,9 @@ def _target(result: TargetResult, check: CheckResult) -> dict[str, Any]:
                 "tolerance": c.tolerance,
                 "tolerance_kind": c.kind,
                 "direction": c.direction,
+                "rule": c.rule,
+                "interval": list(c.interval) if c.interval else None,
+                "judged": c.judged,
                 "drifted": c.drifted,
             }
             for c in result.checks

@@ -105,7 +105,13 @@ class CheckResult:
         if offline is not None and int(offline) != self.holdout.rows:
             out.append(
                 f"the holdout has {self.holdout.rows} rows, the offline evaluation had "
-                f"{int(offline)}: not the same split, so metrics may differ without skew"
+                f"{int(offline)}: not the same rows, so accuracy is judged by the 95% interval "
+                "of the difference and other metrics are shown, not judged"
+            )
+        if offline is None:
+            out.append(
+                "the release does not say how many rows its offline metrics had: judged as "
+                "the same rows (strict)"
             )
         task = self.release.labels.get("kfstack.io/task")
         for r in self.results:
@@ -189,6 +195,13 @@ def run_check(request: CheckRequest, *, progress: Progress | None = None) -> Che
             # the model's own class names (kfstack's `classes` output) come first
             classes = outcome.classes or known
             measured = score(holdout.label[outcome.accepted], outcome.stacked(), classes)
-            checks = compare(release.metrics, measured.metrics, request.tolerances)
+            offline_rows = release.metrics.get("rows")
+            checks = compare(
+                release.metrics,
+                measured.metrics,
+                request.tolerances,
+                rows_before=None if offline_rows is None else int(offline_rows),
+                rows_after=holdout.rows,
+            )
         results.append(TargetResult(target, outcome, measured, checks))
     return CheckResult(request, release, holdout, route, results)

@@ -14,7 +14,14 @@ from ml.model import classification_metrics
 from ml.model_release import InputColumn
 from ml.servecheck.batching import Accepted, Refused, Reply, predict_all
 from ml.servecheck.client import DEFAULT_COOKIE, Auth, load_auth
-from ml.servecheck.drift import Tolerances, compare, drifted, parse_tolerances
+from ml.servecheck.drift import (
+    Tolerances,
+    compare,
+    difference_interval,
+    drifted,
+    parse_tolerances,
+    wilson,
+)
 from ml.servecheck.holdout import read_holdout
 from ml.servecheck.protocol import (
     ProtocolError,
@@ -268,6 +275,52 @@ def test_accuracy_is_strict_and_loss_relative_by_default() -> None:
     assert worse["accuracy"].direction == "worse" and worse["loss"].direction == "worse"
     assert drifted(compare(before, {**before, "loss": 0.31}, Tolerances())) == ["loss"]
     assert drifted(compare(before, {**before, "loss": 0.29}, Tolerances())) == ["loss"]
+
+
+def test_one_wrong_row_of_another_holdout_is_not_drift() -> None:
+    """The issue's case: 1.0 offline on 15 rows, 68 of 69 right on another holdout."""
+    before = {"accuracy": 1.0, "loss": 0.05, "rows": 15.0}
+    after = {"accuracy": 68 / 69, "loss": 0.09, "rows": 69.0}
+    checks = {
+        c.metric: c for c in compare(before, after, Tolerances(), rows_before=15, rows_after=69)
+    }
+    accuracy = checks["accuracy"]
+    assert accuracy.interval is not None and accuracy.interval[0] < 0 < accuracy.interval[1]
+    assert not accuracy.drifted and "95% interval" in accuracy.rule
+    assert not checks["loss"].judged and not checks["loss"].drifted  # shown, not judged
+
+
+def test_a_real_drop_on_another_holdout_is_drift() -> None:
+    before = {"accuracy": 0.98, "rows": 200.0}
+    checks = compare(before, {"accuracy": 0.80}, Tolerances(), rows_before=200, rows_after=150)
+    (accuracy,) = checks
+    assert accuracy.interval is not None and accuracy.interval[1] < 0 and accuracy.drifted
+
+
+def test_the_same_rows_stay_strict() -> None:
+    before = {"accuracy": 1.0, "rows": 69.0}
+    (same_rows,) = compare(
+        before, {"accuracy": 68 / 69}, Tolerances(), rows_before=69, rows_after=69
+    )
+    assert same_rows.drifted and same_rows.interval is None
+    (unknown,) = compare({"accuracy": 1.0}, {"accuracy": 68 / 69}, Tolerances(), rows_after=69)
+    assert unknown.drifted  # no offline row count: judged as the same rows
+
+
+@pytest.mark.parametrize(
+    ("share", "rows", "low", "high"),
+    [(1.0, 15, 15 / (15 + 1.96**2), 1.0), (0.5, 10, 0.2366, 0.7634), (0.0, 20, 0.0, 0.1611)],
+)
+def test_wilson_intervals_match_published_values(
+    share: float, rows: int, low: float, high: float
+) -> None:
+    assert wilson(share, rows) == (pytest.approx(low, abs=1e-4), pytest.approx(high, abs=1e-4))
+
+
+def test_newcombe_interval_matches_his_worked_example() -> None:
+    """Newcombe (1998), example (a): 56/70 vs 48/80, hybrid score interval 0.0524 to 0.3339."""
+    low, high = difference_interval(48 / 80, 80, 56 / 70, 70)
+    assert (low, high) == (pytest.approx(0.0524, abs=1e-4), pytest.approx(0.3339, abs=1e-4))
 
 
 def test_tolerance_flags() -> None:
