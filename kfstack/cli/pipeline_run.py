@@ -192,7 +192,8 @@ def _run(args: argparse.Namespace) -> int:
     if str(final.state) == "SUCCEEDED":
         console().print(
             f"run {run_id} succeeded; its release record (if promoted): "
-            f"kfstack release fetch --host {conn.host} --run {run_id} --out build/release.json"
+            f"kfstack release fetch --host {conn.host} --run {run_id} --out build/release.json "
+            "--profile build/profile.json"
         )
         return 0
     if str(final.state) not in remote.TERMINAL:
