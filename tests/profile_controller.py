@@ -31,9 +31,7 @@ import yaml
 
 from tests.conftest import KUBEFLOW_RELEASES
 
-CONTROLLER = (
-    "applications/pipeline/upstream/base/installs/multi-user/pipelines-profile-controller"
-)
+CONTROLLER = "applications/pipeline/upstream/base/installs/multi-user/pipelines-profile-controller"
 INSTALL_CONFIG = "applications/pipeline/upstream/base/installs/generic/pipeline-install-config.yaml"
 ENABLED = "pipelines.kubeflow.org/enabled"
 ADMIN_KEYS = ("platform-admin-access", "platform-admin-secret")
@@ -58,7 +56,7 @@ class _Iam:
     def __init__(self) -> None:
         self.policies: dict[str, dict[str, Any]] = {}
 
-    def create_access_key(self, *, UserName: str) -> dict[str, Any]:  # noqa: N803
+    def create_access_key(self, *, UserName: str) -> dict[str, Any]:
         return {
             "AccessKey": {
                 "AccessKeyId": f"{UserName}-access",
@@ -66,7 +64,7 @@ class _Iam:
             }
         }
 
-    def put_user_policy(self, *, UserName: str, PolicyName: str, PolicyDocument: str) -> None:  # noqa: N803
+    def put_user_policy(self, *, UserName: str, PolicyName: str, PolicyDocument: str) -> None:
         self.policies[UserName] = json.loads(PolicyDocument)
 
 
@@ -86,7 +84,9 @@ class _S3:
 @cache
 def _module(release: str) -> ModuleType:
     path = sync_file(release)
-    spec = importlib.util.spec_from_file_location(f"kfp_profile_sync_{release.replace('.', '_')}", path)
+    spec = importlib.util.spec_from_file_location(
+        f"kfp_profile_sync_{release.replace('.', '_')}", path
+    )
     assert spec is not None and spec.loader is not None, path
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

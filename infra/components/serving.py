@@ -196,10 +196,11 @@ class ModelServing(pulumi.ComponentResource):
         """The store Secret, its ServiceAccount and the predict AuthorizationPolicy."""
         needs = namespaced_needs(args.plan, access.objects, args.inputs.options.namespace)
         registered: list[pulumi.Resource] = []
-        for manifest in access.objects:
-            key = ObjectKey.of(manifest)
+        for planned in access.objects:
+            key = ObjectKey.of(planned)
+            manifest = dict(planned)
             if key.kind == "Secret":
-                manifest = {**manifest, "stringData": self._profile_keys(key.namespace)}
+                manifest["stringData"] = self._profile_keys(key.namespace)
             registered.append(
                 KubernetesObject(
                     key.resource_name,

@@ -19,4 +19,11 @@ from ml.model_release.publish import *  # noqa: F403
 from ml.model_release.record import *  # noqa: F403
 from ml.model_release.store import *  # noqa: F403
 
-__all__ = record.__all__ + kserve.__all__ + store.__all__ + profile.__all__ + fetch.__all__ + publish.__all__
+__all__ = (
+    record.__all__
+    + kserve.__all__
+    + store.__all__
+    + profile.__all__
+    + fetch.__all__
+    + publish.__all__
+)

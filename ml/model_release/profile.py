@@ -99,15 +99,15 @@ def profile_from_objects(
         )
     namespace = str(secret.get("metadata", {}).get("namespace", ""))
     data = secret.get("data") or {}
-    keys = {
-        "access_key": _decoded(data, "accesskey", f"{where}: Secret {PROFILE_SECRET}"),
-        "secret_key": _decoded(data, "secretkey", f"{where}: Secret {PROFILE_SECRET}"),
-    }
+    at = f"{where}: Secret {PROFILE_SECRET}"
+    access_key, secret_key = _decoded(data, "accesskey", at), _decoded(data, "secretkey", at)
     launcher = by_kind.get(("ConfigMap", LAUNCHER_CONFIGMAP)) or {}
     root = str((launcher.get("data") or {}).get("defaultPipelineRoot") or "")
     return Profile(
         namespace=namespace,
-        store=object_store(endpoint=endpoint, region=region, **keys),
+        store=object_store(
+            endpoint=endpoint, access_key=access_key, secret_key=secret_key, region=region
+        ),
         pipeline_root=root or KFP_LAUNCHER_DEFAULT_ROOT,
     )
 
