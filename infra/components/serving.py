@@ -200,7 +200,9 @@ class ModelServing(pulumi.ComponentResource):
             key = ObjectKey.of(planned)
             manifest = dict(planned)
             if key.kind == "Secret":
-                manifest["stringData"] = self._profile_keys(key.namespace)
+                manifest["stringData"] = self._profile_keys(
+                    key.namespace, self._on(args, needs[key])
+                )
             registered.append(
                 KubernetesObject(
                     key.resource_name,
@@ -213,14 +215,21 @@ class ModelServing(pulumi.ComponentResource):
             )
         return registered
 
-    def _profile_keys(self, namespace: str | None) -> pulumi.Output[dict[str, str]]:
-        """The profile's own store keys under KServe's names (read, never the admin's)."""
+    def _profile_keys(
+        self, namespace: str | None, after: Sequence[pulumi.Resource]
+    ) -> pulumi.Output[dict[str, str]]:
+        """The profile's own store keys under KServe's names (read, never the admin's).
+
+        Read once the profile (`after`) is registered: its pipelines profile controller
+        makes the Secret when the namespace appears, so the first `pulumi up` of a new
+        profile with serving may have to be run again.
+        """
         import pulumi_kubernetes as k8s
 
         profile = k8s.core.v1.Secret.get(
             "profile-object-store-keys",
             f"{namespace}/{PROFILE_SECRET_NAME}",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
         )
         return pulumi.Output.secret(profile.data.apply(lambda d: _profile_fields(namespace, d)))
 
