@@ -32,6 +32,7 @@ __all__ = [
     "KFP_LAUNCHER_DEFAULT_ROOT",
     "PROFILE_COMMAND",
     "Profile",
+    "models_prefix",
     "private_prefix",
     "profile_from_objects",
     "read_profile",
@@ -52,6 +53,11 @@ PROFILE_COMMAND: Final = (
 def private_prefix(namespace: str) -> str:
     """The profile's own key prefix (``private/<ns>``): its data and published models."""
     return f"private/{namespace}"
+
+
+def models_prefix(namespace: str) -> str:
+    """Where a profile's published models go: ``private/<ns>/models``."""
+    return f"{private_prefix(namespace)}/models"
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ candidate was promoted, ``<out>/release.json`` whose storage URI is the local ``
 model directory. Publishing uploads that version directory to the stack's object store
 under ``s3://<bucket>/<prefix>/<name>/<release version>/<version>/`` and rewrites the
 record's storage URI to its parent, which KServe reads with the profile's own keys. The
-prefix is the profile's ``private/<ns>/models`` (`models_prefix`): a profile's keys may use
-only its own paths (`ml.model_release.profile`). The record is rewritten only after every
-file is uploaded.
+prefix is the profile's ``private/<ns>/models`` (`ml.model_release.profile.models_prefix`):
+a profile's keys may use only its own paths. The record is rewritten only after every file
+is uploaded.
 """
 
 from __future__ import annotations
@@ -16,18 +16,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ml.model_release.profile import private_prefix
 from ml.model_release.record import ModelRelease, load_release, write_release
 from ml.model_release.store import ObjectStore, StoreError, describe, s3_client
 
-__all__ = ["DEFAULT_BUCKET", "PublishError", "Published", "models_prefix", "publish_release"]
+__all__ = ["DEFAULT_BUCKET", "PublishError", "Published", "publish_release"]
 
 DEFAULT_BUCKET = "mlpipeline"
-
-
-def models_prefix(namespace: str) -> str:
-    """Where a profile's published models go: ``private/<ns>/models``."""
-    return f"{private_prefix(namespace)}/models"
 
 
 @dataclass(frozen=True)
