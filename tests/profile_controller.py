@@ -35,6 +35,9 @@ CONTROLLER = "applications/pipeline/upstream/base/installs/multi-user/pipelines-
 INSTALL_CONFIG = "applications/pipeline/upstream/base/installs/generic/pipeline-install-config.yaml"
 ENABLED = "pipelines.kubeflow.org/enabled"
 ADMIN_KEYS = ("platform-admin-access", "platform-admin-secret")
+#: KFP's launcher root where a namespace has no kfp-launcher ConfigMap (kubeflow/pipelines
+#: backend/src/v2/config/env.go); not the controller's, so stated here for the tests.
+KFP_DEFAULT_ROOT = "minio://mlpipeline/v2/artifacts"
 ATTACHMENT_KINDS = (
     "Secret.v1",
     "ConfigMap.v1",
@@ -162,6 +165,13 @@ class ProfileGrant:
         """Whether the profile's keys may read and write object `key` of `mlpipeline`."""
         prefixes = self.allowed_prefixes
         return prefixes is None or key.startswith(prefixes)
+
+    @property
+    def pipeline_root(self) -> str:
+        """Where the namespace's runs write: its kfp-launcher root, else KFP's default."""
+        launcher = self.child("ConfigMap", "kfp-launcher")
+        root = (launcher or {}).get("data", {}).get("defaultPipelineRoot")
+        return str(root or KFP_DEFAULT_ROOT)
 
     def as_kubectl_list(self) -> dict[str, Any]:
         """What `kubectl get secret/mlpipeline-minio-artifact configmap/kfp-launcher

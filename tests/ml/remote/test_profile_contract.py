@@ -114,8 +114,7 @@ def test_fetch_reads_the_run_under_the_profiles_root_with_its_keys(
     profile: ProfileFile,
     tmp_path: Path,
 ) -> None:
-    root = read_profile(profile.path).pipeline_root
-    prefix = f"{_key(root)}/kfstack-training/run-9"
+    prefix = f"{_key(profile.grant.pipeline_root)}/kfstack-training/run-9"
     release = make_release("r9", storage=f"s3://mlpipeline/{prefix}/train/3/model")
     source = write_release(release, tmp_path / "src.json")
     s3.put_object(
