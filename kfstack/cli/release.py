@@ -88,7 +88,14 @@ def _profile(args: argparse.Namespace) -> Any:
 
     if args.profile is None:
         return None
-    return read_profile(args.profile, endpoint=args.s3_endpoint, region=args.region)
+    profile = read_profile(args.profile, endpoint=args.s3_endpoint, region=args.region)
+    namespace = getattr(args, "namespace", None)
+    if namespace and profile.namespace and namespace != profile.namespace:
+        raise ValueError(
+            f"--profile {args.profile} is namespace {profile.namespace}'s, not --namespace "
+            f"{namespace}'s: its keys and root would not be the run's"
+        )
+    return profile
 
 
 def _store(args: argparse.Namespace, profile: Any) -> Any:

@@ -21,7 +21,7 @@ from ml.model_release import (
     read_profile,
     write_release,
 )
-from ml.model_release.store import split_uri
+from ml.model_release.store import StoreError, split_uri
 from tests import journey
 from tests.ml.remote.conftest import NAMESPACE, ProfileFile
 from tests.ml.remote.kfp_double import KfpDouble, run_state
@@ -186,3 +186,17 @@ def test_the_journey_profile_file_is_what_kubectl_prints(profile: ProfileFile) -
     assert "secret/mlpipeline-minio-artifact" in command.words
     assert "configmap/kfp-launcher" in command.words and "--ignore-not-found" in command.words
     assert json.loads(profile.path.read_text())["kind"] == "List"
+
+
+def test_a_profile_of_another_namespace_or_without_its_secret_is_refused(
+    kfstack: Main, profile: ProfileFile, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["release", "fetch", "--host", "http://127.0.0.1:9", "--run", "r", "--out"]
+    args += [str(tmp_path / "r.json"), "--profile", str(profile.path)]
+    assert kfstack([*args, "--namespace", "kubeflow-user-other"]) == 2
+    assert "not --namespace kubeflow-user-other's" in capsys.readouterr().err
+    empty = tmp_path / "empty.json"
+    empty.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": []}))
+    with pytest.raises(StoreError, match="no Secret mlpipeline-minio-artifact"):
+        read_profile(empty)
+    assert not (tmp_path / "r.json").exists()
