@@ -68,11 +68,7 @@ def test_the_profile_read_from_kubectl_is_the_controllers(profile: ProfileFile) 
     read = read_profile(profile.path)
     assert read.namespace == NAMESPACE
     assert (read.store.access_key, read.store.secret_key) == grant.keys
-    launcher = grant.child("ConfigMap", "kfp-launcher")
-    want = (
-        launcher["data"]["defaultPipelineRoot"] if launcher else "minio://mlpipeline/v2/artifacts"
-    )
-    assert read.pipeline_root == want
+    assert read.pipeline_root == grant.pipeline_root
     assert grant.may_use(_key(read.pipeline_root) + "/kfstack-training/run/x")
     assert grant.may_use(private_prefix(NAMESPACE) + "/data.csv")
     assert grant.may_use(models_prefix(NAMESPACE) + "/iris/1/1/saved_model.pb")
@@ -91,7 +87,7 @@ def test_the_journey_uploads_its_data_where_the_profile_reads(profile: ProfileFi
 
 
 def test_a_run_reads_its_csv_with_the_profiles_keys(
-    kfstack: Main, kfp: KfpDouble, spec_file: Path, profile: ProfileFile
+    kfstack: Main, kfp: KfpDouble, spec_file: Path, profile: ProfileFile, tmp_path: Path
 ) -> None:
     kfp.profiles[NAMESPACE] = profile.grant.may_use
     kfp.script = [run_state("SUCCEEDED", PROMOTED)]
@@ -99,7 +95,9 @@ def test_a_run_reads_its_csv_with_the_profiles_keys(
     csv_uri = str(run.flag("--csv-uri"))
     common = ["pipeline", "run", "--host", kfp.url, "--spec", str(spec_file)]
     common += ["--namespace", NAMESPACE, "--label", "species", "--name", "iris", "--poll", "0"]
-    assert kfstack([*common, "--csv-uri", csv_uri]) == 0
+    run_id = tmp_path / "run-id"
+    assert kfstack([*common, "--csv-uri", csv_uri, "--run-id-file", str(run_id)]) == 0
+    assert run_id.read_text() == f"{next(iter(kfp.runs))}\n"
     outside = kfstack([*common, "--csv-uri", "minio://mlpipeline/data/iris.csv"])
     assert outside == (1 if profile.grant.allowed_prefixes is not None else 0)
     assert kfp.problems == []
