@@ -27,6 +27,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.conftest import KUBEFLOW_RELEASES
@@ -87,6 +88,10 @@ class _S3:
 @cache
 def _module(release: str) -> ModuleType:
     path = sync_file(release)
+    if not path.is_file():  # scripts/fetch-shared does not fetch release-tests/ (yet)
+        pytest.skip(
+            f"{path} missing: the release's own profile controller is not in KFSTACK_SHARED"
+        )
     spec = importlib.util.spec_from_file_location(
         f"kfp_profile_sync_{release.replace('.', '_')}", path
     )
