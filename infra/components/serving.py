@@ -4,12 +4,14 @@ Registers the compiled pipeline (Pipeline + PipelineVersion), the model version 
 the Model Registry (through the API server's service proxy, with the stack's own
 cluster credentials) and the KServe InferenceService that serves it, each waiting
 for the platform objects it needs. Around the InferenceService: the object store's
-keys and the ServiceAccount that carries them, and the AuthorizationPolicy that lets
-the namespace's callers reach the predictor; `pulumi up` waits until it is Ready.
+keys (the profile namespace's own, read from the Secret the release's profile controller
+made there) and the ServiceAccount that carries them, and the AuthorizationPolicy that
+lets the namespace's callers reach the predictor; `pulumi up` waits until it is Ready.
 """
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +32,7 @@ from infra.serving.dependencies import namespaced_needs, serving_dependencies
 from infra.serving.inference import inference_service, predict_path
 from infra.serving.inputs import ServingInputs
 from infra.serving.rollout import DIGEST_ANNOTATION
+from infra.serving.storage import PROFILE_KEY_FIELDS, PROFILE_SECRET_NAME
 
 
 @dataclass(frozen=True)
@@ -193,8 +196,13 @@ class ModelServing(pulumi.ComponentResource):
         """The store Secret, its ServiceAccount and the predict AuthorizationPolicy."""
         needs = namespaced_needs(args.plan, access.objects, args.inputs.options.namespace)
         registered: list[pulumi.Resource] = []
-        for manifest in access.objects:
-            key = ObjectKey.of(manifest)
+        for planned in access.objects:
+            key = ObjectKey.of(planned)
+            manifest = dict(planned)
+            if key.kind == "Secret":
+                manifest["stringData"] = self._profile_keys(
+                    key.namespace, self._on(args, needs[key])
+                )
             registered.append(
                 KubernetesObject(
                     key.resource_name,
@@ -206,6 +214,24 @@ class ModelServing(pulumi.ComponentResource):
                 )
             )
         return registered
+
+    def _profile_keys(
+        self, namespace: str | None, after: Sequence[pulumi.Resource]
+    ) -> pulumi.Output[dict[str, str]]:
+        """The profile's own store keys under KServe's names (read, never the admin's).
+
+        Read once the profile (`after`) is registered: its pipelines profile controller
+        makes the Secret when the namespace appears, so the first `pulumi up` of a new
+        profile with serving may have to be run again.
+        """
+        import pulumi_kubernetes as k8s
+
+        profile = k8s.core.v1.Secret.get(
+            "profile-object-store-keys",
+            f"{namespace}/{PROFILE_SECRET_NAME}",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(after)),
+        )
+        return pulumi.Output.secret(profile.data.apply(lambda d: _profile_fields(namespace, d)))
 
     def _pipeline(self, args: ModelServingArgs, needs: Sequence[ObjectKey]) -> None:
         objects = args.inputs.pipeline
@@ -232,6 +258,21 @@ class ModelServing(pulumi.ComponentResource):
                 retain_on_delete=True,
             ),
         )
+
+
+def _profile_fields(namespace: str | None, data: Mapping[str, str] | None) -> dict[str, str]:
+    """KServe's key fields from the profile Secret's base64 `data`."""
+    missing = [f for f in PROFILE_KEY_FIELDS.values() if not (data or {}).get(f)]
+    if missing:
+        raise ValueError(
+            f"Secret {namespace}/{PROFILE_SECRET_NAME} has no {', '.join(missing)}: is "
+            f"{namespace} a profile namespace with Kubeflow Pipelines enabled?"
+        )
+    assert data is not None
+    return {
+        field: base64.b64decode(data[source]).decode("utf-8")
+        for field, source in PROFILE_KEY_FIELDS.items()
+    }
 
 
 def _with_credentials(

@@ -1,14 +1,25 @@
 """Who may call the predictor: an Istio AuthorizationPolicy in the serving namespace (pure).
 
-Kubeflow's Istio setup denies by default (`istio-system/global-deny-all`), and a
-Serverless predictor is reached through Knative's activator, which the Profile's own
-`ns-owner-access-istio` policy does not cover. The release's own KServe test
-(kubeflow/manifests `tests/`) allows its predictor with an ALLOW policy selecting
-`serving.knative.dev/service: <name>-predictor` for requests carrying a validated JWT
-(`requestPrincipals: ["*"]`). This policy does the same, narrowed to the model's
-inference paths and to the serving namespace: its owners (the `kubeflow-userid` header
-the gateway sets from a Dex token) and its ServiceAccounts (m2m tokens, whose subject
-the gateway also puts in `kubeflow-userid`: `system:serviceaccount:<namespace>:<name>`).
+Kubeflow's Istio setup denies by default (`istio-system/global-deny-all`). A request from
+outside is authenticated at the ingress gateway only: its RequestAuthentications (Dex and,
+on kind, Kubernetes tokens) select the gateway's pods, validate the token and write the
+caller into `kubeflow-userid` (the email of a Dex token, `system:serviceaccount:<ns>:<sa>`
+of a Kubernetes one), overwriting what the client sent. No RequestAuthentication selects
+the predictor's pods, so a request there has no request principal: the release's own
+`kserve_test.sh` says `requestPrincipals: ["*"]` "cannot work here" and allows all.
+
+This policy is narrower than the release's. It selects the predictor
+(`serving.knative.dev/service: <model>-predictor`), only the model's inference paths, and:
+
+- from the ingress gateway, or Knative's activator behind it (the hop a Serverless
+  predictor is reached through), when `kubeflow-userid` is one of the namespace's owners or
+  one of its ServiceAccounts;
+- from the namespace's own workloads in the mesh (their mTLS identity).
+
+What stays open: a workload of the mesh that calls the activator directly with a forged
+`kubeflow-userid` (Knative's own policies let every caller reach it). Calls through Knative's
+cluster-local gateway carry no caller identity unless the release's `m2m-auth` overlay
+validates their token there; without it they are refused.
 """
 
 from __future__ import annotations
@@ -27,6 +38,11 @@ from infra.serving.storage import (
 
 API_VERSION = "security.istio.io/v1"
 USER_HEADER = "request.headers[kubeflow-userid]"
+#: The hops in front of a Serverless predictor: the ingress gateway (which validates the
+#: caller's token and writes `kubeflow-userid`) and Knative's activator behind it.
+INGRESS_GATEWAY_PRINCIPAL = "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"
+ACTIVATOR_PRINCIPAL = "cluster.local/ns/knative-serving/sa/activator"
+FRONT_HOPS = (INGRESS_GATEWAY_PRINCIPAL, ACTIVATOR_PRINCIPAL)
 
 
 def inference_paths(model: str) -> list[str]:
@@ -40,7 +56,11 @@ def inference_paths(model: str) -> list[str]:
 
 
 def predict_policy(model: str, namespace: str, owners: Sequence[str]) -> Manifest:
-    """ALLOW the model's inference paths to the namespace's owners and ServiceAccounts."""
+    """ALLOW the model's inference paths to the namespace's owners and ServiceAccounts.
+
+    Through the gateway (and the activator) by the `kubeflow-userid` the gateway wrote;
+    in the mesh by the caller's namespace.
+    """
     callers = [*sorted(set(owners)), f"system:serviceaccount:{namespace}:*"]
     return {
         "apiVersion": API_VERSION,
@@ -55,10 +75,14 @@ def predict_policy(model: str, namespace: str, owners: Sequence[str]) -> Manifes
             "selector": {"matchLabels": {"serving.knative.dev/service": f"{model}-predictor"}},
             "rules": [
                 {
-                    "from": [{"source": {"requestPrincipals": ["*"]}}],
+                    "from": [{"source": {"principals": [*FRONT_HOPS]}}],
                     "to": [{"operation": {"paths": inference_paths(model)}}],
                     "when": [{"key": USER_HEADER, "values": callers}],
-                }
+                },
+                {
+                    "from": [{"source": {"namespaces": [namespace]}}],
+                    "to": [{"operation": {"paths": inference_paths(model)}}],
+                },
             ],
         },
     }

@@ -9,9 +9,16 @@ predictor's ServiceAccount, and takes the endpoint from the Secret's annotations
 The store is found in the install plan the way KFP's API server finds it: the
 `OBJECTSTORECONFIG_HOST`/`_PORT` env of the `ml-pipeline` Deployment (26.03: SeaweedFS),
 else KFP's built-in default `minio-service.kubeflow:9000` when the plan holds that Service
-(v1.10: MinIO). The keys are the stack's own `objectStoreAccessKey`/`objectStoreSecretKey`,
-the same credentials the plan gives KFP (as secret tokens, filled in by the shell).
-This is the one place the store is worked out: the release table does not say it.
+(v1.10: MinIO). This is the one place the store is worked out: the release table does not
+say it.
+
+The keys are the serving namespace's own: the Secret `mlpipeline-minio-artifact` that the
+release's pipelines profile controller makes in each profile namespace (26.03: keys of that
+profile alone, limited to its paths; v1.10: the release's copy of the MinIO keys). Its
+fields (`accesskey`, `secretkey`) are not the names KServe reads, so the shell reads that
+Secret at `pulumi up` and writes its values, under KServe's names, into the Secret the
+predictor's ServiceAccount carries, in the same namespace. The platform's admin keys never
+reach a user namespace.
 """
 
 from __future__ import annotations
@@ -20,13 +27,15 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infra.kubeflow import InstallPlan, Manifest, secret_token
+from infra.kubeflow import InstallPlan, Manifest
 
-ACCESS_KEY_SECRET = "object-store-access-key"
-SECRET_KEY_SECRET = "object-store-secret-key"
 # KServe's default key names (inferenceservice-config `credentials.s3`).
 ACCESS_KEY_FIELD = "AWS_ACCESS_KEY_ID"
 SECRET_KEY_FIELD = "AWS_SECRET_ACCESS_KEY"
+#: The profile's own object store Secret (the release's profile controller makes it).
+PROFILE_SECRET_NAME = "mlpipeline-minio-artifact"
+#: KServe's field -> the profile Secret's field holding that key.
+PROFILE_KEY_FIELDS = {ACCESS_KEY_FIELD: "accesskey", SECRET_KEY_FIELD: "secretkey"}
 S3_ANNOTATION = "serving.kserve.io/s3-"
 DEFAULT_REGION = "us-east-1"  # neither store checks it; the S3 client needs one
 KFP_DEFAULT_SERVICE = ("kubeflow", "minio-service", 9000)
@@ -126,9 +135,10 @@ def object_store(plan: InstallPlan) -> ObjectStore | None:
 
 
 def store_secret(store: ObjectStore, namespace: str) -> Manifest:
-    """The Secret KServe's storage initializer reads: the stack's keys + S3 annotations.
+    """The Secret KServe's storage initializer reads: S3 annotations, no keys yet.
 
-    Its values are secret tokens; the shell fills them with the stack's credentials.
+    The shell adds `stringData` (`PROFILE_KEY_FIELDS`) from the namespace's own
+    `PROFILE_SECRET_NAME`, read from the cluster.
     """
     return {
         "apiVersion": "v1",
@@ -144,10 +154,6 @@ def store_secret(store: ObjectStore, namespace: str) -> Manifest:
             },
         },
         "type": "Opaque",
-        "stringData": {
-            ACCESS_KEY_FIELD: secret_token(ACCESS_KEY_SECRET),
-            SECRET_KEY_FIELD: secret_token(SECRET_KEY_SECRET),
-        },
     }
 
 

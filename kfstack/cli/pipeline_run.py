@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kfstack.atomic import write_text_atomic
 from kfstack.cli.frame import FAILED, Failure, Handler, Subparsers, add_command, options
 from kfstack.cli.frame import guard as guarded
 from kfstack.cli.output import console
@@ -77,6 +78,12 @@ def register_run(commands: Subparsers) -> None:
     run.add_argument("--run-name", help="run name (default: <model>-<UTC time>)")
     run.add_argument("--service-account", help="Kubernetes ServiceAccount of the run's pods")
     run.add_argument("--no-follow", action="store_true", help="start the run and return")
+    run.add_argument(
+        "--run-id-file",
+        type=Path,
+        metavar="FILE",
+        help="write the run's id here once it starts (for `release fetch --run`)",
+    )
     run.add_argument("--poll", type=float, default=5.0, metavar="SECONDS", help="default: 5")
     run.add_argument("--timeout", type=float, metavar="SECONDS", help="stop following after")
     run.set_defaults(handler=guard(_run))
@@ -177,6 +184,8 @@ def _run(args: argparse.Namespace) -> int:
             service_account=args.service_account,
         )
     console().print(f"run {run_id} started: {conn.host.rstrip('/')}/#/runs/details/{run_id}")
+    if args.run_id_file is not None:
+        write_text_atomic(args.run_id_file, f"{run_id}\n")
     if args.no_follow:
         return 0
     seen: dict[str, str] = {}
@@ -192,7 +201,8 @@ def _run(args: argparse.Namespace) -> int:
     if str(final.state) == "SUCCEEDED":
         console().print(
             f"run {run_id} succeeded; its release record (if promoted): "
-            f"kfstack release fetch --host {conn.host} --run {run_id} --out build/release.json"
+            f"kfstack release fetch --host {conn.host} --run {run_id} --out build/release.json "
+            "--profile build/profile.json"
         )
         return 0
     if str(final.state) not in remote.TERMINAL:

@@ -13,7 +13,7 @@ from kfstack.cli.pipeline_run import add_connection_args, connection, guard
 
 def register(subparsers: Subparsers) -> None:
     """Add the `release` command group: `fetch` and `publish`."""
-    from ml.model_release import DEFAULT_BUCKET, DEFAULT_PIPELINE_ROOT, DEFAULT_PREFIX
+    from ml.model_release import DEFAULT_BUCKET
 
     commands = command_group(subparsers, "release", "fetch or publish a model release record")
     fetch = add_command(
@@ -29,9 +29,8 @@ def register(subparsers: Subparsers) -> None:
     fetch.add_argument("--out", type=Path, required=True, help="release record to write")
     fetch.add_argument(
         "--pipeline-root",
-        default=DEFAULT_PIPELINE_ROOT,
         metavar="URI",
-        help=f"the runs' pipeline root (default: {DEFAULT_PIPELINE_ROOT})",
+        help="the run's pipeline root (default: the profile's kfp-launcher, from --profile)",
     )
     _add_store_args(fetch)
     fetch.set_defaults(handler=guard(_fetch))
@@ -41,7 +40,8 @@ def register(subparsers: Subparsers) -> None:
         "publish",
         "upload a locally trained model and point its release record at it",
         description="Upload <model>/<serving version>/ to s3://BUCKET/PREFIX/<name>/<version>/ "
-        "and rewrite the record's storage_uri to that s3:// URI (after every upload).",
+        "(PREFIX: the profile's private/<ns>/models) and rewrite the record's storage_uri to "
+        "that s3:// URI (after every upload).",
     )
     publish.add_argument(
         "--run-dir", type=Path, metavar="OUT", help="a local run's --out (model/, release.json)"
@@ -50,14 +50,22 @@ def register(subparsers: Subparsers) -> None:
     publish.add_argument("--release", type=Path, help="release record (default: OUT/release.json)")
     publish.add_argument("--out", type=Path, help="record to write (default: over --release)")
     publish.add_argument("--bucket", default=DEFAULT_BUCKET, help=f"default: {DEFAULT_BUCKET}")
-    publish.add_argument("--prefix", default=DEFAULT_PREFIX, help=f"default: {DEFAULT_PREFIX}")
+    publish.add_argument(
+        "--prefix", help="key prefix (default: private/<ns>/models of the --profile)"
+    )
     _add_store_args(publish)
     publish.set_defaults(handler=guard(_publish))
 
 
 def _add_store_args(parser: argparse.ArgumentParser) -> None:
-    from ml.model_release import DEFAULT_ENDPOINT
+    from ml.model_release import DEFAULT_ENDPOINT, PROFILE_COMMAND
 
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="FILE",
+        help=f"the profile's keys and pipeline root: `{PROFILE_COMMAND} > FILE`",
+    )
     parser.add_argument(
         "--s3-endpoint",
         metavar="URL",
@@ -69,23 +77,48 @@ def _add_store_args(parser: argparse.ArgumentParser) -> None:
         "--stack-outputs",
         type=Path,
         metavar="FILE",
-        help="keys from `pulumi stack output --json --show-secrets > FILE`",
+        help="the platform's admin keys from `pulumi stack output --json --show-secrets > "
+        "FILE` (prefer --profile: a profile's own keys)",
     )
     parser.add_argument("--region", default="us-east-1", help="S3 region (default: us-east-1)")
 
 
-def _store(args: argparse.Namespace) -> Any:
+def _profile(args: argparse.Namespace) -> Any:
+    from ml.model_release import read_profile
+
+    if args.profile is None:
+        return None
+    profile = read_profile(args.profile, endpoint=args.s3_endpoint, region=args.region)
+    namespace = getattr(args, "namespace", None)
+    if namespace and profile.namespace and namespace != profile.namespace:
+        raise ValueError(
+            f"--profile {args.profile} is namespace {profile.namespace}'s, not --namespace "
+            f"{namespace}'s: its keys and root would not be the run's"
+        )
+    return profile
+
+
+def _store(args: argparse.Namespace, profile: Any) -> Any:
     from ml.model_release import object_store
 
     keys = options(args, "access_key", "secret_key", "stack_outputs", "region")
+    if profile is not None and not (args.access_key or args.stack_outputs):
+        return profile.store
     return object_store(endpoint=args.s3_endpoint, **keys)
 
 
 def _fetch(args: argparse.Namespace) -> int:
-    from ml.model_release import fetch_release
+    from ml.model_release import PROFILE_COMMAND, fetch_release
 
+    profile = _profile(args)
+    root = args.pipeline_root or (profile.pipeline_root if profile is not None else None)
+    if root is None:
+        raise ValueError(
+            f"no pipeline root: give --profile FILE (`{PROFILE_COMMAND} > FILE`: the profile's "
+            "kfp-launcher root and keys) or --pipeline-root URI"
+        )
     fetched = fetch_release(
-        connection(args), args.run, args.out, store=_store(args), pipeline_root=args.pipeline_root
+        connection(args), args.run, args.out, store=_store(args, profile), pipeline_root=root
     )
     release = fetched.release
     console().print(f"wrote {fetched.path}: {release.name} version {release.version}")
@@ -95,7 +128,7 @@ def _fetch(args: argparse.Namespace) -> int:
 
 
 def _publish(args: argparse.Namespace) -> int:
-    from ml.model_release import publish_release
+    from ml.model_release import PROFILE_COMMAND, models_prefix, publish_release
 
     if args.run_dir is None and (args.model is None or args.release is None):
         raise ValueError("give --run-dir OUT, or both --model and --release")
@@ -106,8 +139,15 @@ def _publish(args: argparse.Namespace) -> int:
             f"{args.run_dir} has no release.json: the run did not promote its candidate, "
             "so there is no release to publish"
         )
+    profile = _profile(args)
+    prefix = args.prefix or (models_prefix(profile.namespace) if profile is not None else None)
+    if prefix is None:
+        raise ValueError(
+            f"no prefix: give --profile FILE (`{PROFILE_COMMAND} > FILE`: the profile's keys, "
+            "its models go under private/<ns>/models) or --prefix"
+        )
     published = publish_release(
-        model, record, store=_store(args), bucket=args.bucket, prefix=args.prefix, out=args.out
+        model, record, store=_store(args, profile), bucket=args.bucket, prefix=prefix, out=args.out
     )
     console().print(f"uploaded {published.files} files ({published.bytes} bytes)")
     console().print(f"wrote {published.path}: storage_uri {published.release.storage_uri}")

@@ -19,14 +19,12 @@ from ml.model_release.store import ObjectStore, StoreError, describe, s3_client,
 from ml.pipelines.remote import Connection, api_client, calling, get_run, task_states
 
 __all__ = [
-    "DEFAULT_PIPELINE_ROOT",
     "FetchError",
     "Fetched",
     "fetch_release",
     "release_task_state",
 ]
 
-DEFAULT_PIPELINE_ROOT: Final = "minio://mlpipeline/v2/artifacts"
 #: The release task, by its name and by the display name the pipeline gives it.
 RELEASE_TASKS: Final = ("write-release", "release record → registration → serving")
 RELEASE_ARTIFACT: Final = "release"
@@ -85,7 +83,7 @@ def _find_record(s3: Any, bucket: str, prefix: str, *, run_id: str, task: str | 
         what = "no release artifact" if not found else f"{len(found)} release artifacts"
         raise FetchError(
             f"{what} under s3://{bucket}/{prefix} ({len(keys)} objects): is --pipeline-root "
-            "the pipeline root of the run?"
+            "the pipeline root of the run's profile?"
         )
     return found[0]
 
@@ -96,10 +94,13 @@ def fetch_release(
     out: Path,
     *,
     store: ObjectStore,
-    pipeline_root: str = DEFAULT_PIPELINE_ROOT,
+    pipeline_root: str,
     pipeline_name: str = "kfstack-training",
 ) -> Fetched:
     """Write the release record of the promoted run `run_id` to `out`.
+
+    `pipeline_root` is the root of the run's profile (`ml.model_release.profile`): its
+    `kfp-launcher` ConfigMap, never a fixed default.
 
     Raises:
         RemoteError: the KFP API is unreachable or has no such run.

@@ -4,22 +4,24 @@ A local run (`kfstack pipeline run-local`) leaves ``<out>/model/<version>/`` and
 candidate was promoted, ``<out>/release.json`` whose storage URI is the local ``file://``
 model directory. Publishing uploads that version directory to the stack's object store
 under ``s3://<bucket>/<prefix>/<name>/<release version>/<version>/`` and rewrites the
-record's storage URI to its parent, which KServe reads with the serving ServiceAccount's
-S3 credentials. The record is rewritten only after every file is uploaded.
+record's storage URI to its parent, which KServe reads with the profile's own keys. The
+prefix is the profile's ``private/<ns>/models`` (`ml.model_release.profile.models_prefix`):
+a profile's keys may use only its own paths. The record is rewritten only after every file
+is uploaded.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ml.model_release.record import ModelRelease, load_release, write_release
 from ml.model_release.store import ObjectStore, StoreError, describe, s3_client
 
-__all__ = ["DEFAULT_BUCKET", "DEFAULT_PREFIX", "PublishError", "Published", "publish_release"]
+__all__ = ["DEFAULT_BUCKET", "PublishError", "Published", "publish_release"]
 
 DEFAULT_BUCKET = "mlpipeline"
-DEFAULT_PREFIX = "models"
 
 
 @dataclass(frozen=True)
@@ -50,13 +52,26 @@ def _version_dir(model: Path, release: ModelRelease) -> Path:
     return root
 
 
+def _check_bucket(s3: Any, bucket: str, store: ObjectStore) -> None:
+    try:
+        s3.head_bucket(Bucket=bucket)
+    except Exception as exc:  # botocore: ClientError (404/403) or an endpoint error
+        status = getattr(exc, "response", {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 403:  # a profile's keys may use only its paths, not the bucket itself
+            return
+        raise StoreError(
+            f"bucket {bucket!r} at {store.endpoint}: {describe(exc)} (give --bucket, and "
+            "--s3-endpoint reaching the stack's object store)"
+        ) from None
+
+
 def publish_release(
     model: Path,
     release_path: Path,
     *,
     bucket: str = DEFAULT_BUCKET,
     store: ObjectStore,
-    prefix: str = DEFAULT_PREFIX,
+    prefix: str,
     out: Path | None = None,
 ) -> Published:
     """Upload the model version of `release_path` and write the record with its s3:// URI.
@@ -66,7 +81,7 @@ def publish_release(
         release_path: The local release record.
         store: The object store.
         bucket: Bucket to upload to (it must exist; Kubeflow's is ``mlpipeline``).
-        prefix: Key prefix under the bucket.
+        prefix: Key prefix under the bucket (a profile's: `models_prefix`).
         out: Where to write the rewritten record (default: over `release_path`).
 
     Raises:
@@ -80,13 +95,7 @@ def publish_release(
     files = sorted(p for p in version_dir.rglob("*") if p.is_file())
     key_root = "/".join(p for p in (prefix.strip("/"), release.name, release.version) if p)
     s3 = s3_client(store)
-    try:
-        s3.head_bucket(Bucket=bucket)
-    except Exception as exc:  # botocore: ClientError (404/403) or an endpoint error
-        raise StoreError(
-            f"bucket {bucket!r} at {store.endpoint}: {describe(exc)} (give --bucket, and "
-            "--s3-endpoint reaching the stack's object store)"
-        ) from None
+    _check_bucket(s3, bucket, store)
     size = 0
     for path in files:
         key = f"{key_root}/{release.serving_version}/{path.relative_to(version_dir).as_posix()}"

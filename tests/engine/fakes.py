@@ -9,7 +9,10 @@ sets `caBundle`. The plan's waits stay as they are and are resolved for real by 
 
 `FakeProfiles` plays Kubeflow's profile controller: each Profile gets its namespace, owned by
 the Profile, so the garbage collector deletes the namespace with it (serving writes into a
-profile's namespace; the first real run waited for it forever).
+profile's namespace; the first real run waited for it forever). It also plays the pipelines
+profile controller (metacontroller calling the release's real `sync.py`, through
+`tests/profile_controller.py`): the namespace gets the object store Secret and
+`kfp-launcher` ConfigMap that serving reads.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.engine.harness import ControlPlane
+from tests.profile_controller import profile_grant
 
 INJECT = ("cert-manager.io/inject-ca-from", "cert-manager.io/inject-ca-from-secret")
 
@@ -140,15 +144,33 @@ class FakeProfiles(FakeController):
     def __init__(self, plane: ControlPlane, env: Mapping[str, str], interval: float = 2.0):
         super().__init__(plane, env, interval)
         self.created = 0
+        self.synced: set[str] = set()
+        self.release = "26.03"  # the release the engine tier installs
 
     def step(self) -> None:
-        """One pass: a namespace for each Profile that has none."""
+        """One pass: a namespace for each Profile that has none, then its pipelines objects."""
         existing = {ns["metadata"]["name"] for ns in self._list("namespaces")}
-        for namespace in profile_namespaces(self._list("profiles.kubeflow.org"), existing):
+        profiles = self._list("profiles.kubeflow.org")
+        for namespace in profile_namespaces(profiles, existing):
             result = self.plane.exec(
                 ["kubectl", "create", "-f", "-"], env=self.env, input=json.dumps(namespace)
             )
             self.created += result.returncode == 0
+        for profile in profiles:
+            self._pipelines(profile["metadata"]["name"])
+
+    def _pipelines(self, namespace: str) -> None:
+        """The pipelines profile controller's Secret and kfp-launcher, once per namespace."""
+        if namespace in self.synced:
+            return
+        grant = profile_grant(self.release, namespace)
+        result = self.plane.exec(
+            ["kubectl", "apply", "--server-side", "--field-manager=fake-profiles", "-f", "-"],
+            env=self.env,
+            input=json.dumps(grant.as_kubectl_list()),
+        )
+        if result.returncode == 0:
+            self.synced.add(namespace)
 
 
 class FakeCertManager(FakeController):

@@ -8,6 +8,7 @@ resource: type, name, parent, provider, dependencies, inputs and options.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import runpy
 from collections.abc import Callable, Mapping
@@ -140,6 +141,19 @@ def _timeouts(request: Any) -> dict[str, str]:
 
 
 # Outputs a real provider would compute and later code reads, per resource type.
+def read_secret(resource_id: str) -> dict[str, Any]:
+    """A Secret read from the cluster: a profile's object store keys as the profile
+    controller writes them (`accesskey`, `secretkey`, base64), named after its namespace."""
+    namespace = resource_id.partition("/")[0]
+    return {
+        "metadata": {"name": resource_id.partition("/")[2], "namespace": namespace},
+        "data": {
+            field: base64.b64encode(f"{namespace}-profile-{field}".encode()).decode()
+            for field in ("accesskey", "secretkey")
+        },
+    }
+
+
 def _computed_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     fixed = {
         "command:local:Command": {"stdout": FAKE_KUBECONFIG},
@@ -198,6 +212,8 @@ class StackMocks(pulumi.runtime.Mocks):
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         # Echo inputs minus resource references (a real provider returns its own state).
         echoed = {k: v for k, v in args.inputs.items() if not _holds_resource(v)}
+        if args.resource_id and args.typ == "kubernetes:core/v1:Secret":  # a read (`.get`)
+            return args.resource_id, read_secret(args.resource_id)
         outputs = {**echoed, **_computed_outputs(args.typ, args.name, args.inputs)}
         return f"{args.name}-id", outputs
 

@@ -174,7 +174,7 @@ def _ours(rec: Recording, type_: str) -> Registered:
     return found[0]
 
 
-def test_the_predictor_reads_the_platform_store_as_its_own_account(
+def test_the_predictor_reads_the_profiles_store_keys_never_the_admins(
     first_release: tuple[Recording, Path],
 ) -> None:
     rec, _ = first_release
@@ -186,16 +186,18 @@ def test_the_predictor_reads_the_platform_store_as_its_own_account(
     assert annotations["serving.kserve.io/s3-region"]
     assert secret.is_secret("stringData")
     keys = secret.inputs["stringData"]
-    # the stack's own generated keys, the same the plan gives KFP's store
-    assert keys["AWS_ACCESS_KEY_ID"].startswith("generated-objectStor")
-    assert keys["AWS_SECRET_ACCESS_KEY"].startswith("generated-objectStor")
-    assert keys["AWS_ACCESS_KEY_ID"] != keys["AWS_SECRET_ACCESS_KEY"]
-    kfp = next(
+    # the profile's own keys, read from the Secret its profile controller made there
+    assert keys == {
+        "AWS_ACCESS_KEY_ID": "data-science-profile-accesskey",
+        "AWS_SECRET_ACCESS_KEY": "data-science-profile-secretkey",
+    }
+    admin = next(
         r
         for r in rec.of_type(SECRET)
         if r.inputs["metadata"]["name"] == "mlpipeline-minio-artifact"
+        and r.inputs["metadata"]["namespace"] == "kubeflow"
     )
-    assert set(kfp.inputs["stringData"].values()) == set(keys.values())
+    assert not set(admin.inputs["stringData"].values()) & set(keys.values())
     assert account.inputs["secrets"] == [{"name": secret.inputs["metadata"]["name"]}]
     assert secret.urn in account.dependencies
     assert "profile:kubeflow.org:_:data-science" in _names_of(rec, secret)

@@ -1,18 +1,30 @@
-"""Loopback doubles of the cluster's APIs: KFP v2beta1 (`kfp_double`) and S3 (moto server)."""
+"""Loopback doubles of the cluster's APIs: KFP v2beta1 (`kfp_double`) and S3 (moto server).
+
+The S3 server takes its rules from the release's own profile controller: `profile` runs
+the real `sync.py` of each shared release for a profile namespace, writes what kubectl
+would print of its Secret and `kfp-launcher` ConfigMap, and limits its keys on the server
+to the prefixes the controller's policy allows them (`s3_gate`).
+"""
 
 from __future__ import annotations
 
+import json
 import socket
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.ml.remote.kfp_double import KfpDouble
+from tests.ml.remote.s3_gate import GatedS3
+from tests.profile_controller import ProfileGrant, profile_grant
 
 IMAGE = "ghcr.io/kfstack/ml@sha256:" + "ab12" * 16
-ACCESS, SECRET = "test-access-key", "test-secret-key"
+ACCESS, SECRET = "test-access-key", "test-secret-key"  # the platform's admin keys
+NAMESPACE = "kubeflow-user-example-com"
+RELEASES = ("26.03", "v1.10.2")
 
 
 @pytest.fixture
@@ -23,14 +35,39 @@ def kfp() -> Iterator[KfpDouble]:
 
 
 @pytest.fixture(scope="session")
-def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+def s3_server() -> Iterator[GatedS3]:
+    server = GatedS3()
     server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
+    yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint(s3_server: GatedS3) -> str:
+    host, port = s3_server.get_host_and_port()
+    return f"http://{host}:{port}"
+
+
+@dataclass(frozen=True)
+class ProfileFile:
+    """A profile as the release's controller made it, and its kubectl JSON on disk."""
+
+    grant: ProfileGrant
+    path: Path
+
+
+@pytest.fixture(params=RELEASES)
+def profile(
+    request: pytest.FixtureRequest, s3_server: GatedS3, tmp_path: Path
+) -> Iterator[ProfileFile]:
+    """The profile NAMESPACE of each release: its keys limited on the S3 server as on it."""
+    grant = profile_grant(request.param, NAMESPACE)
+    path = tmp_path / "profile.json"
+    path.write_text(json.dumps(grant.as_kubectl_list()), encoding="utf-8")
+    s3_server.allow(grant.keys[0], grant.allowed_prefixes)
+    s3_server.denied.clear()
+    yield ProfileFile(grant, path)
+    s3_server.allow(grant.keys[0], None)
 
 
 @pytest.fixture

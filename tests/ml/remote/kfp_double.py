@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -102,6 +102,8 @@ class KfpDouble:
         self.experiments: dict[str, dict[str, Any]] = {}
         self.runs: dict[str, Run] = {}
         self.script: list[dict[str, Any]] = []
+        #: namespace -> may its profile's keys read this object key of `mlpipeline`?
+        self.profiles: dict[str, Callable[[str], bool]] = {}
         self.requests: list[tuple[str, str, dict[str, Any] | None, str | None]] = []
         self.problems: list[str] = []
         self.status: int | None = None  # force every answer to this HTTP status
@@ -236,8 +238,24 @@ class KfpDouble:
         if ref.get("pipeline_version_id") not in version_ids or not body.get("display_name"):
             self._expect(["POST runs: display_name and a known pipeline version are required"])
         run_id = self._id("run")
-        self.runs[run_id] = Run({**body, "run_id": run_id, "state": "PENDING"}, list(self.script))
+        script = self._import_refused(body) or list(self.script)
+        self.runs[run_id] = Run({**body, "run_id": run_id, "state": "PENDING"}, script)
         return 200, self.runs[run_id].body
+
+    def _import_refused(self, body: dict[str, Any]) -> list[dict[str, Any]]:
+        """The run's end when its launcher may not read the CSV with the profile's keys.
+
+        KFP's launcher imports `csv_uri` with the namespace's `mlpipeline-minio-artifact`
+        keys; outside their policy the object store answers AccessDenied and the run fails.
+        """
+        experiment = self.experiments.get(str(body.get("experiment_id")), {})
+        may_read = self.profiles.get(str(experiment.get("namespace")))
+        uri = str((body.get("runtime_config") or {}).get("parameters", {}).get("csv_uri", ""))
+        bucket, _, key = uri.partition("://")[2].partition("/")
+        if may_read is None or (bucket == "mlpipeline" and may_read(key)):
+            return []
+        error = f"importer: failed to read {uri}: AccessDenied: Access Denied"
+        return [run_state("FAILED", {"data preparation": "FAILED"}, error=error)]
 
     def _get_run(self, _body: Any, _q: Any, run_id: str) -> tuple[int, Any]:
         run = self.runs.get(run_id)

@@ -23,6 +23,7 @@ PROMOTED = {
     "gate: promote candidate": "SUCCEEDED",
     RELEASE_TASK: "SUCCEEDED",
 }
+ROOT = ["--pipeline-root", "minio://mlpipeline/v2/artifacts"]  # given: no profile's runs
 KEY = "v2/artifacts/kfstack-training/{run}/" + RELEASE_TASK + "/1234/release"
 
 
@@ -51,6 +52,7 @@ def fetch_args(host: str, run_id: str, out: Path, endpoint: str) -> list[str]:
         run_id,
         "--out",
         str(out),
+        *ROOT,
         *store_args(endpoint),
     ]
 
@@ -101,7 +103,7 @@ def test_keys_from_the_stack_outputs(
         )
     )
     out = tmp_path / "release.json"
-    args = ["release", "fetch", "--host", kfp.url, "--run", "run-8", "--out", str(out)]
+    args = ["release", "fetch", "--host", kfp.url, "--run", "run-8", "--out", str(out), *ROOT]
     assert kfstack([*args, "--s3-endpoint", s3_endpoint, "--stack-outputs", str(outputs)]) == 0
     assert out.is_file()
 
@@ -176,6 +178,7 @@ def test_no_keys_names_the_options(
 ) -> None:
     kfp.add_run("run-4", run_state("SUCCEEDED", PROMOTED))
     args = ["release", "fetch", "--host", kfp.url, "--run", "run-4", "--out", str(tmp_path / "r")]
+    args += ROOT
     assert kfstack(args) == 1
     assert "give --access-key and --secret-key, or --stack-outputs" in capsys.readouterr().err
     masked = tmp_path / "outputs.json"

@@ -35,7 +35,8 @@ def run_dir(tmp_path: Path) -> Path:
 
 
 def publish_args(run_dir: Path, endpoint: str, *extra: str) -> list[str]:
-    return ["release", "publish", "--run-dir", str(run_dir), *store_args(endpoint), *extra]
+    given = ["--prefix", "models"]  # admin keys and a prefix given: no profile's paths
+    return ["release", "publish", "--run-dir", str(run_dir), *store_args(endpoint), *given, *extra]
 
 
 def test_publish_uploads_the_version_and_rewrites_the_record(

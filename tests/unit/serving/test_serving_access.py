@@ -8,10 +8,10 @@ from typing import Any
 import yaml
 
 from infra.kubeflow.checks.schema import validate_objects
-from infra.kubeflow.objects import InstallPlan, Manifest, ObjectKey, PlannedObject, secret_token
-from infra.serving.access import inference_paths, predict_policy, serving_access
+from infra.kubeflow.objects import InstallPlan, Manifest, ObjectKey, PlannedObject
+from infra.serving.access import FRONT_HOPS, inference_paths, predict_policy, serving_access
 from infra.serving.inference import inference_service
-from infra.serving.storage import ObjectStore, object_store
+from infra.serving.storage import PROFILE_SECRET_NAME, ObjectStore, object_store
 from tests.serving_fixtures import (
     ISTIO_CRDS,
     KSERVE_CRDS,
@@ -83,20 +83,21 @@ def test_secret_account_and_policy_around_the_predictor() -> None:
         "serving.kserve.io/s3-usehttps": "0",
         "serving.kserve.io/s3-region": "us-east-1",
     }
-    assert secret["stringData"] == {
-        "AWS_ACCESS_KEY_ID": secret_token("object-store-access-key"),
-        "AWS_SECRET_ACCESS_KEY": secret_token("object-store-secret-key"),
-    }
+    # no keys in the core: the shell reads the profile's own Secret (never the admin's)
+    assert "stringData" not in secret and "data" not in secret
+    assert PROFILE_SECRET_NAME == "mlpipeline-minio-artifact"
     assert account["secrets"] == [{"name": secret["metadata"]["name"]}]
     assert access.service_account == account["metadata"]["name"]
     assert {m["metadata"]["namespace"] for m in access.objects} == {"ds"}
-    rule = policy["spec"]["rules"][0]
+    front, mesh = policy["spec"]["rules"]
     assert policy["spec"]["selector"]["matchLabels"] == {
         "serving.knative.dev/service": "iris-predictor"
     }
-    assert rule["from"] == [{"source": {"requestPrincipals": ["*"]}}]
-    assert "/v1/models/iris:predict" in rule["to"][0]["operation"]["paths"]
-    assert rule["when"][0]["values"] == ["a@x.io", "system:serviceaccount:ds:*"]
+    # who may call, hop by hop, is tested with Istio's rules in test_predict_through_istio
+    assert front["from"] == [{"source": {"principals": list(FRONT_HOPS)}}]
+    assert "/v1/models/iris:predict" in front["to"][0]["operation"]["paths"]
+    assert front["when"][0]["values"] == ["a@x.io", "system:serviceaccount:ds:*"]
+    assert mesh["from"] == [{"source": {"namespaces": ["ds"]}}] and "when" not in mesh
 
 
 def test_without_a_store_only_the_policy() -> None:
