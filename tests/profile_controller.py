@@ -27,12 +27,11 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-import pytest
 import yaml
 
-from tests.conftest import KUBEFLOW_RELEASES
+from tests import shared
+from tests.conftest import KUBEFLOW_RELEASES, SHARED
 
-CONTROLLER = "applications/pipeline/upstream/base/installs/multi-user/pipelines-profile-controller"
 INSTALL_CONFIG = "applications/pipeline/upstream/base/installs/generic/pipeline-install-config.yaml"
 ENABLED = "pipelines.kubeflow.org/enabled"
 ADMIN_KEYS = ("platform-admin-access", "platform-admin-secret")
@@ -51,7 +50,8 @@ ATTACHMENT_KINDS = (
 
 def sync_file(release: str) -> Path:
     """The real sync.py of `release` under KFSTACK_SHARED."""
-    return KUBEFLOW_RELEASES[release].parent / "release-tests" / CONTROLLER / "sync.py"
+    (copy,) = [c for c in shared.NEEDS.kubeflow if c.release == release]
+    return SHARED / copy.markers[1]
 
 
 class _Iam:
@@ -88,10 +88,6 @@ class _S3:
 @cache
 def _module(release: str) -> ModuleType:
     path = sync_file(release)
-    if not path.is_file():  # scripts/fetch-shared does not fetch release-tests/ (yet)
-        pytest.skip(
-            f"{path} missing: the release's own profile controller is not in KFSTACK_SHARED"
-        )
     spec = importlib.util.spec_from_file_location(
         f"kfp_profile_sync_{release.replace('.', '_')}", path
     )

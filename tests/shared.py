@@ -51,6 +51,12 @@ class _Entry:
         """The file whose presence says it is there."""
         return self.MARKER.format(self=self)
 
+    @property
+    def markers(self) -> tuple[str, ...]:
+        """Every file it must hold: its marker, and for a release its own contract."""
+        contract = getattr(self, "CONTRACT", None)
+        return (self.marker,) if contract is None else (self.marker, contract.format(self=self))
+
     def describe(self) -> str:
         """One line for a person: what it is and where it comes from."""
         return self.ORIGIN.format(self=self, repo=self.repo.removeprefix("https://github.com/"))
@@ -63,6 +69,11 @@ class KubeflowCopy(_Entry):
     FOLDER = "kubeflow/{self.release}"
     PATH = "{self.folder}/manifests"  # what `kubeflow.source.path` names
     MARKER = "{self.path}/example/kustomization.yaml"
+    # The release's own profile controller, read as the contract (tests/profile_controller.py).
+    CONTROLLER = (
+        "applications/pipeline/upstream/base/installs/multi-user/pipelines-profile-controller"
+    )
+    CONTRACT = "{self.folder}/release-tests/" + CONTROLLER + "/sync.py"
     ORIGIN = "{repo} tag {self.tag} and the remote bases it references"
 
     release: str
@@ -112,7 +123,11 @@ NEEDS = load()
 
 def missing(root: Path, needs: Needs = NEEDS) -> tuple[Piece, ...]:
     """The pieces `root` does not hold."""
-    return tuple(piece for piece in needs.pieces if not (root / piece.marker).is_file())
+    return tuple(
+        piece
+        for piece in needs.pieces
+        if not all((root / marker).is_file() for marker in piece.markers)
+    )
 
 
 def cache_dir(env: Mapping[str, str]) -> Path:

@@ -230,6 +230,7 @@ def _github(tmp_path: Path, commit: str) -> tuple[object, list[str]]:
                 "Makefile": "all:\n",
                 "tests/install.sh": "echo\n",
                 ".github/workflows/test.yaml": "on: push\n",
+                f"{shared.KubeflowCopy.CONTROLLER}/sync.py": "# the profile controller\n",
             },
         ),
         "https://github.com/o/lib.git": _tree(
@@ -271,8 +272,10 @@ def test_a_release_is_laid_out_as_the_shared_copy_and_renders_offline(tmp_path: 
         "manifests/LICENSE",
         "manifests/README.md",
         "manifests/applications/app/kustomization.yaml",
+        f"manifests/{shared.KubeflowCopy.CONTROLLER}/sync.py",
         "manifests/example/kustomization.yaml",
         "release-tests/.github/workflows/test.yaml",
+        f"release-tests/{shared.KubeflowCopy.CONTROLLER}/sync.py",
         "release-tests/tests/install.sh",
         "upstream/lib-v1/LICENSE",
         "upstream/lib-v1/config/default/cm.yaml",
