@@ -81,6 +81,13 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def input_names(dataset: Path) -> str:
+    """`'petal width (cm)' -> petal_width_cm, ...`: each feature's header and its input name."""
+    from ml.data import read_schema
+
+    return ", ".join(f"{c.name!r} -> {c.key}" for c in read_schema(dataset).features)
+
+
 def _train(args: argparse.Namespace) -> int:
     from ml.model import train
 
@@ -98,5 +105,6 @@ def _train(args: argparse.Namespace) -> int:
             + f", batch {plan.batch_size}, patience {plan.patience}; best weights kept"
         )
     out.print(f"exported version {result.version} to {result.export_dir}")
+    out.print("  signature inputs (header -> name): " + input_names(args.data))
     out.print("  test: " + metrics_line(result.metrics))
     return 0

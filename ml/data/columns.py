@@ -57,7 +57,8 @@ def validate_csv(path: Path, spec: DatasetSpec) -> Validated:
     kinds = {c: _kind(spec, raw, c) for c in features}
     columns = {c: _convert(raw, c, kinds[c]) for c in features}
     label, label_column = _label(spec, raw)
-    keys = sanitize_names([*features, spec.label])
+    every = sanitize_names(header)  # over the whole header: a name's key never depends on --drop
+    keys = {c: every[c] for c in [*features, spec.label]}
     missing = {c: col.null_count for c, col in columns.items()}
     missing[spec.label] = raw.table.column(spec.label).null_count
     table = pa.table({keys[c]: columns[c] for c in features} | {keys[spec.label]: label_column})
