@@ -10,7 +10,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ml.data.csvread import RawTable, as_text, infer_kind, read_header, read_table, to_numeric
+from ml.data.csvread import (
+    RawTable,
+    as_text,
+    infer_date,
+    infer_kind,
+    read_header,
+    read_table,
+    to_numeric,
+)
+from ml.data.dates import DateFormat
 from ml.data.errors import ProblemList
 from ml.data.report import check_header
 from ml.data.schema import DatasetSpec, Kind, LabelSchema, Task, sanitize_names
@@ -33,6 +42,7 @@ class Validated:
         label: The label decisions (task, classes).
         missing: Header name -> missing cells in the file, before any row was dropped.
         dropped: Reason -> rows dropped.
+        dates: Feature key -> the spelling of its dates, for date columns (`ml.data.dates`).
 
     """
 
@@ -42,6 +52,7 @@ class Validated:
     label: LabelSchema
     missing: dict[str, int]
     dropped: dict[str, int]
+    dates: dict[str, DateFormat]
 
 
 def validate_csv(path: Path, spec: DatasetSpec) -> Validated:
@@ -65,6 +76,11 @@ def validate_csv(path: Path, spec: DatasetSpec) -> Validated:
     table, dropped = _apply_policies(spec, raw, table, keys)
     raw.problems.raise_if_any()
     label = label.model_copy(update={"key": keys[spec.label]})
+    dates = {
+        keys[c]: d
+        for c in features
+        if (d := infer_date(c, columns[c], declared=c in spec.categorical)) is not None
+    }
     return Validated(
         table=table,
         kinds={keys[c]: kinds[c] for c in features},
@@ -72,6 +88,7 @@ def validate_csv(path: Path, spec: DatasetSpec) -> Validated:
         label=label,
         missing=missing,
         dropped=dropped,
+        dates=dates,
     )
 
 
@@ -101,7 +118,7 @@ def _convert(raw: RawTable, name: str, kind: Kind) -> pa.ChunkedArray:
         return as_text(column)
     if pa.types.is_string(column.type) or pa.types.is_null(column.type):
         return to_numeric(column, name, raw.lines, raw.problems)
-    return pc.cast(column, pa.float32())
+    return pc.cast(column, pa.float32(), safe=False)  # integers above 2**24 round
 
 
 def _label(spec: DatasetSpec, raw: RawTable) -> tuple[LabelSchema, pa.ChunkedArray]:

@@ -16,7 +16,8 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ml.data.csvread import infer_kind, numeric_share, read_header, read_table
+from ml.data.csvread import infer_date, infer_kind, numeric_share, read_header, read_table
+from ml.data.dates import DateFormat
 from ml.data.errors import DataError
 from ml.data.schema import DatasetSpec, Kind, sanitize_names
 
@@ -43,6 +44,7 @@ class ColumnProfile:
         not_numeric: Cells that are not numbers, in a column inferred numeric.
         summary: min/mean/max (numeric) or the most frequent values (categorical).
         integral: Every value is a whole number (numeric columns).
+        date: The spelling of its dates when it is a date column (`ml.data.dates`).
 
     """
 
@@ -54,6 +56,7 @@ class ColumnProfile:
     not_numeric: int
     summary: dict[str, Any]
     integral: bool = False
+    date: DateFormat | None = None
 
 
 @dataclass(frozen=True)
@@ -154,13 +157,15 @@ def column_findings(column: ColumnProfile, rows: int) -> list[Finding]:
     if present == 0:
         return [Finding(column.name, "empty: no values at all", drop)]
     found = []
+    dated = column.date is not None  # a date column is read as a date: never ID-like or text
     if column.distinct == 1:
         value = next(iter(column.summary.get("top", {})), column.summary.get("min"))
         found.append(Finding(column.name, f"constant: {value!r} in every row with a value", drop))
-    elif present >= MIN_ROWS_FOR_UNIQUE and _id_like(column, present):
+    elif not dated and present >= MIN_ROWS_FOR_UNIQUE and _id_like(column, present):
         found.append(Finding(column.name, "ID-like: every value is different", drop))
     elif (
-        column.kind == "categorical"
+        not dated
+        and column.kind == "categorical"
         and present >= MIN_ROWS_FOR_UNIQUE
         and column.distinct > max(HIGH_CARDINALITY, present // 2)
     ):
@@ -216,6 +221,7 @@ def _profile(name: str, key: str, column: pa.ChunkedArray) -> ColumnProfile:
         not_numeric=not_numeric,
         summary=summary,
         integral=integral,
+        date=infer_date(name, column),
     )
 
 
@@ -233,7 +239,8 @@ def print_report(out: Any, path: Path, *, delimiter: str = ",") -> None:
         summary = ", ".join(f"{k}={_fmt(v, short)}" for k, v in c.summary.items())
         if c.not_numeric:
             summary += f" ({c.not_numeric} cells not numbers)"
-        table.add_row(c.name, c.key, c.kind, str(c.missing), str(c.distinct), summary)
+        kind = c.kind if c.date is None else f"{c.kind}, date {c.date}"
+        table.add_row(c.name, c.key, kind, str(c.missing), str(c.distinct), summary)
     out.print(table)
     if profile.rows == 0:
         out.print("warning: no data rows (only a header line): add rows before building")

@@ -17,6 +17,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
+from ml.data.dates import DateFormat
+
 Kind = Literal["numeric", "categorical"]
 Task = Literal["classification", "regression"]
 MissingPolicy = Literal["fail", "drop", "fill"]
@@ -127,6 +129,7 @@ class ColumnSchema(_Frozen):
         kind: "numeric" or "categorical".
         missing: The missing-value policy applied when building.
         fill: The value filling a missing cell (training median/mean, or the missing token).
+        date: The spelling of its dates when it is a date column (`ml.data.dates`), else None.
 
     """
 
@@ -135,6 +138,7 @@ class ColumnSchema(_Frozen):
     kind: Kind
     missing: MissingPolicy
     fill: float | str
+    date: DateFormat | None = None
 
 
 class LabelSchema(_Frozen):

@@ -121,10 +121,15 @@ def build_model(
     texts = free_text_words(schema, statistics)
     if not parts and not any(categorical.values()):  # only rare values: keep them all
         categorical = {key: list(columns[key]["vocabulary"]) for key in categorical}
+    spellings = {c.key: c.date for c in schema.categorical if c.date is not None}
     for key, vocabulary in categorical.items():
-        summary = date_summary(columns[key]["vocabulary"], schema.missing_token)
-        if summary is not None:  # ISO dates: one ordered number (ml.data.dates)
-            parts.append(date_layer()(*summary, name=f"date-{key}")(inputs[key]))
+        spelling = spellings.get(key)
+        summary = spelling and date_summary(
+            columns[key]["vocabulary"], schema.missing_token, spelling
+        )
+        if spelling and summary:  # dates: one ordered number (ml.data.dates)
+            layer = date_layer()(*summary, spelling=spelling, name=f"date-{key}")
+            parts.append(layer(inputs[key]))
             continue
         text = texts.get(key, [])
         if vocabulary or text:  # else every value is rare: nothing the model could learn from
@@ -178,7 +183,7 @@ def free_text_words(schema: DatasetSchema, statistics: dict[str, Any]) -> dict[s
     found = {}
     for column in schema.categorical:
         counts = statistics["columns"][column.key]["vocabulary"]
-        if date_summary(counts, schema.missing_token) is None:
+        if column.date is None:
             words = frequent_words(counts, schema.missing_token, MIN_VALUE_ROWS)
             if words:
                 found[column.key] = words

@@ -70,7 +70,7 @@ def test_a_dropped_column_does_not_change_the_other_keys(tmp_path: Path) -> None
 #: Headers that broke training or export before: keywords, `self`, digits first, non-ASCII,
 #: duplicates after normalising, and names of the model's own layers and ops.
 ODD_HEADER = ["lambda", "class", "self", "2nd value", "naïve", "温度", "a b", "a-b", "squeeze"]
-ODD_HEADER += ["features", "stack", "label"]
+ODD_HEADER += ["features", "stack", "when", "label"]
 
 
 def _odd_rows(n: int) -> list[list[object]]:
@@ -79,7 +79,10 @@ def _odd_rows(n: int) -> list[list[object]]:
         x = (i * 7919 % 100) / 100
         city = ("paris", "lyon", "nice")[i % 3]
         label = "yes" if x + (city == "paris") * 0.4 > 0.6 else "no"
-        rows.append([x, city, i % 5, i % 7, 1 - x, city, x * 2, i % 2, x / 2, i % 4, x, label])
+        when = f"{1 + i % 28}.{1 + i % 12}.{2000 + i % 20}"  # DD.MM.YYYY: read as a date
+        rows.append(
+            [x, city, i % 5, i % 7, 1 - x, city, x * 2, i % 2, x / 2, i % 4, x, when, label]
+        )
     return rows
 
 
@@ -104,6 +107,7 @@ def test_odd_headers_build_train_export_and_serve(
     assert "signature inputs (header -> name): 'lambda' -> lambda_, 'class' -> class_" in out
     schema = read_schema(tmp_path / "m" / "1" / "assets.extra")  # the mapping, in the model
     assert {c.name: c.key for c in schema.features}["self"] == "self_"
+    assert {c.name: c.date for c in schema.features}["when"] == "dmy-dot"
     row = dict(zip(ODD_HEADER[:-1], _odd_rows(1)[0][:-1], strict=True))
     (prediction,) = predict_rows(tmp_path / "m" / "1", [row])
     assert prediction["label"] in ("yes", "no")
