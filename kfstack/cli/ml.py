@@ -104,6 +104,18 @@ def _train(args: argparse.Namespace) -> int:
             + (f" ({plan.passes} passes over the rows each)" if plan.passes > 1 else "")
             + f", batch {plan.batch_size}, patience {plan.patience}; best weights kept"
         )
+    if plan is not None and result.epoch_limit_reached:
+        best = result.best_epoch
+        still = best is not None and best > plan.epochs - plan.patience
+        out.print(
+            f"  note: training reached its epoch limit ({plan.epochs}) before early stopping"
+            + (f"; the best epoch was {best}" if best is not None else "")
+            + (
+                f" (still improving: --epochs {2 * plan.epochs} may do better)"
+                if still
+                else " (it had stopped improving)"
+            )
+        )
     out.print(f"exported version {result.version} to {result.export_dir}")
     out.print("  signature inputs (header -> name): " + input_names(args.data))
     out.print("  test: " + metrics_line(result.metrics))

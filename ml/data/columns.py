@@ -67,15 +67,14 @@ def validate_csv(path: Path, spec: DatasetSpec) -> Validated:
     features = [c for c in used if c != spec.label]
     kinds = {c: _kind(spec, raw, c) for c in features}
     columns = {c: _convert(raw, c, kinds[c]) for c in features}
-    label, label_column = _label(spec, raw)
     every = sanitize_names(header)  # over the whole header: a name's key never depends on --drop
     keys = {c: every[c] for c in [*features, spec.label]}
+    label, label_column = _label(spec, raw, keys[spec.label])
     missing = {c: col.null_count for c, col in columns.items()}
     missing[spec.label] = raw.table.column(spec.label).null_count
     table = pa.table({keys[c]: columns[c] for c in features} | {keys[spec.label]: label_column})
     table, dropped = _apply_policies(spec, raw, table, keys)
     raw.problems.raise_if_any()
-    label = label.model_copy(update={"key": keys[spec.label]})
     dates = {
         keys[c]: d
         for c in features
@@ -121,13 +120,13 @@ def _convert(raw: RawTable, name: str, kind: Kind) -> pa.ChunkedArray:
     return pc.cast(column, pa.float32(), safe=False)  # integers above 2**24 round
 
 
-def _label(spec: DatasetSpec, raw: RawTable) -> tuple[LabelSchema, pa.ChunkedArray]:
+def _label(spec: DatasetSpec, raw: RawTable, key: str) -> tuple[LabelSchema, pa.ChunkedArray]:
     column = raw.table.column(spec.label)
     task = spec.task or _infer_task(spec, column)
     if task == "regression":
         if not pa.types.is_floating(column.type):
             column = to_numeric(column, spec.label, raw.lines, raw.problems)
-        return LabelSchema(name=spec.label, key=spec.label, task=task), column
+        return LabelSchema(name=spec.label, key=key, task=task), column
     text = as_text(column)
     classes = spec.classes or _infer_classes(text)
     index = pc.index_in(text, value_set=pa.array(classes, pa.string()))
@@ -143,7 +142,7 @@ def _label(spec: DatasetSpec, raw: RawTable) -> tuple[LabelSchema, pa.ChunkedArr
             f"{len(unknown) - _ROWS_LISTED} more rows with a label not in the classes",
             column=spec.label,
         )
-    label = LabelSchema(name=spec.label, key=spec.label, task=task, classes=tuple(classes))
+    label = LabelSchema(name=spec.label, key=key, task=task, classes=tuple(classes))
     return label, pc.cast(index, pa.int32())
 
 

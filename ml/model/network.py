@@ -87,6 +87,18 @@ class TrainResult:
     plan: Plan | None = None
     model: Any = field(default=None, repr=False, compare=False)
 
+    @property
+    def epoch_limit_reached(self) -> bool:
+        """Training ran every epoch of its budget: early stopping did not end it."""
+        return self.plan is not None and len(self.history.get("loss", [])) >= self.plan.epochs
+
+    @property
+    def best_epoch(self) -> int | None:
+        """The epoch (1-based) of the lowest validation loss, whose weights were kept."""
+        losses = self.history.get("val_loss") or []
+        finite = [(v, i) for i, v in enumerate(losses) if math.isfinite(v)]
+        return min(finite)[1] + 1 if finite else None
+
 
 class TrainingError(RuntimeError):
     """Training produced no usable model (e.g. the loss diverged to NaN)."""

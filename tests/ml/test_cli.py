@@ -66,6 +66,7 @@ def test_train_exports_then_refuses_to_overwrite(
     assert kfstack(train) == 0
     out = capsys.readouterr().out
     assert "epoch 2/2" in out and "exported version 1" in out and "accuracy" in out
+    assert "training reached its epoch limit (2) before early stopping" in out  # never silent
     assert (tmp_path / "m" / "1" / "saved_model.pb").is_file()
     assert kfstack([*train, "--version", "1"]) == 2
     assert "never overwritten" in capsys.readouterr().err

@@ -166,14 +166,13 @@ def test_zero_epochs_batch_or_patience_is_refused(field: str) -> None:
         TrainConfig(**{field: 0})  # type: ignore[arg-type]
 
 
-def test_class_weights_only_for_imbalanced_labels() -> None:
+def test_class_weights_only_when_asked_for() -> None:
     assert class_weights([50, 50]) is None
-    weights = class_weights([90, 10])
-    assert weights is not None and weights[1] > weights[0]
-    assert weights[1] == pytest.approx(math.sqrt(100 / 20))
+    assert class_weights([90, 10]) is None  # auto: accuracy is best served by the shares
     assert class_weights([90, 10], "none") is None
     balanced = class_weights([60, 40], "balanced")
     assert balanced is not None and balanced[0] * 60 == pytest.approx(balanced[1] * 40)
+    assert class_weights([60, 0, 40], "balanced") == {0: pytest.approx(100 / 120), 1: 1.0, 2: 1.25}
 
 
 def test_metrics_json_never_holds_nan() -> None:
