@@ -26,6 +26,10 @@ def register(subparsers: Subparsers) -> None:
     )
     inspect.add_argument("path", type=Path, nargs="?", metavar="CSV", help="same as --csv")
     opts.add_source_options(inspect, required=False)
+    inspect.add_argument(
+        "--label",
+        help="the label column: measure whether each doubtful column helps or leaks it",
+    )
     inspect.set_defaults(handler=guard(_inspect))
 
     build = add_command(commands, "build", "validate and split a CSV into a dataset directory")
@@ -56,7 +60,7 @@ def _inspect(args: argparse.Namespace) -> int:
     path = args.csv or args.path
     if path is None:
         raise ValueError("give the CSV to inspect: kfstack data inspect --csv FILE")
-    print_report(console(), path, delimiter=args.delimiter)
+    print_report(console(), path, delimiter=args.delimiter, label=args.label)
     return 0
 
 

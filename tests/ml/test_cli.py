@@ -99,7 +99,7 @@ def test_build_drop_option_and_short_numbers_unwrapped_when_piped(
 def test_inspect_takes_csv_like_build(
     kfstack: Main, people_csv: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert kfstack(["data", "inspect", "--csv", str(people_csv)]) == 0
+    assert kfstack(["data", "inspect", "--csv", str(people_csv), "--label", "label"]) == 0
     out = capsys.readouterr().out
     assert "4000 rows" in out
     assert "column 'row id': ID-like" in out and "--drop 'row id'" in out

@@ -98,7 +98,31 @@ def test_inspect_flags_empty_constant_id_and_free_text_columns(
     assert not any(c == "age" for c, _ in problems)
     assert kfstack(["data", "inspect", "--csv", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "--drop 'Sample Number'" in out and "--drop empty" in out
+    assert "--drop empty" in out  # surely carries nothing
+    assert "--drop 'Sample Number'" not in out  # only looks useless: measure it
+    assert "column 'Sample Number': ID-like: every value is different  -> measure it" in out
+    assert kfstack(["data", "inspect", "--csv", str(path), "--label", "label"]) == 0
+    out = capsys.readouterr().out
+    assert "does not help the model (held-out loss" in out and "--drop 'Sample Number'" in out
+
+
+def test_inspect_advice_is_measured_keep_what_helps_flag_leaks(
+    make_csv: Callable[..., Path],
+) -> None:
+    rng = np.random.default_rng(0)
+    lines = ["row,company,outcome code,x,label"]
+    for i in range(300):
+        maker = ("acme", "globex", "initech")[i % 3]
+        x = rng.normal()
+        label = "yes" if (maker == "acme") + 0.3 * x + rng.normal(0, 0.3) > 0.5 else "no"
+        lines.append(f"{i + 1},{maker} unit {i},{label} code {i},{x:.3f},{label}")
+    path = make_csv("\n".join(lines) + "\n")
+    findings = {f.column: f for f in inspect_csv(path, label="label").findings}
+    assert findings["row"].fix == "--drop row" and "does not help" in findings["row"].problem
+    assert findings["company"].fix == "keep it" and "helps the model" in findings["company"].problem
+    assert findings["outcome code"].fix == "--drop 'outcome code'"
+    assert "leaks the label? alone it predicts 100.0%" in findings["outcome code"].problem
+    assert "x" not in findings
 
 
 def test_sklearn_style_header_is_flagged_and_refused(
