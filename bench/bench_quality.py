@@ -38,8 +38,10 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from kfstack.cli.output import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow()  # as the CLI: no TensorFlow log lines
 
 import numpy as np
 import pandas as pd
