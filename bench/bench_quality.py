@@ -38,13 +38,13 @@ from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from kfstack.cli.output import quiet_tensorflow  # noqa: E402
-
-quiet_tensorflow()  # as the CLI: no TensorFlow log lines
-
 import numpy as np
 import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from kfstack.cli.output import quiet_tensorflow
+
+quiet_tensorflow()  # as the CLI: no TensorFlow log lines
 
 TOLERANCE = 0.01
 TIME_LIMIT = 60.0
