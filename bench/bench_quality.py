@@ -218,7 +218,7 @@ def _text_columns(dataset: Path) -> list[tuple[int, list[str]]]:
 
 def _multi_hot(values: np.ndarray, vocabulary: list[str]) -> np.ndarray:
     """1.0 where a value contains a word of `vocabulary` (`ml.data.words.words` splits it)."""
-    from ml.data import words
+    from ml.data.words import words  # `ml.data.words` is the module once it is imported
 
     index = {word: j for j, word in enumerate(vocabulary)}
     out = np.zeros((len(values), len(vocabulary)))
