@@ -37,6 +37,8 @@ SAMPLE_ROWS = 2000
 #: Rows a value or word needs to be read (as `ml.model.network.MIN_VALUE_ROWS`).
 MIN_VALUE_ROWS = 3
 LEAK_ACCURACY = 0.99
+#: A numeric label with more values than this is a number to predict (as `data build` infers).
+MAX_CLASSES = 20
 _STEPS = 200
 _EPS = 1e-9
 
@@ -134,8 +136,9 @@ def measure_columns(
 
 def _target(column: pa.ChunkedArray) -> tuple[np.ndarray, int]:
     """The label as class indices (and the number of classes), or as numbers (0 classes)."""
-    if pa.types.is_floating(column.type) and pc.count_distinct(column).as_py() > 20:
-        values = column.to_numpy().astype(np.float64)
+    numeric = pa.types.is_floating(column.type) or pa.types.is_integer(column.type)
+    if numeric and pc.count_distinct(column).as_py() > MAX_CLASSES:
+        values = pc.cast(column, pa.float64()).to_numpy()
         return (values - values.mean()) / (values.std() or 1.0), 0
     text = as_text(column)
     classes = pc.unique(text).to_pylist()
