@@ -26,6 +26,10 @@ def register(subparsers: Subparsers) -> None:
     )
     inspect.add_argument("path", type=Path, nargs="?", metavar="CSV", help="same as --csv")
     opts.add_source_options(inspect, required=False)
+    inspect.add_argument(
+        "--label",
+        help="the label column: measure whether each doubtful column helps or leaks it",
+    )
     inspect.set_defaults(handler=guard(_inspect))
 
     build = add_command(commands, "build", "validate and split a CSV into a dataset directory")
@@ -56,7 +60,7 @@ def _inspect(args: argparse.Namespace) -> int:
     path = args.csv or args.path
     if path is None:
         raise ValueError("give the CSV to inspect: kfstack data inspect --csv FILE")
-    print_report(console(), path, delimiter=args.delimiter)
+    print_report(console(), path, delimiter=args.delimiter, label=args.label)
     return 0
 
 
@@ -81,6 +85,13 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def input_names(dataset: Path) -> str:
+    """`'petal width (cm)' -> petal_width_cm, ...`: each feature's header and its input name."""
+    from ml.data import read_schema
+
+    return ", ".join(f"{c.name!r} -> {c.key}" for c in read_schema(dataset).features)
+
+
 def _train(args: argparse.Namespace) -> int:
     from ml.model import train
 
@@ -97,6 +108,19 @@ def _train(args: argparse.Namespace) -> int:
             + (f" ({plan.passes} passes over the rows each)" if plan.passes > 1 else "")
             + f", batch {plan.batch_size}, patience {plan.patience}; best weights kept"
         )
+    if plan is not None and result.epoch_limit_reached:
+        best = result.best_epoch
+        still = best is not None and best > plan.epochs - plan.patience
+        out.print(
+            f"  note: training reached its epoch limit ({plan.epochs}) before early stopping"
+            + (f"; the best epoch was {best}" if best is not None else "")
+            + (
+                f" (still improving: --epochs {2 * plan.epochs} may do better)"
+                if still
+                else " (it had stopped improving)"
+            )
+        )
     out.print(f"exported version {result.version} to {result.export_dir}")
+    out.print("  signature inputs (header -> name): " + input_names(args.data))
     out.print("  test: " + metrics_line(result.metrics))
     return 0

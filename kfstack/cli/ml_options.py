@@ -130,7 +130,8 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
         "--class-weight",
         choices=["auto", "balanced", "none"],
         default="auto",
-        help="weigh rare classes: auto (when the label is imbalanced), balanced or none",
+        help="weigh classes: auto and none weigh none (best for accuracy), balanced gives "
+        "each class the same total weight",
     )
 
 

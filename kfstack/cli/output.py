@@ -6,9 +6,13 @@ are shown with four significant digits; training epochs get a progress display.
 
 from __future__ import annotations
 
+import importlib.abc
+import importlib.machinery
 import math
 import os
+import re
 import sys
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -19,11 +23,79 @@ from rich.console import Console
 _PIPE_WIDTH = 10_000
 #: TensorFlow's C++ logging: 2 hides INFO and WARNING lines (set before TensorFlow loads).
 TF_LOG_LEVEL = "2"
+#: A C++ log line of TensorFlow's libraries (absl / TSL: `I0000 00:00:... port.cc:153] ...`,
+#: `2026-01-01 10:00:00.000000: W tensorflow/...] ...`) or absl's note before its first one.
+TF_LOG_LINE = re.compile(
+    r"([IWEF]\d{4} [\d:.]+\s+\d+ \S+:\d+\] "
+    r"|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+: [IWEF] \S+:\d+\] "
+    r"|WARNING: All log messages before absl::InitializeLog\(\) is called)"
+)
 
 
 def quiet_tensorflow() -> None:
-    """Hide TensorFlow's C++ log lines in this process and the ones it starts."""
+    """Hide TensorFlow's C++ log lines in this process and the ones it starts.
+
+    `TF_CPP_MIN_LOG_LEVEL` (2 unless set) reaches the child processes and the logging of
+    TensorFlow's own code. It does not reach the libraries' absl logging, which writes to
+    file descriptor 2 while `import tensorflow` loads them (absl's "All log messages before
+    absl::InitializeLog()" note, oneDNN's and CUDA's lines, once per library): so at a level
+    of 2 or more, that import runs with descriptor 2 captured, and what it wrote goes on to
+    stderr without those lines (`TF_LOG_LINE`). Call it before anything imports TensorFlow.
+    """
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", TF_LOG_LEVEL)
+    quiet = os.environ["TF_CPP_MIN_LOG_LEVEL"].strip() not in ("", "0", "1")
+    hooked = any(isinstance(f, _QuietImport) for f in sys.meta_path)
+    if quiet and not hooked and "tensorflow" not in sys.modules:
+        sys.meta_path.insert(0, _QuietImport())
+
+
+@contextmanager
+def filtered_stderr(drop: re.Pattern[str] = TF_LOG_LINE) -> Iterator[None]:
+    """Capture file descriptor 2 in the block, then pass on its lines that `drop` does not match.
+
+    C++ code writes to the descriptor, not to `sys.stderr`, so only this reaches it.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as capture:
+        os.dup2(capture.fileno(), 2)
+        try:
+            yield
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            capture.seek(0)
+            text = capture.read().decode("utf-8", errors="replace")
+            kept = [line for line in text.splitlines(keepends=True) if not drop.match(line)]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
+class _QuietImport(importlib.abc.MetaPathFinder):
+    """Runs the import of the `tensorflow` package inside `filtered_stderr`."""
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        if name != "tensorflow":
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(name, path)
+        if spec is not None and spec.loader is not None:
+            spec.loader = _QuietLoader(spec, spec.loader)
+        return spec
+
+
+class _QuietLoader(importlib.abc.Loader):
+    def __init__(self, spec: Any, loader: Any) -> None:
+        self.spec, self.loader = spec, loader
+
+    def create_module(self, spec: Any) -> Any:
+        return self.loader.create_module(spec)
+
+    def exec_module(self, module: Any) -> None:
+        self.spec.loader = module.__loader__ = self.loader  # the package sees its own loader
+        with filtered_stderr():
+            self.loader.exec_module(module)
 
 
 def console(*, stderr: bool = False) -> Console:

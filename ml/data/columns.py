@@ -10,7 +10,16 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ml.data.csvread import RawTable, as_text, infer_kind, read_header, read_table, to_numeric
+from ml.data.csvread import (
+    RawTable,
+    as_text,
+    infer_date,
+    infer_kind,
+    read_header,
+    read_table,
+    to_numeric,
+)
+from ml.data.dates import DateFormat
 from ml.data.errors import ProblemList
 from ml.data.report import check_header
 from ml.data.schema import DatasetSpec, Kind, LabelSchema, Task, sanitize_names
@@ -33,6 +42,7 @@ class Validated:
         label: The label decisions (task, classes).
         missing: Header name -> missing cells in the file, before any row was dropped.
         dropped: Reason -> rows dropped.
+        dates: Feature key -> the spelling of its dates, for date columns (`ml.data.dates`).
 
     """
 
@@ -42,6 +52,7 @@ class Validated:
     label: LabelSchema
     missing: dict[str, int]
     dropped: dict[str, int]
+    dates: dict[str, DateFormat]
 
 
 def validate_csv(path: Path, spec: DatasetSpec) -> Validated:
@@ -56,14 +67,19 @@ def validate_csv(path: Path, spec: DatasetSpec) -> Validated:
     features = [c for c in used if c != spec.label]
     kinds = {c: _kind(spec, raw, c) for c in features}
     columns = {c: _convert(raw, c, kinds[c]) for c in features}
-    label, label_column = _label(spec, raw)
-    keys = sanitize_names([*features, spec.label])
+    every = sanitize_names(header)  # over the whole header: a name's key never depends on --drop
+    keys = {c: every[c] for c in [*features, spec.label]}
+    label, label_column = _label(spec, raw, keys[spec.label])
     missing = {c: col.null_count for c, col in columns.items()}
     missing[spec.label] = raw.table.column(spec.label).null_count
     table = pa.table({keys[c]: columns[c] for c in features} | {keys[spec.label]: label_column})
     table, dropped = _apply_policies(spec, raw, table, keys)
     raw.problems.raise_if_any()
-    label = label.model_copy(update={"key": keys[spec.label]})
+    dates = {
+        keys[c]: d
+        for c in features
+        if (d := infer_date(c, columns[c], declared=c in spec.categorical)) is not None
+    }
     return Validated(
         table=table,
         kinds={keys[c]: kinds[c] for c in features},
@@ -71,6 +87,7 @@ def validate_csv(path: Path, spec: DatasetSpec) -> Validated:
         label=label,
         missing=missing,
         dropped=dropped,
+        dates=dates,
     )
 
 
@@ -100,16 +117,16 @@ def _convert(raw: RawTable, name: str, kind: Kind) -> pa.ChunkedArray:
         return as_text(column)
     if pa.types.is_string(column.type) or pa.types.is_null(column.type):
         return to_numeric(column, name, raw.lines, raw.problems)
-    return pc.cast(column, pa.float32())
+    return pc.cast(column, pa.float32(), safe=False)  # integers above 2**24 round
 
 
-def _label(spec: DatasetSpec, raw: RawTable) -> tuple[LabelSchema, pa.ChunkedArray]:
+def _label(spec: DatasetSpec, raw: RawTable, key: str) -> tuple[LabelSchema, pa.ChunkedArray]:
     column = raw.table.column(spec.label)
     task = spec.task or _infer_task(spec, column)
     if task == "regression":
         if not pa.types.is_floating(column.type):
             column = to_numeric(column, spec.label, raw.lines, raw.problems)
-        return LabelSchema(name=spec.label, key=spec.label, task=task), column
+        return LabelSchema(name=spec.label, key=key, task=task), column
     text = as_text(column)
     classes = spec.classes or _infer_classes(text)
     index = pc.index_in(text, value_set=pa.array(classes, pa.string()))
@@ -125,7 +142,7 @@ def _label(spec: DatasetSpec, raw: RawTable) -> tuple[LabelSchema, pa.ChunkedArr
             f"{len(unknown) - _ROWS_LISTED} more rows with a label not in the classes",
             column=spec.label,
         )
-    label = LabelSchema(name=spec.label, key=spec.label, task=task, classes=tuple(classes))
+    label = LabelSchema(name=spec.label, key=key, task=task, classes=tuple(classes))
     return label, pc.cast(index, pa.int32())
 
 

@@ -20,6 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from ml.data.dates import DateFormat, detect_format, is_epoch_seconds
 from ml.data.errors import DataError, ProblemList
 from ml.data.schema import NULL_VALUES, Kind
 
@@ -273,6 +274,23 @@ def infer_kind(column: pa.ChunkedArray) -> Kind:
     if pa.types.is_string(kind) and numeric_share(column) >= _NUMERIC_SHARE:
         return "numeric"
     return "categorical"
+
+
+def infer_date(name: str, column: pa.ChunkedArray, *, declared: bool = False) -> DateFormat | None:
+    """The spelling of a column's dates when it is a date column (`ml.data.dates`), else None.
+
+    Numbers are epoch seconds where the header says so; a text column (`declared`
+    categorical excepted: it stays categories) is when all its values are dates of one
+    spelling.
+    """
+    kind = column.type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        values = pc.cast(column.drop_null(), pa.float64()).to_numpy()
+        return "epoch-seconds" if is_epoch_seconds(name, values.tolist()) else None
+    if declared or pa.types.is_null(kind):
+        return None
+    found = detect_format(pc.unique(as_text(column).drop_null()).to_pylist())
+    return None if found == "ambiguous" else found
 
 
 def as_text(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -179,7 +179,12 @@ def _check_label(source: str, valid: Validated) -> None:
 def _column(spec: DatasetSpec, valid: Validated, key: str, value: float | str) -> ColumnSchema:
     name = valid.names[key]
     return ColumnSchema(
-        name=name, key=key, kind=valid.kinds[key], missing=spec.policy(name), fill=value
+        name=name,
+        key=key,
+        kind=valid.kinds[key],
+        missing=spec.policy(name),
+        fill=value,
+        date=valid.dates.get(key),
     )
 
 

@@ -16,8 +16,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from ml.data.csvread import infer_kind, numeric_share, read_header, read_table
-from ml.data.errors import DataError
+from ml.data.csvread import infer_date, infer_kind, numeric_share, read_header, read_table
+from ml.data.dates import DateFormat
+from ml.data.errors import DataError, Problem
 from ml.data.schema import DatasetSpec, Kind, sanitize_names
 
 #: A column with at least this share of missing cells is "mostly missing".
@@ -43,6 +44,7 @@ class ColumnProfile:
         not_numeric: Cells that are not numbers, in a column inferred numeric.
         summary: min/mean/max (numeric) or the most frequent values (categorical).
         integral: Every value is a whole number (numeric columns).
+        date: The spelling of its dates when it is a date column (`ml.data.dates`).
 
     """
 
@@ -54,6 +56,7 @@ class ColumnProfile:
     not_numeric: int
     summary: dict[str, Any]
     integral: bool = False
+    date: DateFormat | None = None
 
 
 @dataclass(frozen=True)
@@ -92,22 +95,55 @@ class CsvProfile:
         return tuple(c.name for c in self.columns if c.name in flagged)
 
 
-def inspect_csv(path: Path, *, delimiter: str = ",") -> CsvProfile:
+def inspect_csv(path: Path, *, delimiter: str = ",", label: str | None = None) -> CsvProfile:
     """Profile a CSV: rows, per column the inferred kind, missing cells, a summary; warnings.
 
+    A column that only looks useless (ID-like, free text, mostly missing) gets `--drop`
+    advice only when `label` is given and a quick check says it does not help or leaks the
+    label (`ml.data.advice`); without a label the warning says how to measure it.
+
     Raises:
-        DataError: the file cannot be read (empty, wrong delimiter, not UTF-8, bad rows).
+        DataError: the file cannot be read (empty, wrong delimiter, not UTF-8, bad rows), or
+            `label` is not a column.
 
     """
     path = Path(path)
     header = read_header(path, delimiter)
+    if label is not None and label not in header:
+        raise DataError(str(path), [Problem(f"label {label!r} is not in the header {header}")])
     raw = read_table(path, header, {}, delimiter)
     keys = sanitize_names(header)
     columns = tuple(_profile(name, keys[name], raw.table.column(name)) for name in header)
     rows = raw.table.num_rows
     findings = [f for f in (header_problem(header, rows),) if f is not None]
-    findings += [f for c in columns for f in column_findings(c, rows)]
+    findings += [f for c in columns if c.name != label for f in column_findings(c, rows)]
+    if label is not None and rows:
+        findings = _measured(raw.table, label, columns, findings)
     return CsvProfile(path=path, rows=rows, columns=columns, findings=tuple(findings))
+
+
+def _measured(
+    table: pa.Table, label: str, columns: tuple[ColumnProfile, ...], findings: list[Finding]
+) -> list[Finding]:
+    """The findings with a quick check's verdict on each column that only looks useless."""
+    from ml.data.advice import measure_columns
+
+    doubtful = [f.column for f in findings if f.column is not None and f.fix == _MEASURE]
+    if not doubtful:
+        return findings
+    dates = {c.name: c.date for c in columns if c.date is not None}
+    verdicts = {
+        m.column: m for m in measure_columns(table, label, list(dict.fromkeys(doubtful)), dates)
+    }
+    out = []
+    for f in findings:
+        verdict = verdicts.get(f.column) if f.fix == _MEASURE and f.column else None
+        if verdict is None:
+            out.append(f)
+            continue
+        drop = _drop(verdict.column) if (verdict.leaks or not verdict.helps) else "keep it"
+        out.append(Finding(f.column, f"{f.problem}; {verdict.reason()}", drop))
+    return out
 
 
 def _number(text: str) -> float | None:
@@ -145,22 +181,32 @@ def header_problem(header: list[str], rows: int) -> Finding | None:
     return None
 
 
+#: The fix of a column that only looks useless, until a quick check with the label says.
+_MEASURE = "measure it: kfstack data inspect --label COL"
+
+
+def _drop(name: str) -> str:
+    return f"--drop {name!r}" if not name.isidentifier() else f"--drop {name}"
+
+
 def column_findings(column: ColumnProfile, rows: int) -> list[Finding]:
-    """Warnings about one column, each with the `--drop` option that removes it."""
-    drop = f"--drop {column.name!r}" if not column.name.isidentifier() else f"--drop {column.name}"
+    """Warnings about one column: `--drop` where it surely carries nothing, else `_MEASURE`."""
+    drop = _drop(column.name)
     present = rows - column.missing
     if rows == 0:
         return []
     if present == 0:
         return [Finding(column.name, "empty: no values at all", drop)]
     found = []
+    dated = column.date is not None  # a date column is read as a date: never ID-like or text
     if column.distinct == 1:
         value = next(iter(column.summary.get("top", {})), column.summary.get("min"))
         found.append(Finding(column.name, f"constant: {value!r} in every row with a value", drop))
-    elif present >= MIN_ROWS_FOR_UNIQUE and _id_like(column, present):
-        found.append(Finding(column.name, "ID-like: every value is different", drop))
+    elif not dated and present >= MIN_ROWS_FOR_UNIQUE and _id_like(column, present):
+        found.append(Finding(column.name, "ID-like: every value is different", _MEASURE))
     elif (
-        column.kind == "categorical"
+        not dated
+        and column.kind == "categorical"
         and present >= MIN_ROWS_FOR_UNIQUE
         and column.distinct > max(HIGH_CARDINALITY, present // 2)
     ):
@@ -169,12 +215,12 @@ def column_findings(column: ColumnProfile, rows: int) -> list[Finding]:
                 column.name,
                 f"high-cardinality text: {column.distinct} distinct values in {present} rows"
                 " (the model reads its frequent values and words only)",
-                drop,
+                _MEASURE,
             )
         )
     share = column.missing / rows
     if share >= MOSTLY_MISSING:
-        found.append(Finding(column.name, f"mostly missing: {share:.0%} of the rows", drop))
+        found.append(Finding(column.name, f"mostly missing: {share:.0%} of the rows", _MEASURE))
     return found
 
 
@@ -216,16 +262,17 @@ def _profile(name: str, key: str, column: pa.ChunkedArray) -> ColumnProfile:
         not_numeric=not_numeric,
         summary=summary,
         integral=integral,
+        date=infer_date(name, column),
     )
 
 
-def print_report(out: Any, path: Path, *, delimiter: str = ",") -> None:
+def print_report(out: Any, path: Path, *, delimiter: str = ",", label: str | None = None) -> None:
     """Print the report of `path` to a rich console (a DataError propagates to the CLI)."""
     from rich.table import Table
 
     from kfstack.cli.output import short
 
-    profile = inspect_csv(path, delimiter=delimiter)
+    profile = inspect_csv(path, delimiter=delimiter, label=label)
     table = Table(title=f"{path}: {profile.rows} rows, {len(profile.columns)} columns")
     for title in ("column", "key", "kind", "missing", "distinct", "summary"):
         table.add_column(title)
@@ -233,7 +280,8 @@ def print_report(out: Any, path: Path, *, delimiter: str = ",") -> None:
         summary = ", ".join(f"{k}={_fmt(v, short)}" for k, v in c.summary.items())
         if c.not_numeric:
             summary += f" ({c.not_numeric} cells not numbers)"
-        table.add_row(c.name, c.key, c.kind, str(c.missing), str(c.distinct), summary)
+        kind = c.kind if c.date is None else f"{c.kind}, date {c.date}"
+        table.add_row(c.name, c.key, kind, str(c.missing), str(c.distinct), summary)
     out.print(table)
     if profile.rows == 0:
         out.print("warning: no data rows (only a header line): add rows before building")
@@ -264,8 +312,6 @@ def check_header(path: Path, header: list[str]) -> None:
         DataError: line 1 is `n_samples,n_features,...`.
 
     """
-    from ml.data.errors import Problem
-
     if len(header) < 2 or _number(header[0]) is None or _number(header[1]) is None:
         return
     data = Path(path).read_bytes()

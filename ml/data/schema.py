@@ -9,11 +9,15 @@ as `schema.json` so training and serving read the same decisions.
 from __future__ import annotations
 
 import json
+import keyword
 import re
+import unicodedata
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from ml.data.dates import DateFormat
 
 Kind = Literal["numeric", "categorical"]
 Task = Literal["classification", "regression"]
@@ -26,7 +30,36 @@ SPLITS = ("train", "validation", "test")
 #: Cell texts read as missing (an empty cell included).
 NULL_VALUES = ("", "NA", "N/A", "NaN", "nan", "null", "NULL", "None")
 
-_INVALID = re.compile(r"[^0-9A-Za-z_]+")
+#: What a key (Keras input, serving signature argument) may be: an ASCII identifier.
+KEY_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+#: Longest key: the release record allows 128 characters, a readable name needs fewer.
+MAX_KEY_LENGTH = 64
+#: Names a signature argument cannot have besides Python keywords: TensorFlow's signature
+#: wrapper is a method whose first parameter is `self`.
+RESERVED_KEYS = frozenset({"self"})
+
+_INVALID = re.compile(r"[^0-9A-Za-z]+")
+
+
+def key_problem(key: str) -> str | None:
+    """Why `key` cannot be a Keras input / serving signature name, or None when it can."""
+    if not KEY_PATTERN.fullmatch(key):
+        return "not an ASCII identifier starting with a letter"
+    if keyword.iskeyword(key) or key in RESERVED_KEYS:
+        return "a Python keyword or reserved name (TensorFlow refuses it as a parameter)"
+    if len(key) > MAX_KEY_LENGTH:
+        return f"longer than {MAX_KEY_LENGTH} characters"
+    return None
+
+
+def _valid_key(key: str) -> str:
+    problem = key_problem(key)
+    if problem is not None:
+        raise ValueError(f"key {key!r} is {problem}")
+    return key
+
+
+Key = Annotated[str, AfterValidator(_valid_key)]
 
 
 class _Frozen(BaseModel):
@@ -96,21 +129,23 @@ class ColumnSchema(_Frozen):
         kind: "numeric" or "categorical".
         missing: The missing-value policy applied when building.
         fill: The value filling a missing cell (training median/mean, or the missing token).
+        date: The spelling of its dates when it is a date column (`ml.data.dates`), else None.
 
     """
 
     name: str
-    key: str
+    key: Key
     kind: Kind
     missing: MissingPolicy
     fill: float | str
+    date: DateFormat | None = None
 
 
 class LabelSchema(_Frozen):
     """The label column: task and, for classification, the classes in output order."""
 
     name: str
-    key: str
+    key: Key
     task: Task
     classes: tuple[str, ...] | None = None
 
@@ -171,20 +206,42 @@ def read_schema(dataset_dir: Path) -> DatasetSchema:
 
 
 def sanitize_names(names: list[str]) -> dict[str, str]:
-    """Map each header name to a unique Keras input / signature name ([A-Za-z][A-Za-z0-9_]*).
+    """Map each header name to a unique, valid key (`key_problem` says what valid is).
 
-    Runs of other characters become "_", a leading digit or "_" gets a "c_" prefix and
-    clashes get a numeric suffix, so "petal width (cm)" becomes "petal_width_cm".
+    The rule, applied to the whole header in file order so a name always gets the same key:
+    accents are dropped ("naïve" -> "naive"), other letters and digits outside ASCII
+    become `u<hex code>` ("温度" -> "u6e29_u5ea6"), every run of other characters becomes
+    "_" ("petal width (cm)" -> "petal_width_cm"); a key starting with a digit gets a "c_"
+    prefix ("2nd" -> "c_2nd"), a Python keyword or reserved name a "_" suffix ("class" ->
+    "class_", "self" -> "self_"); keys are cut to `MAX_KEY_LENGTH` - 1 characters; a key equal
+    (ignoring case) to an earlier one gets "_2", "_3" ... ("a b" and "a-b" -> "a_b", "a_b_2").
     """
     out: dict[str, str] = {}
     used: set[str] = set()
     for name in names:
-        key = _INVALID.sub("_", name.strip()).strip("_") or "column"
-        if not key[0].isalpha():
+        key = _ascii_key(name)
+        if key[0].isdigit():
             key = f"c_{key}"
+        key = key[: MAX_KEY_LENGTH - 1].rstrip("_")
+        if keyword.iskeyword(key) or key in RESERVED_KEYS:
+            key = f"{key}_"
         base, n = key, 2
-        while key.lower() in used:
-            key, n = f"{base}_{n}", n + 1
+        while key.lower() in used or key_problem(key) is not None:
+            suffix = f"_{n}"
+            key, n = base[: MAX_KEY_LENGTH - len(suffix)] + suffix, n + 1
         used.add(key.lower())
         out[name] = key
     return out
+
+
+def _ascii_key(name: str) -> str:
+    """`name` as ASCII letters, digits and single "_" between them ("column" if none)."""
+    parts = []
+    for char in unicodedata.normalize("NFKD", name):
+        if unicodedata.combining(char):
+            continue
+        if not char.isascii() and char.isalnum():
+            parts.append(f"_u{ord(char):04x}_")
+        else:
+            parts.append(char)
+    return _INVALID.sub("_", "".join(parts)).strip("_") or "column"

@@ -69,7 +69,7 @@ def crossfit(
     features, label = pooled(dataset_dir)
     classes = schema.label.classes
     folds = fold_indices(len(label), k, seed=config.seed, strata=label if classes else None)
-    members = [build(f"member_{i}") for i in range(k)]
+    members = [build(f"member-{i}") for i in range(k)]
     trainer = _trainer(members, schema, config, weights)
     target = np.stack([label.astype(np.float32), folds.astype(np.float32)], axis=1)
     train_ds = in_memory_dataset(
@@ -115,7 +115,7 @@ def average(members: list[keras.Model]) -> keras.Model:
         name: keras.Input(shape=(), name=name, dtype=tensor.dtype)
         for name, tensor in members[0].input.items()
     }
-    outputs = keras.layers.Average(name="ensemble")([m(inputs) for m in members])
+    outputs = keras.layers.Average(name="ensemble-mean")([m(inputs) for m in members])
     return keras.Model(inputs=inputs, outputs=outputs, name="kfstack")
 
 
@@ -134,8 +134,15 @@ def _trainer(
         name: keras.Input(shape=(), name=name, dtype=tensor.dtype)
         for name, tensor in members[0].input.items()
     }
-    stacked = ops.stack([m(inputs) for m in members], axis=1)  # (rows, k[, classes])
-    model = keras.Model(inputs=inputs, outputs=stacked, name="kfstack_folds")
+    # (rows, k[, classes]), by named layers: an op's automatic name could be a column's key
+    outputs = [m(inputs) for m in members]
+    stacked = keras.layers.Concatenate(axis=1, name="members-stacked")(
+        [
+            keras.layers.Reshape((1, *out.shape[1:]), name=f"stack-{i}")(out)
+            for i, out in enumerate(outputs)
+        ]
+    )
+    model = keras.Model(inputs=inputs, outputs=stacked, name="kfstack-folds")
     class_weight, table = None, []
     if classes is not None:
         table = (

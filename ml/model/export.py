@@ -3,7 +3,8 @@
 `<out_root>/<version>/` is the TF Serving layout (`ml.model.serving.export`); `assets.extra/` next
 to it holds schema.json, statistics.json and metrics.json (TF Serving ignores that
 directory). A version is written to a hidden directory next to it and renamed into place
-only when everything succeeded, and is never overwritten.
+only when everything succeeded, and is never overwritten; a failed write also removes the
+folders it had to create, so the export root is left exactly as it was.
 """
 
 from __future__ import annotations
@@ -73,17 +74,31 @@ def publish(
         The metrics `check` returned.
 
     """
+    created = [p for p in (out_root, *out_root.parents) if not p.exists()]
     out_root.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=out_root))
     try:
-        write(staging)
-        metrics = check(staging)
-        _write_extra(staging, dataset_dir, metrics, version)
-        final, _ = new_version(out_root, version)  # still free after training?
-        os.rename(staging, final)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{version}.partial-", dir=out_root))
+        try:
+            write(staging)
+            metrics = check(staging)
+            _write_extra(staging, dataset_dir, metrics, version)
+            final, _ = new_version(out_root, version)  # still free after training?
+            os.rename(staging, final)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        _remove_empty(created)  # a failed run leaves no folder it made
+        raise
     return metrics
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    """Remove the directories (deepest first) that are still empty."""
+    for directory in directories:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
 
 
 def json_safe(metrics: dict[str, float]) -> dict[str, float | None]:

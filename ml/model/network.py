@@ -47,6 +47,8 @@ ONE_HOT_LIMIT = 64
 #: unseen value at test time would hit an untrained slot; pooling the rare values trains
 #: the shared slot on exactly the kind of value the model meets after deployment.
 MIN_VALUE_ROWS = 3
+#: Every layer the model adds has a "-" in its name: keys (`ml.data.schema.KEY_PATTERN`) have
+#: none, so a column can never be named like a layer (Keras refuses a name used twice).
 #: Training steps run per call into the compiled graph: with batches of 16 rows Keras's
 #: per-step Python work costs more than the step itself; callbacks still see every epoch.
 STEPS_PER_EXECUTION = 32
@@ -85,6 +87,18 @@ class TrainResult:
     plan: Plan | None = None
     model: Any = field(default=None, repr=False, compare=False)
 
+    @property
+    def epoch_limit_reached(self) -> bool:
+        """Training ran every epoch of its budget: early stopping did not end it."""
+        return self.plan is not None and len(self.history.get("loss", [])) >= self.plan.epochs
+
+    @property
+    def best_epoch(self) -> int | None:
+        """The epoch (1-based) of the lowest validation loss, whose weights were kept."""
+        losses = self.history.get("val_loss") or []
+        finite = [(v, i) for i, v in enumerate(losses) if math.isfinite(v)]
+        return min(finite)[1] + 1 if finite else None
+
 
 class TrainingError(RuntimeError):
     """Training produced no usable model (e.g. the loss diverged to NaN)."""
@@ -107,37 +121,44 @@ def build_model(
     parts = []
     if schema.numeric:
         keys = [c.key for c in schema.numeric]
-        x = fill_numeric([float(c.fill) for c in schema.numeric], name="fill_numeric")(
+        x = fill_numeric([float(c.fill) for c in schema.numeric], name="fill-numeric")(
             [inputs[k] for k in keys]
         )
         mean = [columns[k]["mean"] or 0.0 for k in keys]
         variance = [max((columns[k]["std"] or 0.0) ** 2, 1e-12) for k in keys]
-        parts.append(keras.layers.Normalization(mean=mean, variance=variance, name="normalize")(x))
+        parts.append(
+            keras.layers.Normalization(mean=mean, variance=variance, name="normalize-numeric")(x)
+        )
     categorical = {c.key: frequent_values(columns[c.key]["vocabulary"]) for c in schema.categorical}
     texts = free_text_words(schema, statistics)
     if not parts and not any(categorical.values()):  # only rare values: keep them all
         categorical = {key: list(columns[key]["vocabulary"]) for key in categorical}
+    spellings = {c.key: c.date for c in schema.categorical if c.date is not None}
     for key, vocabulary in categorical.items():
-        summary = date_summary(columns[key]["vocabulary"], schema.missing_token)
-        if summary is not None:  # ISO dates: one ordered number (ml.data.dates)
-            parts.append(date_layer()(*summary, name=f"date_{key}")(inputs[key]))
+        spelling = spellings.get(key)
+        summary = spelling and date_summary(
+            columns[key]["vocabulary"], schema.missing_token, spelling
+        )
+        if spelling and summary:  # dates: one ordered number (ml.data.dates)
+            layer = date_layer()(*summary, spelling=spelling, name=f"date-{key}")
+            parts.append(layer(inputs[key]))
             continue
         text = texts.get(key, [])
         if vocabulary or text:  # else every value is rare: nothing the model could learn from
-            x = fill_categorical(schema.missing_token, name=f"fill_{key}")(inputs[key])
+            x = fill_categorical(schema.missing_token, name=f"fill-{key}")(inputs[key])
         if vocabulary:
             parts.append(_encode(x, vocabulary, key))
         if text:  # free text: its frequent words too (ml.data.words)
-            parts.append(words_layer(text, name=f"words_{key}")(x))
-    features = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="features")(parts)
+            parts.append(words_layer(text, name=f"words-{key}")(x))
+    features = parts[0] if len(parts) == 1 else keras.layers.Concatenate(name="features-all")(parts)
     x = features
     penalty = _penalty(config, statistics)
     for i, units in enumerate(config.hidden_units):
         x = keras.layers.Dense(
-            units, activation="relu", name=f"hidden_{i}", kernel_regularizer=penalty
+            units, activation="relu", name=f"hidden-{i}", kernel_regularizer=penalty
         )(x)
         if config.dropout:
-            x = keras.layers.Dropout(config.dropout, seed=config.seed)(x)
+            x = keras.layers.Dropout(config.dropout, seed=config.seed, name=f"dropout-{i}")(x)
     outputs = _head(x, features, schema, statistics, penalty)
     model = keras.Model(inputs=inputs, outputs=outputs, name=name)
     loss = "mse" if schema.label.task == "regression" else "sparse_categorical_crossentropy"
@@ -174,7 +195,7 @@ def free_text_words(schema: DatasetSchema, statistics: dict[str, Any]) -> dict[s
     found = {}
     for column in schema.categorical:
         counts = statistics["columns"][column.key]["vocabulary"]
-        if date_summary(counts, schema.missing_token) is None:
+        if column.date is None:
             words = frequent_words(counts, schema.missing_token, MIN_VALUE_ROWS)
             if words:
                 found[column.key] = words
@@ -191,12 +212,12 @@ def _encode(x: Any, vocabulary: list[str], key: str) -> Any:
 
     if len(vocabulary) <= ONE_HOT_LIMIT:
         lookup = keras.layers.StringLookup(
-            vocabulary=vocabulary, output_mode="one_hot", name=f"lookup_{key}"
+            vocabulary=vocabulary, output_mode="one_hot", name=f"lookup-{key}"
         )
         return lookup(x)
-    index = keras.layers.StringLookup(vocabulary=vocabulary, name=f"lookup_{key}")(x)
+    index = keras.layers.StringLookup(vocabulary=vocabulary, name=f"lookup-{key}")(x)
     dim = min(16, round(len(vocabulary) ** 0.25 * 4))
-    return keras.layers.Embedding(len(vocabulary) + 1, dim, name=f"embed_{key}")(index)
+    return keras.layers.Embedding(len(vocabulary) + 1, dim, name=f"embed-{key}")(index)
 
 
 def _head(
@@ -211,17 +232,17 @@ def _head(
     import keras
 
     units = 1 if schema.label.classes is None else len(schema.label.classes)
-    deep = keras.layers.Dense(units, name="deep", kernel_regularizer=penalty)(x)
-    wide = keras.layers.Dense(units, use_bias=False, name="wide", kernel_regularizer=penalty)(
+    deep = keras.layers.Dense(units, name="out-deep", kernel_regularizer=penalty)(x)
+    wide = keras.layers.Dense(units, use_bias=False, name="out-wide", kernel_regularizer=penalty)(
         features
     )
-    x = keras.layers.Add(name="logits")([deep, wide])
+    x = keras.layers.Add(name="out-logits")([deep, wide])
     if schema.label.classes is not None:
-        return keras.layers.Activation("softmax", name="probabilities")(x)
+        return keras.layers.Activation("softmax", name="out-probabilities")(x)
     train = statistics["label"]["train"]
     scale = train["std"] or 1.0
-    x = keras.layers.Rescaling(scale=scale, offset=train["mean"] or 0.0, name="prediction")(x)
-    return keras.ops.squeeze(x, axis=-1)
+    x = keras.layers.Rescaling(scale=scale, offset=train["mean"] or 0.0, name="out-prediction")(x)
+    return keras.layers.Reshape((), name="out-value")(x)  # (rows,); an op would be auto-named
 
 
 def train(

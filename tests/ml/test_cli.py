@@ -66,6 +66,7 @@ def test_train_exports_then_refuses_to_overwrite(
     assert kfstack(train) == 0
     out = capsys.readouterr().out
     assert "epoch 2/2" in out and "exported version 1" in out and "accuracy" in out
+    assert "training reached its epoch limit (2) before early stopping" in out  # never silent
     assert (tmp_path / "m" / "1" / "saved_model.pb").is_file()
     assert kfstack([*train, "--version", "1"]) == 2
     assert "never overwritten" in capsys.readouterr().err
@@ -98,7 +99,7 @@ def test_build_drop_option_and_short_numbers_unwrapped_when_piped(
 def test_inspect_takes_csv_like_build(
     kfstack: Main, people_csv: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert kfstack(["data", "inspect", "--csv", str(people_csv)]) == 0
+    assert kfstack(["data", "inspect", "--csv", str(people_csv), "--label", "label"]) == 0
     out = capsys.readouterr().out
     assert "4000 rows" in out
     assert "column 'row id': ID-like" in out and "--drop 'row id'" in out
@@ -111,3 +112,39 @@ def test_help_shows_defaults(kfstack: Main, capsys: pytest.CaptureFixture[str]) 
     assert "--delimiter" in text and "(default: ',')" in text
     assert "rows per batch (default: auto" in text
     assert "(default: 0.001)" in text and "--verbose" in text and "--min-gain" in text
+
+
+def test_tensorflow_log_lines_are_dropped_from_stderr_others_kept(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    import os
+
+    from kfstack.cli.output import filtered_stderr
+
+    with filtered_stderr():
+        os.write(2, b"WARNING: All log messages before absl::InitializeLog() is called are\n")
+        os.write(2, b"I0000 00:00:1796588661.744984     531 port.cc:153] oneDNN custom ops\n")
+        os.write(2, b"2026-12-06 10:00:00.000001: W tensorflow/core/util.cc:12] cuda\n")
+        os.write(2, b"a real problem\n")
+    assert capfd.readouterr().err == "a real problem\n"
+
+
+@pytest.mark.slow
+def test_train_prints_no_tensorflow_log_line(people_csv: Path, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from ml.data import DatasetSpec, build_dataset
+
+    build_dataset(people_csv, DatasetSpec(label="label", ignore=("row id",)), tmp_path / "ds")
+    kfstack = Path(sys.executable).parent / "kfstack"  # the installed command, a new process
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TF_")}
+    env["TF_CPP_MIN_LOG_LEVEL"] = "3"  # as in the issue: absl's lines came all the same
+    args = ["train", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "m"), "--epochs", "1"]
+    done = subprocess.run(
+        [str(kfstack), *args], env=env, capture_output=True, text=True, timeout=600, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert "exported version 1" in done.stdout
+    assert done.stderr == ""

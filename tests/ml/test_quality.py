@@ -98,7 +98,31 @@ def test_inspect_flags_empty_constant_id_and_free_text_columns(
     assert not any(c == "age" for c, _ in problems)
     assert kfstack(["data", "inspect", "--csv", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "--drop 'Sample Number'" in out and "--drop empty" in out
+    assert "--drop empty" in out  # surely carries nothing
+    assert "--drop 'Sample Number'" not in out  # only looks useless: measure it
+    assert "column 'Sample Number': ID-like: every value is different  -> measure it" in out
+    assert kfstack(["data", "inspect", "--csv", str(path), "--label", "label"]) == 0
+    out = capsys.readouterr().out
+    assert "does not help the model (held-out loss" in out and "--drop 'Sample Number'" in out
+
+
+def test_inspect_advice_is_measured_keep_what_helps_flag_leaks(
+    make_csv: Callable[..., Path],
+) -> None:
+    rng = np.random.default_rng(0)
+    lines = ["row,company,outcome code,x,label"]
+    for i in range(300):
+        maker = ("acme", "globex", "initech")[i % 3]
+        x = rng.normal()
+        label = "yes" if (maker == "acme") + 0.3 * x + rng.normal(0, 0.3) > 0.5 else "no"
+        lines.append(f"{i + 1},{maker} unit {i},{label} code {i},{x:.3f},{label}")
+    path = make_csv("\n".join(lines) + "\n")
+    findings = {f.column: f for f in inspect_csv(path, label="label").findings}
+    assert findings["row"].fix == "--drop row" and "does not help" in findings["row"].problem
+    assert findings["company"].fix == "keep it" and "helps the model" in findings["company"].problem
+    assert findings["outcome code"].fix == "--drop 'outcome code'"
+    assert "leaks the label? alone it predicts 100.0%" in findings["outcome code"].problem
+    assert "x" not in findings
 
 
 def test_sklearn_style_header_is_flagged_and_refused(
@@ -166,14 +190,13 @@ def test_zero_epochs_batch_or_patience_is_refused(field: str) -> None:
         TrainConfig(**{field: 0})  # type: ignore[arg-type]
 
 
-def test_class_weights_only_for_imbalanced_labels() -> None:
+def test_class_weights_only_when_asked_for() -> None:
     assert class_weights([50, 50]) is None
-    weights = class_weights([90, 10])
-    assert weights is not None and weights[1] > weights[0]
-    assert weights[1] == pytest.approx(math.sqrt(100 / 20))
+    assert class_weights([90, 10]) is None  # auto: accuracy is best served by the shares
     assert class_weights([90, 10], "none") is None
     balanced = class_weights([60, 40], "balanced")
     assert balanced is not None and balanced[0] * 60 == pytest.approx(balanced[1] * 40)
+    assert class_weights([60, 0, 40], "balanced") == {0: pytest.approx(100 / 120), 1: 1.0, 2: 1.25}
 
 
 def test_metrics_json_never_holds_nan() -> None:
