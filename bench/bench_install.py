@@ -1,16 +1,25 @@
-"""Install time of ml-core: `pulumi up` (the plan's order) vs the release's retry loop.
+"""Install time: `pulumi up` (the plan's order) vs the release's retry loop, as a user runs it.
+
+By default `pulumi up` runs with the settings `make up` uses: a file backend that writes the
+state after every step (checkpoints on). `--skip-checkpoints` is a labelled variant
+(`PULUMI_SKIP_CHECKPOINTS=true`, which no user sets). `--preset` picks ml-core (default) or full.
 
 Each run starts a fresh control plane (scripts/engine-cluster, kwok nodes, its own network
 namespace), then either
-  - pulumi: `pulumi up` of the engine stack (existing cluster, ml-core, test mode kwok), or
+  - pulumi: `pulumi up` of the engine stack (existing cluster, the preset, test mode kwok),
+    then, timed too, a second `pulumi up` with nothing changed, `pulumi preview
+    --expect-no-changes` of the installed stack and `pulumi destroy`; or
   - kubectl: the same final objects (the plan's manifests, secrets filled in) applied with
     `kubectl apply --server-side --force-conflicts` in the release's loop
     (`while ! kubectl apply ...; do sleep 20; done`), then `kubectl wait` for every Deployment
     to be Available (pulumi up waits for readiness too).
 The fake cert-manager and profile controller (tests/engine/fakes.py) run in both. Reports
-wall time and failed applies.
+wall time and failed applies; `--json OUT` writes
+`{"checkpoints", "preset", "pulumi": {"runs_s", "median_s", ...}, "kubectl": {...}, "ratio"}`.
 
-Needs root and `make engine`. Usage: python bench/bench_install.py [--runs 3] [--sleep 20]
+Needs root and `make engine`. Usage:
+  python bench/bench_install.py [--runs 3] [--preset ml-core|full] [--skip-checkpoints]
+                                [--sleep 20] [--json OUT]
 """
 
 from __future__ import annotations
@@ -23,7 +32,9 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -51,6 +62,25 @@ STACK = "bench"
 USER = "user@example.com"
 
 
+@dataclass(frozen=True)
+class Setting:
+    """What the benchmark measures: the preset, and whether checkpoints are skipped."""
+
+    preset: str
+    skip_checkpoints: bool
+
+    def project(self, plane: ControlPlane, work: Path, path: str) -> PulumiProject:
+        """The engine project with the stack written, in the user's environment or the variant's."""
+        project = PulumiProject(root=work, plane=plane, path=path)
+        if not self.skip_checkpoints:
+            # `make up` and CI keep Pulumi's default: the state is written after every step.
+            project.env.pop("PULUMI_SKIP_CHECKPOINTS", None)
+        config = engine_stack_config(plane, KUBEFLOW_2603, users=[USER])
+        config["kfstack:kubeflow"]["preset"] = self.preset
+        project.write_stack(STACK, config)
+        return project
+
+
 def rendered_objects(stack_file: Path) -> str:
     """The plan's final manifests as one YAML stream, with the provided secrets filled in."""
     plan = build_plan(kubeflow_settings_from_stack_file(stack_file))
@@ -64,32 +94,50 @@ def rendered_objects(stack_file: Path) -> str:
     return yaml.safe_dump_all(manifests, sort_keys=True)
 
 
-def run_pulumi(plane: ControlPlane, work: Path, path: str) -> dict[str, float]:
-    """`pulumi up` of ml-core; failed applies: 0 when it succeeds (it never retries)."""
-    project = PulumiProject(root=work, plane=plane, path=path)
-    project.write_stack(STACK, engine_stack_config(plane, KUBEFLOW_2603, users=[USER]))
+def _timed(project: PulumiProject, what: str, *args: str) -> float:
+    t0 = time.monotonic()
+    check(project.pulumi(*args, "-s", STACK), what)
+    return time.monotonic() - t0
+
+
+def run_pulumi(setting: Setting, plane: ControlPlane, work: Path, path: str) -> dict[str, float]:
+    """`pulumi up`, then a no-change `up`, a preview and a destroy, each timed.
+
+    Failed applies: 0 when `up` succeeds (it never retries).
+    """
+    project = setting.project(plane, work, path)
     project.init_stack(STACK)
     project.set_secrets(STACK, secret_values())
     with fake_controllers(plane, project.env):
-        t0 = time.monotonic()
-        result = project.pulumi("up", "--yes", "--skip-preview", "-s", STACK)
-        seconds = time.monotonic() - t0
-    check(result, "pulumi up")
-    return {"seconds": seconds, "failed_applies": 0}
+        seconds = _timed(project, "pulumi up", "up", "--yes", "--skip-preview")
+        state = sum(f.stat().st_size for f in (work / "state").rglob("*.json"))
+        again = _timed(project, "second pulumi up", "up", "--yes", "--skip-preview")
+        preview = _timed(project, "pulumi preview", "preview", "--expect-no-changes")
+        destroy = _timed(project, "pulumi destroy", "destroy", "--yes", "--skip-preview")
+    return {
+        "seconds": seconds,
+        "failed_applies": 0,
+        "state_bytes": state,
+        "second_up_seconds": again,
+        "preview_seconds": preview,
+        "destroy_seconds": destroy,
+    }
 
 
-def run_kubectl(plane: ControlPlane, work: Path, path: str, *, sleep: float) -> dict[str, float]:
+def run_kubectl(
+    setting: Setting, plane: ControlPlane, work: Path, path: str, *, sleep: float
+) -> dict[str, float]:
     """The release's loop: apply everything until one apply succeeds, then wait for ready."""
-    project = PulumiProject(root=work, plane=plane, path=path)  # for its env only
-    stack_file = project.write_stack(STACK, engine_stack_config(plane, KUBEFLOW_2603, users=[USER]))
-    stream = rendered_objects(stack_file)
+    setting.project(plane, work, path)  # writes the stack file the plan is read from
+    stream = rendered_objects(work / "stacks" / f"Pulumi.{STACK}.yaml")
+    env = PulumiProject(root=work, plane=plane, path=path).env
     failed = 0
-    with fake_controllers(plane, project.env):
+    with fake_controllers(plane, env):
         t0 = time.monotonic()
         while True:
             result = plane.exec(
                 ["kubectl", "apply", "--server-side", "--force-conflicts", "-f", "-"],
-                env=project.env,
+                env=env,
                 input=stream,
             )
             if result.returncode == 0:
@@ -106,11 +154,30 @@ def run_kubectl(plane: ControlPlane, work: Path, path: str, *, sleep: float) -> 
             "--all",
             "-A",
             "--timeout=900s",
-            env=project.env,
+            env=env,
         )
         seconds = time.monotonic() - t0
     check(wait, "kubectl wait")
     return {"seconds": seconds, "applied_seconds": applied, "failed_applies": failed}
+
+
+def summary(setting: Setting, results: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
+    """The JSON summary: runs and medians per method, and pulumi's median over kubectl's."""
+    out: dict[str, Any] = {
+        "checkpoints": "off" if setting.skip_checkpoints else "on",
+        "preset": setting.preset,
+    }
+    for method, runs in results.items():
+        if not runs:
+            continue
+        times = [r["seconds"] for r in runs]
+        entry: dict[str, Any] = {"runs_s": times, "median_s": statistics.median(times)}
+        for extra in sorted(set(runs[0]) - {"seconds"}):
+            entry[extra] = [r[extra] for r in runs]
+        out[method] = entry
+    if "pulumi" in out and "kubectl" in out:
+        out["ratio"] = out["pulumi"]["median_s"] / out["kubectl"]["median_s"]
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,15 +185,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--sleep", type=float, default=20.0, help="the release loop's sleep")
     parser.add_argument("--only", choices=["pulumi", "kubectl"], default=None)
+    parser.add_argument("--preset", choices=["ml-core", "full"], default="ml-core")
+    parser.add_argument(
+        "--skip-checkpoints",
+        action="store_true",
+        help="variant: PULUMI_SKIP_CHECKPOINTS=true (no user sets it; labelled in the output)",
+    )
+    parser.add_argument("--json", type=Path, default=None, help="write the summary here")
     args = parser.parse_args(argv)
     reason = missing_engine()
     if reason:
         print(f"cannot run: {reason}", file=sys.stderr)
         return 2
     path = engine_path()
+    setting = Setting(preset=args.preset, skip_checkpoints=args.skip_checkpoints)
     methods: dict[str, Callable[[ControlPlane, Path, str], dict[str, float]]] = {
-        "pulumi": run_pulumi,
-        "kubectl": lambda plane, work, p: run_kubectl(plane, work, p, sleep=args.sleep),
+        "pulumi": lambda plane, work, p: run_pulumi(setting, plane, work, p),
+        "kubectl": lambda plane, work, p: run_kubectl(setting, plane, work, p, sleep=args.sleep),
     }
     results: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
     for run in range(args.runs):
@@ -139,15 +214,10 @@ def main(argv: list[str] | None = None) -> int:
                     figures = fn(plane, Path(tmp) / "project", path)
             results[method].append(figures)
             print(f"run {run + 1} {method}: {json.dumps(figures)}", flush=True)
-    for method, runs in results.items():
-        if runs:
-            times = [r["seconds"] for r in runs]
-            fails = [r["failed_applies"] for r in runs]
-            print(
-                f"{method}: wall {statistics.median(times):.0f}s median "
-                f"(min {min(times):.0f}, max {max(times):.0f}) over {len(runs)} runs; "
-                f"failed applies {fails}"
-            )
+    report = summary(setting, results)
+    print(json.dumps(report, indent=2))
+    if args.json is not None:
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
     return 0
 
 
