@@ -34,7 +34,7 @@ from ml.data.words import frequent_words, words
 
 FOLDS = 3
 SAMPLE_ROWS = 2000
-#: Rows a value or word needs to be read (as `ml.model.network.MIN_VALUE_ROWS`).
+#: Rows a value or word needs to be read (as `ml.model.architecture.MIN_VALUE_ROWS`).
 MIN_VALUE_ROWS = 3
 LEAK_ACCURACY = 0.99
 #: A numeric label with more values than this is a number to predict (as `data build` infers).

@@ -1,6 +1,7 @@
 """The model stage: a Keras model with its preprocessing inside, trained, evaluated, exported.
 
-``ml.model.network``   the model: build, train, evaluate, predict (TensorFlow)
+``ml.model.architecture`` the model's structure, preprocessing inside (TensorFlow)
+``ml.model.network``   training and evaluating it (TensorFlow)
 ``ml.model.layers``    its fill layers for missing cells
 ``ml.model.training``  batch size, epochs, patience and class weights from the data (pure)
 ``ml.model.crossfit``  cross-fitted ensembles for small files
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING
 from kfstack.lazy import lazy_getattr
 
 if TYPE_CHECKING:
+    from ml.model.architecture import build_model, free_text_words
     from ml.model.export import json_safe
     from ml.model.metrics import (
         baseline_metrics,
@@ -26,9 +28,7 @@ if TYPE_CHECKING:
     from ml.model.network import (
         TrainingError,
         TrainResult,
-        build_model,
         evaluate,
-        free_text_words,
         predict_columns,
         predict_rows,
         train,
@@ -59,5 +59,7 @@ __all__ = [
 ]
 
 __getattr__ = lazy_getattr(
-    __name__, __all__, ("training", "metrics", "export", "serving", "layers", "network")
+    __name__,
+    __all__,
+    ("training", "metrics", "export", "serving", "layers", "architecture", "network"),
 )

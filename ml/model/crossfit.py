@@ -50,7 +50,7 @@ def crossfit(
     """Train `steps.members` models made by `build` on the folds; return their average.
 
     Args:
-        build: Makes one member of a name (a model of the raw columns, `network.build_model`).
+        build: Makes one member of a name (a model of the raw columns, `architecture.build_model`).
         dataset_dir: A built dataset; its train and validation splits are pooled.
         schema: Its schema.
         config: Learning rate and seed.

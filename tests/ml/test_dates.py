@@ -8,7 +8,7 @@ import pytest
 
 from ml.data import DatasetSpec, build_dataset, inspect_csv
 from ml.data.dates import date_summary, detect_format, is_epoch_seconds, year_fraction
-from ml.model.network import MIN_VALUE_ROWS, frequent_values
+from ml.model.architecture import MIN_VALUE_ROWS, frequent_values
 from tests.ml.conftest import write_rows
 
 #: The same three instants in each spelling the rule recognises.

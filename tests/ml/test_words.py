@@ -9,7 +9,8 @@ import pytest
 
 from ml.data import DatasetSpec, build_dataset
 from ml.data.words import MAX_WORDS, frequent_words, words, words_layer
-from ml.model.network import MIN_VALUE_ROWS, TrainConfig, train
+from ml.model.architecture import MIN_VALUE_ROWS
+from ml.model.network import TrainConfig, train
 from tests.ml.conftest import write_rows
 
 MISSING = "[MISSING]"
