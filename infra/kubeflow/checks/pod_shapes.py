@@ -19,14 +19,12 @@ Values are read as a Go controller or a lenient one would read them: ``"true"`` 
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-import yaml
-
+from infra import safe_yaml
 from infra.kubeflow.crds import CrdInfo
 
 __all__ = [
@@ -48,6 +46,7 @@ _POD_WORDS = ("containers", "image", "securityContext", "hostNetwork", "hostPID"
               "volumes", "privileged", "hostPath")  # fmt: skip
 _MAX_STRING = 1024 * 1024
 _MAX_STRING_DEPTH = 3
+_STRING_LIMITS = safe_yaml.Limits(max_bytes=_MAX_STRING)
 _TRUE_WORDS = frozenset({"true", "yes", "on", "y", "1"})
 _FALSE_WORDS = frozenset({"false", "no", "off", "n", "0"})
 
@@ -111,21 +110,25 @@ def _is_container(node: Mapping[str, Any]) -> bool:
     return isinstance(node.get("image"), str) or isinstance(node.get("securityContext"), Mapping)
 
 
-def _parsed(text: str) -> list[Any]:
-    """Return the documents a string holds when it looks like a pod spec, else []."""
+def _parsed(text: str, path: str) -> list[Any]:
+    """Return the documents a string holds when it looks like a pod spec, else [].
+
+    Read through `infra.safe_yaml` like every other input: a string is someone else's YAML,
+    and an alias bomb in a ConfigMap must not stall the plan.
+    """
     if len(text) > _MAX_STRING or not any(word in text for word in _POD_WORDS):
         return []
     stripped = text.lstrip()
     if stripped.startswith(("{", "[")):
         try:
-            return [json.loads(stripped)]
-        except ValueError:
+            return [safe_yaml.load_json(stripped, source=path, limits=_STRING_LIMITS)]
+        except ValueError:  # not JSON (or over a limit): perhaps YAML
             pass
     if "\n" not in text and ": " not in text:
         return []
     try:
-        documents = list(yaml.safe_load_all(text))
-    except yaml.YAMLError:
+        documents = safe_yaml.load_all(text, source=path, limits=_STRING_LIMITS)
+    except safe_yaml.UnsafeDocumentError:
         return []
     return [d for d in documents if isinstance(d, Mapping | list)]
 
@@ -187,7 +190,7 @@ def pod_parts(
                 value, f"{path}[{i}]", declared=declared, _depth=_depth, _listed=_listed
             )
     elif isinstance(node, str) and _depth < _MAX_STRING_DEPTH:
-        for i, document in enumerate(_parsed(node)):
+        for i, document in enumerate(_parsed(node, path or ".")):
             where = f"{path or '.'} (parsed string)" + (f"[{i}]" if i else "")
             yield from pod_parts(document, where, _depth=_depth + 1)
 

@@ -249,3 +249,12 @@ def test_the_readme_lists_every_rule_and_every_allowed_exception() -> None:
         assert f"`{rule}`" in readme, rule
     for entry in allowed_exceptions():
         assert f"| `{entry.rule}` | `{entry.match}` |" in readme, entry
+
+
+def test_a_string_is_read_within_the_safe_yaml_limits() -> None:
+    """An alias bomb in a ConfigMap value is left unread, never expanded."""
+    bomb = "a: &a [containers, containers]\n" + "".join(
+        f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n"
+        for i in range(20)
+    )
+    assert list(pod_parts({"data": {"bomb.yaml": bomb}})) == []
