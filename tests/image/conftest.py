@@ -17,9 +17,10 @@ from tests.image.container import RECORD, BuiltImage
 def missing_image() -> str | None:
     """Why the in-image tests cannot run here, or None."""
     if os.geteuid() != 0:
-        return "in-image steps need root (buildah run, chroot isolation, bind mounts)"
-    if shutil.which("buildah") is None:
-        return "buildah missing: `make image` installs it (Debian's package)"
+        return "in-image steps need root (buildah run, runc, bind mounts)"
+    for tool in ("buildah", "runc"):
+        if shutil.which(tool) is None:
+            return f"{tool} missing: `make image` installs it (Debian's package)"
     try:
         image = BuiltImage.read()
     except (OSError, KeyError, ValueError):

@@ -1,6 +1,11 @@
 """Run pipeline steps inside the image `make image` built, with buildah: as the image's
 non-root user, with no network, one fresh container per step (as a pod per task).
 
+The image is built with chroot isolation, but a chroot-isolated `buildah run` shares the
+host's network ("cannot set --network other than host with --isolation chroot"): the steps
+run under the OCI runtime runc (`--isolation oci --network none`: a network namespace with
+only `lo`). crun refuses this machine's hybrid cgroups; runc does not.
+
 The object store is a directory standing for bucket `mlpipeline`, mounted where the
 launcher would download inputs and upload outputs (`/minio/mlpipeline`, `/s3/mlpipeline`):
 what one step writes there, the next reads, as through the store.
@@ -84,8 +89,8 @@ def _writable_by_image_user(path: Path) -> Path:
 
 @dataclass(frozen=True)
 class StepRunner:
-    """Runs a `Step` in the image: `buildah run --isolation chroot --network none` as uid
-    10001, the bucket directory mounted, the launcher's output files collected."""
+    """Runs a `Step` in the image: `buildah run --network none` under runc as uid 10001,
+    the bucket directory mounted, the launcher's output files collected."""
 
     image: BuiltImage
     bucket: Path
