@@ -117,8 +117,10 @@ class StepRunner:
             done = subprocess.run(
                 self.image.buildah(
                     "run",
+                    "--runtime",
+                    "runc",
                     "--isolation",
-                    "chroot",
+                    "oci",
                     "--network",
                     "none",
                     "--user",

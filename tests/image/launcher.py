@@ -80,6 +80,8 @@ class Outputs:
 
 
 Runner = Callable[[Step], Finished]
+#: A DAG's inputs as its tasks see them: parameter values and artifacts by name.
+Scope = tuple[Mapping[str, Any], Mapping[str, Artifact]]
 NewId = Callable[[], str]
 
 
@@ -107,15 +109,10 @@ def protojson(value: Any) -> str:
 
 
 def executor_input(
-    component: Mapping[str, Any],
-    parameters: Mapping[str, Any],
-    artifacts: Mapping[str, Artifact],
-    *,
-    run: Run,
-    display_name: str,
-    new_id: NewId,
+    component: Mapping[str, Any], resolved: Scope, *, run: Run, display_name: str, new_id: NewId
 ) -> dict[str, Any]:
     """The executor input of one task: resolved inputs, defaults added, outputs provisioned."""
+    parameters, artifacts = resolved
     declared = component.get("inputDefinitions", {}).get("parameters", {})
     values = {
         name: spec["defaultValue"]
@@ -226,59 +223,62 @@ def run_pipeline(
         if "defaultValue" in p
     }
     values.update(arguments)
-    outputs = Outputs()
-    _run_dag(spec, root["dag"], values, {}, run=run, runner=runner, new_id=new_id, into=outputs)
-    return outputs
+    driver = _Driver(spec, run, runner, new_id, Outputs())
+    driver.run_dag(root["dag"], (values, {}))
+    return driver.outputs
 
 
-def _run_dag(
-    spec: Mapping[str, Any],
-    dag: Mapping[str, Any],
-    parameters: Mapping[str, Any],
-    artifacts: Mapping[str, Artifact],
-    *,
-    run: Run,
-    runner: Runner,
-    new_id: NewId,
-    into: Outputs,
-) -> None:
-    for key in _in_order(dag["tasks"]):
-        task = dag["tasks"][key]
-        params, arts = _resolve(task.get("inputs", {}), parameters, artifacts, run, into)
-        condition = task.get("triggerPolicy", {}).get("condition")
-        if condition and not _holds(condition, params):
-            continue
-        component = spec["components"][task["componentRef"]["name"]]
-        if "dag" in component:
-            _run_dag(
-                spec,
-                component["dag"],
-                params,
-                arts,
-                run=run,
-                runner=runner,
-                new_id=new_id,
-                into=into,
-            )
-            continue
-        executor = spec["deploymentSpec"]["executors"][component["executorLabel"]]
-        if "importer" in executor:  # the launcher's importer mode: an artifact, nothing runs
-            into.artifacts[key] = {
-                "artifact": {
-                    "type": executor["importer"]["typeSchema"],
-                    "uri": params["uri"],
-                    "metadata": executor["importer"].get("metadata", {}),
+@dataclass(frozen=True)
+class _Driver:
+    """Walks the DAGs of one run; every task's outputs go into `outputs`."""
+
+    spec: Mapping[str, Any]
+    run: Run
+    runner: Runner
+    new_id: NewId
+    outputs: Outputs
+
+    def run_dag(self, dag: Mapping[str, Any], scope: Scope) -> None:
+        """Run a DAG's tasks in order: sub-DAGs when their condition holds, importers, steps."""
+        for key in _in_order(dag["tasks"]):
+            task = dag["tasks"][key]
+            resolved = _resolve(task.get("inputs", {}), scope, self.run, self.outputs)
+            condition = task.get("triggerPolicy", {}).get("condition")
+            if condition and not _holds(condition, resolved[0]):
+                continue
+            component = self.spec["components"][task["componentRef"]["name"]]
+            if "dag" in component:
+                self.run_dag(component["dag"], resolved)
+                continue
+            executor = self.spec["deploymentSpec"]["executors"][component["executorLabel"]]
+            if "importer" in executor:  # the launcher's importer mode: an artifact, no step
+                self.outputs.artifacts[key] = {
+                    "artifact": {
+                        "type": executor["importer"]["typeSchema"],
+                        "uri": resolved[0]["uri"],
+                        "metadata": executor["importer"].get("metadata", {}),
+                    }
                 }
-            }
-            continue
+                continue
+            self.run_step(key, task, component, executor["container"], resolved)
+
+    def run_step(
+        self,
+        key: str,
+        task: Mapping[str, Any],
+        component: Mapping[str, Any],
+        container: Mapping[str, Any],
+        resolved: Scope,
+    ) -> None:
+        """Provision the outputs, start the step, publish what it left."""
         display = task.get("taskInfo", {}).get("name", key)
         given = executor_input(
-            component, params, arts, run=run, display_name=display, new_id=new_id
+            component, resolved, run=self.run, display_name=display, new_id=self.new_id
         )
-        container = executor["container"]
         step = Step(key, display, container["image"], given, command_line(container, given))
-        into.steps.append(step)
-        into.parameters[key], into.artifacts[key] = collect(given, runner(step))
+        self.outputs.steps.append(step)
+        finished = self.runner(step)
+        self.outputs.parameters[key], self.outputs.artifacts[key] = collect(given, finished)
 
 
 def _in_order(tasks: Mapping[str, Any]) -> list[str]:
@@ -297,13 +297,10 @@ def _in_order(tasks: Mapping[str, Any]) -> list[str]:
 
 
 def _resolve(
-    inputs: Mapping[str, Any],
-    parameters: Mapping[str, Any],
-    artifacts: Mapping[str, Artifact],
-    run: Run,
-    outputs: Outputs,
+    inputs: Mapping[str, Any], scope: Scope, run: Run, outputs: Outputs
 ) -> tuple[dict[str, Any], dict[str, Artifact]]:
-    """A task's inputs from its parent's inputs, constants and earlier tasks' outputs."""
+    """A task's inputs from its parent's inputs (`scope`), constants and earlier outputs."""
+    parameters, artifacts = scope
     runtime = {"{{$.pipeline_job_uuid}}": run.run_id, "{{$.pipeline_job_name}}": run.run_name}
     params: dict[str, Any] = {}
     for name, source in inputs.get("parameters", {}).items():

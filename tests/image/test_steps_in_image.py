@@ -24,15 +24,13 @@ import numpy as np
 import pytest
 import yaml
 
-from kfstack.cli.pipeline_params import Gate, pipeline_arguments
-from ml.data import DatasetSpec
-from ml.model import TrainConfig
 from ml.model_release import load_release
 from ml.pipelines.local import LocalRun, run_local
 from ml.pipelines.training import compile_pipeline
 from tests.image.container import BuiltImage, StepRunner, bucket_dir
 from tests.image.launcher import Outputs, Run, run_pipeline
 from tests.ml.conftest import HEADER, classification_rows, write_rows
+from tests.ml.pipelines.test_run_local import PARAMS  # the parameters of its promoted run
 from tests.profile_controller import ProfileGrant, profile_grant
 
 pytestmark = pytest.mark.image
@@ -40,11 +38,6 @@ pytestmark = pytest.mark.image
 NAMESPACE = "kubeflow-user-example-com"
 MODEL = "people-data"
 VERSION = "20261206-image"
-PARAMS = pipeline_arguments(
-    DatasetSpec(label="label", ignore=("row id",), categorical=("city",)),
-    TrainConfig(epochs=2, batch_size=64, learning_rate=0.01),
-    Gate(metric="accuracy", threshold=0.6),
-)
 CONTAINER_TASKS = ["ingest-validate", "train", "evaluate", "compare", "write-release"]
 
 
@@ -55,7 +48,6 @@ class InImage:
     outputs: Outputs
     bucket: Path
     run: Run
-    spec: dict[str, Any]
 
     def path(self, task: str, output: str) -> Path:
         """The host path of a task's output artifact in the bucket."""
@@ -78,12 +70,15 @@ def grant() -> ProfileGrant:
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("in-image")
+    """A directory holding the CSV both runs read (800 rows of the people rule)."""
+    here = tmp_path_factory.mktemp("in-image")
+    write_rows(here / "People Data.csv", HEADER, classification_rows(800, seed=3))
+    return here
 
 
 @pytest.fixture(scope="module")
 def csv(workdir: Path) -> Path:
-    return write_rows(workdir / "People Data.csv", HEADER, classification_rows(800, seed=3))
+    return workdir / "People Data.csv"
 
 
 @pytest.fixture(scope="module")
@@ -92,9 +87,17 @@ def local(csv: Path, workdir: Path) -> LocalRun:
 
 
 @pytest.fixture(scope="module")
-def in_image(built_image: BuiltImage, csv: Path, grant: ProfileGrant, workdir: Path) -> InImage:
+def spec(built_image: BuiltImage, workdir: Path) -> dict[str, Any]:
+    """The pipeline compiled on the built image, parsed."""
     spec_file = compile_pipeline(workdir / "pipeline.yaml", image=built_image.reference)
-    spec: dict[str, Any] = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
+    data: dict[str, Any] = yaml.safe_load(spec_file.read_text(encoding="utf-8"))
+    return data
+
+
+@pytest.fixture(scope="module")
+def in_image(
+    built_image: BuiltImage, spec: dict[str, Any], csv: Path, grant: ProfileGrant, workdir: Path
+) -> InImage:
     bucket = bucket_dir(workdir / "store")
     key = f"private/{NAMESPACE}/data/people-data.csv"
     assert grant.may_use(key)
@@ -117,15 +120,15 @@ def in_image(built_image: BuiltImage, csv: Path, grant: ProfileGrant, workdir: P
     outputs = run_pipeline(
         spec, arguments, run=run, runner=runner, new_id=lambda: str(uuid.uuid4())
     )
-    return InImage(outputs, bucket, run, spec)
+    return InImage(outputs, bucket, run)
 
 
 def test_each_step_ran_the_compiled_command_in_the_built_image(
-    in_image: InImage, built_image: BuiltImage
+    in_image: InImage, spec: dict[str, Any], built_image: BuiltImage
 ) -> None:
     steps = in_image.outputs.steps
     assert [s.task for s in steps] == CONTAINER_TASKS
-    executors = in_image.spec["deploymentSpec"]["executors"]
+    executors = spec["deploymentSpec"]["executors"]
     for step in steps:
         container = executors[f"exec-{step.task}"]["container"]
         assert step.image == container["image"] == built_image.reference
