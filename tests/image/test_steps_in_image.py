@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -222,3 +223,38 @@ def test_the_models_predict_alike(in_image: InImage, local: LocalRun) -> None:
         outputs[0]["probabilities"].numpy(), outputs[1]["probabilities"].numpy(), atol=1e-5
     )
     assert list(outputs[0]["label"].numpy()) == list(outputs[1]["label"].numpy())
+
+
+def certificate_lines(folder: Path) -> list[str]:
+    """A line from the middle of each certificate's base64 body: unique to that certificate."""
+    lines = []
+    for pem in sorted(folder.glob("*.crt")):
+        body = [line for line in pem.read_text().splitlines() if line and "-----" not in line]
+        if body:
+            lines.append(body[(len(body) - 1) // 2])
+    return lines
+
+
+def test_the_image_holds_no_local_ca(built_image: BuiltImage) -> None:
+    lines = certificate_lines(Path("/usr/local/share/ca-certificates"))
+    if not lines:
+        pytest.skip("this machine has no local CA")
+    probe = [f"-e{line}" for line in lines]
+    bundle = "/etc/ssl/certs/ca-certificates.crt"  # what the build got as its secret
+    assert subprocess.run(["grep", "-qF", *probe, bundle], check=False).returncode == 0
+    container = subprocess.run(
+        built_image.buildah("from", "--quiet", built_image.reference),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    try:
+        root = subprocess.run(
+            built_image.buildah("mount", container), capture_output=True, text=True, check=True
+        ).stdout.strip()
+        found = subprocess.run(
+            ["grep", "-rlF", *probe, root], capture_output=True, text=True, check=False
+        )
+    finally:
+        subprocess.run(built_image.buildah("rm", container), capture_output=True, check=False)
+    assert found.returncode == 1, found.stdout
