@@ -1,7 +1,7 @@
 """The in-image tier: opt-in (`make image-test`, i.e. `pytest --image tests/image`).
 
 Tests marked `image` are skipped with the reason when not asked for, when not root (buildah's
-chroot isolation and the mounts need it), without buildah, or before `make image`.
+store, runc and the mounts need it), without buildah or runc, or before `make image`.
 """
 
 from __future__ import annotations
