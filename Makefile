@@ -7,7 +7,7 @@ UV = $(shell scripts/ensure-uv)
 STACK ?= dev
 BACKEND ?= file://$(CURDIR)/.pulumi-state
 
-.PHONY: help sync lint format typecheck pytest unit test check up preview plan destroy engine engine-test
+.PHONY: help sync lint format typecheck pytest unit test check up preview plan destroy engine engine-test image image-test
 
 help:
 	@echo "make test      install from uv.lock, lint, type check, run the tests"
@@ -17,6 +17,8 @@ help:
 	@echo "make plan      kfstack plan for STACK=$(STACK) (no Pulumi, no cluster)"
 	@echo "make engine    build the real engine once from Go modules (cached outside the repo)"
 	@echo "make engine-test  the engine tier: real pulumi up/preview/destroy on a local control plane"
+	@echo "make image     build the component image with buildah (no Docker daemon), print its digest"
+	@echo "make image-test   run every pipeline step inside that image and compare with run-local"
 
 sync:
 	$(UV) sync --locked --all-extras
@@ -80,3 +82,13 @@ engine:
 
 engine-test: sync
 	$(UV) run pytest --engine tests/engine -v -s
+
+# The component image without a Docker daemon (see README "The component image"): buildah,
+# chroot isolation, an OCI layout in ${KFSTACK_IMAGE_CACHE:-~/.cache/kfstack/image}; a stand-in
+# base from Debian's packages where the pinned one cannot be pulled. Prints the digest.
+image:
+	scripts/build-image
+
+# Every step of the compiled pipeline in that image (root, no network), against run-local.
+image-test: sync
+	$(UV) run pytest --image -n 0 tests/image -v

@@ -40,6 +40,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="run the engine tier (real pulumi CLI + provider + API server; `make engine` first)",
     )
+    parser.addoption(
+        "--image",
+        action="store_true",
+        default=False,
+        help="run pipeline steps in the component image (root, buildah; `make image` first)",
+    )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -45,6 +45,31 @@ def test_dockerfile_base_is_pinned_by_digest_and_runs_as_non_root() -> None:
     assert re.search(r"uv==[0-9]+\.[0-9]+\.[0-9]+", text)
 
 
+def test_the_build_ca_is_a_secret_of_the_steps_that_download_never_part_of_the_image() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    # One line per instruction: continuation lines joined, comments dropped.
+    instructions = re.findall(r"^[A-Z]+ .*$", text.replace("\\\n", " "), re.M)
+    mentions = [i for i in instructions if "build-ca" in i]
+    # pip for uv, uv build (hatchling), pip for the lock: each mounts the secret itself.
+    assert len(mentions) == 3
+    for instruction in mentions:
+        assert instruction.startswith("RUN --mount=type=secret,id=build-ca ")
+        assert "export PIP_CERT=/run/secrets/build-ca" in instruction or (
+            "export SSL_CERT_FILE=/run/secrets/build-ca" in instruction
+        )
+    for instruction in instructions:
+        if instruction.startswith(("ENV", "ARG", "LABEL", "COPY", "ADD")):
+            assert not re.search(r"CERT|CA_BUNDLE|\.crt|\.pem", instruction), instruction
+
+
+def test_python_goes_into_virtual_environments_on_either_base() -> None:
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    # A Debian python3 base refuses pip into the system (PEP 668); a venv works on both.
+    assert text.count("python3 -m venv") == 2
+    assert "PATH=/opt/kfstack/bin:$PATH" in text and "VIRTUAL_ENV=/opt/kfstack" in text
+    assert "--break-system-packages" not in text
+
+
 def test_dockerignore_sends_only_what_the_build_needs() -> None:
     lines = (ROOT / ".dockerignore").read_text(encoding="utf-8").split("\n")
     assert lines[lines.index("*") + 1 :][:6] == [
