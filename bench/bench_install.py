@@ -1,8 +1,10 @@
 """Install time: `pulumi up` (the plan's order) vs the release's retry loop, as a user runs it.
 
-By default `pulumi up` runs with the settings `make up` uses: a file backend that writes the
-state after every step (checkpoints on). `--skip-checkpoints` is a labelled variant
-(`PULUMI_SKIP_CHECKPOINTS=true`, which no user sets). `--preset` picks ml-core (default) or full.
+By default `pulumi up` runs with the settings `make up` and CI use: the file backend and
+kfstack's shipped Pulumi settings (pulumi.env: the state is written once per command).
+`--checkpoints` is a labelled variant with Pulumi's own default instead (the whole state
+rewritten after every step), what a bare `pulumi up` without pulumi.env does. `--preset`
+picks ml-core (default) or full.
 
 Each run starts a fresh control plane (scripts/engine-cluster, kwok nodes, its own network
 namespace), then either
@@ -18,7 +20,7 @@ wall time and failed applies; `--json OUT` writes
 `{"checkpoints", "preset", "pulumi": {"runs_s", "median_s", ...}, "kubectl": {...}, "ratio"}`.
 
 Needs root and `make engine`. Usage:
-  python bench/bench_install.py [--runs 3] [--preset ml-core|full] [--skip-checkpoints]
+  python bench/bench_install.py [--runs 3] [--preset ml-core|full] [--checkpoints]
                                 [--sleep 20] [--json OUT]
 """
 
@@ -64,16 +66,16 @@ USER = "user@example.com"
 
 @dataclass(frozen=True)
 class Setting:
-    """What the benchmark measures: the preset, and whether checkpoints are skipped."""
+    """What the benchmark measures: the preset, and whether the state is written per step."""
 
     preset: str
-    skip_checkpoints: bool
+    checkpoints: bool
 
     def project(self, plane: ControlPlane, work: Path, path: str) -> PulumiProject:
         """The engine project with the stack written, in the user's environment or the variant's."""
-        project = PulumiProject(root=work, plane=plane, path=path)
-        if not self.skip_checkpoints:
-            # `make up` and CI keep Pulumi's default: the state is written after every step.
+        project = PulumiProject(root=work, plane=plane, path=path)  # pulumi.env's settings
+        if self.checkpoints:
+            # The variant: Pulumi's default, the whole state written after every step.
             project.env.pop("PULUMI_SKIP_CHECKPOINTS", None)
         config = engine_stack_config(plane, KUBEFLOW_2603, users=[USER])
         config["kfstack:kubeflow"]["preset"] = self.preset
@@ -164,7 +166,7 @@ def run_kubectl(
 def summary(setting: Setting, results: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
     """The JSON summary: runs and medians per method, and pulumi's median over kubectl's."""
     out: dict[str, Any] = {
-        "checkpoints": "off" if setting.skip_checkpoints else "on",
+        "checkpoints": "on" if setting.checkpoints else "off",
         "preset": setting.preset,
     }
     for method, runs in results.items():
@@ -187,9 +189,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["pulumi", "kubectl"], default=None)
     parser.add_argument("--preset", choices=["ml-core", "full"], default="ml-core")
     parser.add_argument(
-        "--skip-checkpoints",
+        "--checkpoints",
         action="store_true",
-        help="variant: PULUMI_SKIP_CHECKPOINTS=true (no user sets it; labelled in the output)",
+        help="variant: Pulumi's default, the state written after every step (not what "
+        "`make up` does; labelled in the output)",
     )
     parser.add_argument("--json", type=Path, default=None, help="write the summary here")
     args = parser.parse_args(argv)
@@ -198,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cannot run: {reason}", file=sys.stderr)
         return 2
     path = engine_path()
-    setting = Setting(preset=args.preset, skip_checkpoints=args.skip_checkpoints)
+    setting = Setting(preset=args.preset, checkpoints=args.checkpoints)
     methods: dict[str, Callable[[ControlPlane, Path, str], dict[str, float]]] = {
         "pulumi": lambda plane, work, p: run_pulumi(setting, plane, work, p),
         "kubectl": lambda plane, work, p: run_kubectl(setting, plane, work, p, sleep=args.sleep),

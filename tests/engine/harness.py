@@ -35,6 +35,24 @@ PASSPHRASE = "kfstack-engine-tier"
 SECRET_KEYS = (*CREDENTIAL_KEYS, *OPTIONAL_SECRET_KEYS)
 
 
+#: The Pulumi settings kfstack ships (`make up` exports them; README says why).
+PULUMI_ENV_FILE = REPO / "pulumi.env"
+
+
+def shipped_settings(path: Path = PULUMI_ENV_FILE) -> dict[str, str]:
+    """Return the KEY=VALUE lines of pulumi.env (comments and blank lines skipped)."""
+    settings = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.startswith("PULUMI_"):
+            raise ValueError(f"{path}:{number}: expected PULUMI_NAME=value, got {raw!r}")
+        settings[name] = value
+    return settings
+
+
 # What the CLI's own config validation needs: no provider, no control plane.
 CLI_COMPONENTS = ("pulumi", "pulumi-language-python")
 
@@ -177,10 +195,8 @@ class PulumiProject:
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
-            # The file backend rewrites the whole state after each step (7 MB at 160 of ~600
-            # objects, about one step a second: the first real `up` was bound by it). Only the
-            # final state is written; a killed run loses its state, which a test run can.
-            "PULUMI_SKIP_CHECKPOINTS": "true",
+            # What `make up` runs with (pulumi.env): the engine tier tests the shipped settings.
+            **shipped_settings(),
             "KFSTACK_PYTHON": str(REPO / ".venv" / "bin" / "python"),
             "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME", str(self.root / "cache")),
             "NO_COLOR": "1",
