@@ -119,10 +119,9 @@ class KubeflowPlatform(pulumi.ComponentResource):
         self._protected = protected_objects(args.plan.objects) if args.protect_data else {}
         self._versions = kind_versions(args.plan.objects)
         by_key = {obj.key: obj for obj in args.plan.objects}
-        # Dependencies first, CRDs as early as they may come: the engine checks one
-        # registration at a time, in this order (graph/batch.py says why it matters).
-        for key in args.plan.registration_order:
-            self.objects[key] = self._register(by_key[key], args, values)
+        for wave in args.plan.waves:
+            for key in wave:
+                self.objects[key] = self._register(by_key[key], args, values)
         self.register_outputs(
             {
                 "release": args.plan.release,

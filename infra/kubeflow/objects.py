@@ -143,14 +143,6 @@ class InstallPlan:
     meta: Mapping[str, Any] = field(default_factory=dict)
 
     @property
-    def registration_order(self) -> tuple[ObjectKey, ...]:
-        """Every key after its dependencies, CRDs as early as they may come (graph/batch.py)."""
-        # graph imports this module: import at call time.
-        from infra.kubeflow.graph.batch import registration_order
-
-        return registration_order([o.key for o in self.objects], self.edges)
-
-    @property
     def errors(self) -> tuple[Finding, ...]:
         """Findings that fail the plan."""
         return tuple(f for f in self.findings if f.severity == "error")

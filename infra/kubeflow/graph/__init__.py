@@ -3,7 +3,6 @@
 The stage's entry is `install_graph`: the edges, waves and critical path of the objects.
 """
 
-from infra.kubeflow.graph.batch import registration_order
 from infra.kubeflow.graph.order import (
     CycleError,
     Edge,
@@ -24,5 +23,4 @@ __all__ = [
     "infer_edges",
     "install_graph",
     "install_waves",
-    "registration_order",
 ]

@@ -15,7 +15,6 @@ combines them. The rules:
   and the workloads behind it, so it only starts intercepting once it can answer.
 - ``webhook``: an object a Fail webhook intercepts depends on the configuration and on
   the workloads behind it (the provider awaits them ready).
-- ``crd-batch`` (batch.py): every CRD depends on one anchor CRD, for the engine's speed.
 """
 
 from __future__ import annotations

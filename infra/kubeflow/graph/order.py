@@ -4,7 +4,6 @@
 after (see edges.py for each rule). Webhook edges are added last and never point from
 an object the webhook configuration is itself installed after (its backing objects):
 those are admitted before the webhook exists, so the webhook can never wait on itself.
-Last, every CRD but one waits for that one (batch.py, rule ``crd-batch``: why is there).
 What is left is checked for cycles by `install_waves`, which raises `CycleError`.
 """
 
@@ -13,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from infra.kubeflow.graph.batch import crd_batch_edges
 from infra.kubeflow.graph.edges import (
     Edge,
     PlanIndex,
@@ -66,8 +64,7 @@ def explain_edges(
     )
     configs = {w.config for w in webhooks}
     backing = _ancestors(_adjacency(base), configs)
-    edges = set(base) | set(_keep(index, webhook_edges(index, webhooks, backing)))
-    return sorted(edges | set(crd_batch_edges(index, edges)))
+    return sorted(set(base) | set(_keep(index, webhook_edges(index, webhooks, backing))))
 
 
 @dataclass(frozen=True)
