@@ -19,9 +19,12 @@ The fake cert-manager and profile controller (tests/engine/fakes.py) run in both
 wall time and failed applies; `--json OUT` writes
 `{"checkpoints", "preset", "pulumi": {"runs_s", "median_s", ...}, "kubectl": {...}, "ratio"}`.
 
+`--profile DIR` also logs each Pulumi command's calls and events (bench/install_profile.py
+reads them: README "Where `pulumi up` spends its time").
+
 Needs root and `make engine`. Usage:
   python bench/bench_install.py [--runs 3] [--preset ml-core|full] [--checkpoints]
-                                [--sleep 20] [--json OUT]
+                                [--sleep 20] [--json OUT] [--profile DIR]
 """
 
 from __future__ import annotations
@@ -96,13 +99,22 @@ def rendered_objects(stack_file: Path) -> str:
     return yaml.safe_dump_all(manifests, sort_keys=True)
 
 
-def _timed(project: PulumiProject, what: str, *args: str) -> float:
+def _timed(project: PulumiProject, what: str, *args: str, profile: Path | None = None) -> float:
+    """Run one Pulumi command; with `profile`, log its calls and events there (install_profile)."""
+    extra: tuple[str, ...] = ()
+    if profile is not None:
+        name = what.replace(" ", "-")
+        project.env["PULUMI_DEBUG_GRPC"] = str(profile / f"{name}.grpc.jsonl")
+        project.env["PULUMI_DEBUG_COMMANDS"] = "true"  # enables --event-log
+        extra = ("--event-log", str(profile / f"{name}.events.jsonl"))
     t0 = time.monotonic()
-    check(project.pulumi(*args, "-s", STACK), what)
+    check(project.pulumi(*args, *extra, "-s", STACK), what)
     return time.monotonic() - t0
 
 
-def run_pulumi(setting: Setting, plane: ControlPlane, work: Path, path: str) -> dict[str, float]:
+def run_pulumi(
+    setting: Setting, plane: ControlPlane, work: Path, path: str, profile: Path | None = None
+) -> dict[str, float]:
     """`pulumi up`, then a no-change `up`, a preview and a destroy, each timed.
 
     Failed applies: 0 when `up` succeeds (it never retries).
@@ -111,11 +123,11 @@ def run_pulumi(setting: Setting, plane: ControlPlane, work: Path, path: str) -> 
     project.init_stack(STACK)
     project.set_secrets(STACK, secret_values())
     with fake_controllers(plane, project.env):
-        seconds = _timed(project, "pulumi up", "up", "--yes", "--skip-preview")
+        seconds = _timed(project, "up", "up", "--yes", "--skip-preview", profile=profile)
         state = sum(f.stat().st_size for f in (work / "state").rglob("*.json"))
-        again = _timed(project, "second pulumi up", "up", "--yes", "--skip-preview")
-        preview = _timed(project, "pulumi preview", "preview", "--expect-no-changes")
-        destroy = _timed(project, "pulumi destroy", "destroy", "--yes", "--skip-preview")
+        again = _timed(project, "second up", "up", "--yes", "--skip-preview", profile=profile)
+        preview = _timed(project, "preview", "preview", "--expect-no-changes", profile=profile)
+        destroy = _timed(project, "destroy", "destroy", "--yes", "--skip-preview", profile=profile)
     return {
         "seconds": seconds,
         "failed_applies": 0,
@@ -195,7 +207,16 @@ def main(argv: list[str] | None = None) -> int:
         "`make up` does; labelled in the output)",
     )
     parser.add_argument("--json", type=Path, default=None, help="write the summary here")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="log each Pulumi command's gRPC calls and events into this folder "
+        "(PULUMI_DEBUG_GRPC, --event-log; read with bench/install_profile.py); slower",
+    )
     args = parser.parse_args(argv)
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
     reason = missing_engine()
     if reason:
         print(f"cannot run: {reason}", file=sys.stderr)
@@ -203,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     path = engine_path()
     setting = Setting(preset=args.preset, checkpoints=args.checkpoints)
     methods: dict[str, Callable[[ControlPlane, Path, str], dict[str, float]]] = {
-        "pulumi": lambda plane, work, p: run_pulumi(setting, plane, work, p),
+        "pulumi": lambda plane, work, p: run_pulumi(setting, plane, work, p, args.profile),
         "kubectl": lambda plane, work, p: run_kubectl(setting, plane, work, p, sleep=args.sleep),
     }
     results: dict[str, list[dict[str, float]]] = {m: [] for m in methods}
