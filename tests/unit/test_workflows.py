@@ -85,6 +85,7 @@ def test_the_test_job_fetches_every_release_the_tests_read_with_the_script() -> 
 def test_ci_and_make_run_pulumi_with_the_shipped_settings() -> None:
     settings = shipped_settings()
     assert settings["PULUMI_SKIP_CHECKPOINTS"] == "true"
+    assert settings["PULUMI_K8S_ENABLE_PATCH_FORCE"] == "true"
     workflow = yaml.safe_load(KFSTACK.read_text(encoding="utf-8"))
     assert {k: str(v) for k, v in workflow["env"].items() if k.startswith("PULUMI_")} == settings
     makefile = (PULUMI_ENV_FILE.parent / "Makefile").read_text(encoding="utf-8")
