@@ -8,9 +8,11 @@ bench/bench_install.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -302,6 +304,26 @@ def engine_stack_config(
 def secret_values() -> dict[str, str]:
     """A value for every secret key (the cookie secret must be 32 bytes)."""
     return {key: f"engine-{key}-0123456789abcdef"[:32].ljust(32, "x") for key in SECRET_KEYS}
+
+
+def kill_session(session: int) -> list[int]:
+    """SIGKILL every process of `session` (a dying machine or a cancelled CI job).
+
+    Pulumi starts each plugin (language host, provider) in a process group of its own, so a
+    group kill leaves them running; they stay in the CLI's session. Returns the pids killed.
+    """
+    killed = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[3]) == session:  # after the command: state, ppid, pgrp, session
+            pid = int(stat.parent.name)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+    return killed
 
 
 def objects_present(

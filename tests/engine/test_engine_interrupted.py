@@ -5,20 +5,19 @@ SIGKILL leaves the state it started from and its lock. `pulumi cancel` removes t
 the next `pulumi up` applies every object again: server-side apply updates an object that
 exists, so nothing is duplicated and nothing is lost. The tests kill the whole session of
 `pulumi up` (the CLI, the language host and the provider, as a dying machine or a cancelled
-CI job would) at a quarter, half and three quarters of the plan's objects, one run after the
-other on the same stack; then the API server is stopped for 30 s in the middle of an `up` of
-a fresh install. Each time the next `up` must converge, every object of the plan must exist
-exactly once (in the cluster and in the state), `pulumi preview --expect-no-changes` must
-pass and `pulumi destroy` must leave no object of the plan behind. The tests run in file order
-and share the stack.
+CI job would; Pulumi starts its plugins in process groups of their own, so killing the CLI
+alone leaves them running) at a quarter, half and three quarters of the plan's objects,
+one run after the other on the same stack; then the API server is stopped for 30 s in the
+middle of an `up` of a fresh install. Each time the next `up` must converge, every object of
+the plan must exist exactly once (in the cluster and in the state), `pulumi preview
+--expect-no-changes` must pass and `pulumi destroy` must leave no object of the plan
+behind. The tests run in file order and share the stack.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 from pathlib import Path
 
 import pytest
@@ -32,6 +31,7 @@ from tests.engine.harness import (
     PulumiProject,
     check,
     engine_stack_config,
+    kill_session,
     objects_present,
     secret_values,
 )
@@ -65,16 +65,17 @@ def _up_killed_after(stack: PulumiProject, created: int) -> int:
     """Start `pulumi up`; SIGKILL its session once it reported `created` resources created."""
     proc = stack.spawn("up", "--yes", "--skip-preview", "-s", STACK)
     assert proc.stdout is not None
-    seen = 0
+    seen, killed = 0, []
     for line in proc.stdout:
         if CREATED.search(line):
             seen += 1
             if seen >= created:
-                os.killpg(proc.pid, signal.SIGKILL)
+                killed = kill_session(proc.pid)
                 break
     proc.stdout.read()
     proc.wait(timeout=60)
     assert seen >= created, f"pulumi up ended (rc {proc.returncode}) after {seen} creates"
+    assert len(killed) >= 3, killed  # the CLI, the language host and the provider at least
     return seen
 
 
