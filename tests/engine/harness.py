@@ -301,6 +301,16 @@ def engine_stack_config(
     }
 
 
+def init_engine_stack(
+    project: PulumiProject, plane: ControlPlane, manifests: Path, stack: str, users: Sequence[str]
+) -> PulumiProject:
+    """Write, init and give every secret to the engine stack `stack` (nothing created yet)."""
+    project.write_stack(stack, engine_stack_config(plane, manifests, users=users))
+    project.init_stack(stack)
+    project.set_secrets(stack, secret_values())
+    return project
+
+
 def secret_values() -> dict[str, str]:
     """A value for every secret key (the cookie secret must be 32 bytes)."""
     return {key: f"engine-{key}-0123456789abcdef"[:32].ljust(32, "x") for key in SECRET_KEYS}

@@ -30,10 +30,9 @@ from tests.engine.harness import (
     ControlPlane,
     PulumiProject,
     check,
-    engine_stack_config,
+    init_engine_stack,
     kill_session,
     objects_present,
-    secret_values,
 )
 
 pytestmark = pytest.mark.engine
@@ -47,10 +46,7 @@ CREATED = re.compile(r"^\s*\+\s+\S+\s+\S+\s+created\b")
 @pytest.fixture(scope="module")
 def stack(project: PulumiProject, plane: ControlPlane, kubeflow_manifests: Path) -> PulumiProject:
     """The stack, initialised with every secret set (nothing created yet)."""
-    project.write_stack(STACK, engine_stack_config(plane, kubeflow_manifests, users=[USER]))
-    project.init_stack(STACK)
-    project.set_secrets(STACK, secret_values())
-    return project
+    return init_engine_stack(project, plane, kubeflow_manifests, STACK, [USER])
 
 
 @pytest.fixture(scope="module")
