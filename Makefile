@@ -52,26 +52,28 @@ test: lint typecheck pytest
 # passphrase protects the stack's secrets; set your own in PULUMI_CONFIG_PASSPHRASE.
 # The well-known default passphrase applies to the dev stack only: any other stack
 # needs PULUMI_CONFIG_PASSPHRASE set.
+# pulumi.env: the Pulumi settings kfstack ships (state written once per command; why: README).
+SETTINGS = set -a && . ./pulumi.env && set +a
 PASSPHRASE = if [ -z "$${PULUMI_CONFIG_PASSPHRASE+set}" ]; then \
 	  if [ "$(STACK)" = dev ]; then export PULUMI_CONFIG_PASSPHRASE=kfstack-dev; \
 	  else echo "PULUMI_CONFIG_PASSPHRASE must be set for stack $(STACK)" >&2; exit 2; fi; \
 	fi
 up: sync
 	mkdir -p .pulumi-state
-	$(PASSPHRASE); \
+	$(SETTINGS); $(PASSPHRASE); \
 	pulumi login "$(BACKEND)" && \
 	(pulumi stack select $(STACK) 2>/dev/null || pulumi stack init $(STACK)) && \
 	pulumi up --yes --stack $(STACK)
 
 preview: sync
-	$(PASSPHRASE); \
+	$(SETTINGS); $(PASSPHRASE); \
 	pulumi login "$(BACKEND)" && pulumi preview --stack $(STACK) --diff
 
 plan: sync
 	$(UV) run kfstack plan -s $(STACK)
 
 destroy:
-	$(PASSPHRASE); \
+	$(SETTINGS); $(PASSPHRASE); \
 	pulumi login "$(BACKEND)" && pulumi destroy --yes --stack $(STACK)
 
 # The engine tier (see README "The engine tier"): the pulumi CLI, Python language host,

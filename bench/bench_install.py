@@ -1,8 +1,10 @@
 """Install time: `pulumi up` (the plan's order) vs the release's retry loop, as a user runs it.
 
-By default `pulumi up` runs with the settings `make up` uses: a file backend that writes the
-state after every step (checkpoints on). `--skip-checkpoints` is a labelled variant
-(`PULUMI_SKIP_CHECKPOINTS=true`, which no user sets). `--preset` picks ml-core (default) or full.
+By default `pulumi up` runs with the settings `make up` and CI use: the file backend and
+kfstack's shipped Pulumi settings (pulumi.env: the state is written once per command).
+`--checkpoints` is a labelled variant with Pulumi's own default instead (the whole state
+rewritten after every step), what a bare `pulumi up` without pulumi.env does. `--preset`
+picks ml-core (default) or full.
 
 Each run starts a fresh control plane (scripts/engine-cluster, kwok nodes, its own network
 namespace), then either
@@ -17,9 +19,12 @@ The fake cert-manager and profile controller (tests/engine/fakes.py) run in both
 wall time and failed applies; `--json OUT` writes
 `{"checkpoints", "preset", "pulumi": {"runs_s", "median_s", ...}, "kubectl": {...}, "ratio"}`.
 
+`--profile DIR` also logs each Pulumi command's calls and events (bench/install_profile.py
+reads them: README "Where `pulumi up` spends its time").
+
 Needs root and `make engine`. Usage:
-  python bench/bench_install.py [--runs 3] [--preset ml-core|full] [--skip-checkpoints]
-                                [--sleep 20] [--json OUT]
+  python bench/bench_install.py [--runs 3] [--preset ml-core|full] [--checkpoints]
+                                [--sleep 20] [--json OUT] [--profile DIR]
 """
 
 from __future__ import annotations
@@ -64,16 +69,16 @@ USER = "user@example.com"
 
 @dataclass(frozen=True)
 class Setting:
-    """What the benchmark measures: the preset, and whether checkpoints are skipped."""
+    """What the benchmark measures: the preset, and whether the state is written per step."""
 
     preset: str
-    skip_checkpoints: bool
+    checkpoints: bool
 
     def project(self, plane: ControlPlane, work: Path, path: str) -> PulumiProject:
         """The engine project with the stack written, in the user's environment or the variant's."""
-        project = PulumiProject(root=work, plane=plane, path=path)
-        if not self.skip_checkpoints:
-            # `make up` and CI keep Pulumi's default: the state is written after every step.
+        project = PulumiProject(root=work, plane=plane, path=path)  # pulumi.env's settings
+        if self.checkpoints:
+            # The variant: Pulumi's default, the whole state written after every step.
             project.env.pop("PULUMI_SKIP_CHECKPOINTS", None)
         config = engine_stack_config(plane, KUBEFLOW_2603, users=[USER])
         config["kfstack:kubeflow"]["preset"] = self.preset
@@ -94,13 +99,22 @@ def rendered_objects(stack_file: Path) -> str:
     return yaml.safe_dump_all(manifests, sort_keys=True)
 
 
-def _timed(project: PulumiProject, what: str, *args: str) -> float:
+def _timed(project: PulumiProject, what: str, *args: str, profile: Path | None = None) -> float:
+    """Run one Pulumi command; with `profile`, log its calls and events there (install_profile)."""
+    extra: tuple[str, ...] = ()
+    if profile is not None:
+        name = what.replace(" ", "-")
+        project.env["PULUMI_DEBUG_GRPC"] = str(profile / f"{name}.grpc.jsonl")
+        project.env["PULUMI_DEBUG_COMMANDS"] = "true"  # enables --event-log
+        extra = ("--event-log", str(profile / f"{name}.events.jsonl"))
     t0 = time.monotonic()
-    check(project.pulumi(*args, "-s", STACK), what)
+    check(project.pulumi(*args, *extra, "-s", STACK), what)
     return time.monotonic() - t0
 
 
-def run_pulumi(setting: Setting, plane: ControlPlane, work: Path, path: str) -> dict[str, float]:
+def run_pulumi(
+    setting: Setting, plane: ControlPlane, work: Path, path: str, profile: Path | None = None
+) -> dict[str, float]:
     """`pulumi up`, then a no-change `up`, a preview and a destroy, each timed.
 
     Failed applies: 0 when `up` succeeds (it never retries).
@@ -109,11 +123,11 @@ def run_pulumi(setting: Setting, plane: ControlPlane, work: Path, path: str) -> 
     project.init_stack(STACK)
     project.set_secrets(STACK, secret_values())
     with fake_controllers(plane, project.env):
-        seconds = _timed(project, "pulumi up", "up", "--yes", "--skip-preview")
+        seconds = _timed(project, "up", "up", "--yes", "--skip-preview", profile=profile)
         state = sum(f.stat().st_size for f in (work / "state").rglob("*.json"))
-        again = _timed(project, "second pulumi up", "up", "--yes", "--skip-preview")
-        preview = _timed(project, "pulumi preview", "preview", "--expect-no-changes")
-        destroy = _timed(project, "pulumi destroy", "destroy", "--yes", "--skip-preview")
+        again = _timed(project, "second up", "up", "--yes", "--skip-preview", profile=profile)
+        preview = _timed(project, "preview", "preview", "--expect-no-changes", profile=profile)
+        destroy = _timed(project, "destroy", "destroy", "--yes", "--skip-preview", profile=profile)
     return {
         "seconds": seconds,
         "failed_applies": 0,
@@ -164,7 +178,7 @@ def run_kubectl(
 def summary(setting: Setting, results: dict[str, list[dict[str, float]]]) -> dict[str, Any]:
     """The JSON summary: runs and medians per method, and pulumi's median over kubectl's."""
     out: dict[str, Any] = {
-        "checkpoints": "off" if setting.skip_checkpoints else "on",
+        "checkpoints": "on" if setting.checkpoints else "off",
         "preset": setting.preset,
     }
     for method, runs in results.items():
@@ -187,20 +201,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["pulumi", "kubectl"], default=None)
     parser.add_argument("--preset", choices=["ml-core", "full"], default="ml-core")
     parser.add_argument(
-        "--skip-checkpoints",
+        "--checkpoints",
         action="store_true",
-        help="variant: PULUMI_SKIP_CHECKPOINTS=true (no user sets it; labelled in the output)",
+        help="variant: Pulumi's default, the state written after every step (not what "
+        "`make up` does; labelled in the output)",
     )
     parser.add_argument("--json", type=Path, default=None, help="write the summary here")
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        default=None,
+        help="log each Pulumi command's gRPC calls and events into this folder "
+        "(PULUMI_DEBUG_GRPC, --event-log; read with bench/install_profile.py); slower",
+    )
     args = parser.parse_args(argv)
+    if args.profile is not None:
+        args.profile.mkdir(parents=True, exist_ok=True)
     reason = missing_engine()
     if reason:
         print(f"cannot run: {reason}", file=sys.stderr)
         return 2
     path = engine_path()
-    setting = Setting(preset=args.preset, skip_checkpoints=args.skip_checkpoints)
+    setting = Setting(preset=args.preset, checkpoints=args.checkpoints)
     methods: dict[str, Callable[[ControlPlane, Path, str], dict[str, float]]] = {
-        "pulumi": lambda plane, work, p: run_pulumi(setting, plane, work, p),
+        "pulumi": lambda plane, work, p: run_pulumi(setting, plane, work, p, args.profile),
         "kubectl": lambda plane, work, p: run_kubectl(setting, plane, work, p, sleep=args.sleep),
     }
     results: dict[str, list[dict[str, float]]] = {m: [] for m in methods}

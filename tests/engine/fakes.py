@@ -18,6 +18,7 @@ profile controller (metacontroller calling the release's real `sync.py`, through
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import threading
 from collections.abc import Iterator, Mapping
@@ -130,7 +131,9 @@ class FakeController:
     def run(self) -> None:
         """Reconcile until stopped."""
         while not self._stop.is_set():
-            self.step()
+            # As a real controller: retry after an API error (a restarting server).
+            with contextlib.suppress(RuntimeError, ValueError):
+                self.step()
             self._stop.wait(self.interval)
 
     def stop(self) -> None:

@@ -8,9 +8,11 @@ bench/bench_install.py.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -33,6 +35,24 @@ ENGINE_CLUSTER = REPO / "scripts" / "engine-cluster"
 PASSPHRASE = "kfstack-engine-tier"
 # The secret config keys: every one is provided, so no generator (random provider) is needed.
 SECRET_KEYS = (*CREDENTIAL_KEYS, *OPTIONAL_SECRET_KEYS)
+
+
+#: The Pulumi settings kfstack ships (`make up` exports them; README says why).
+PULUMI_ENV_FILE = REPO / "pulumi.env"
+
+
+def shipped_settings(path: Path = PULUMI_ENV_FILE) -> dict[str, str]:
+    """Return the KEY=VALUE lines of pulumi.env (comments and blank lines skipped)."""
+    settings = {}
+    for number, raw in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, value = line.partition("=")
+        if not sep or not name.startswith("PULUMI_"):
+            raise ValueError(f"{path}:{number}: expected PULUMI_NAME=value, got {raw!r}")
+        settings[name] = value
+    return settings
 
 
 # What the CLI's own config validation needs: no provider, no control plane.
@@ -92,6 +112,22 @@ class ControlPlane:
             text=True,
             check=False,
             **kwargs,
+        )
+
+    def restart_apiserver(self, seconds: float, *, path: str) -> subprocess.Popen[str]:
+        """Start `engine-cluster restart-apiserver`: the API server gone `seconds`, then back."""
+        env = {
+            **os.environ,
+            "PATH": path,
+            "KFSTACK_CLUSTER_NAME": self.netns,
+            "KFSTACK_CLUSTER_DIR": str(self.state),
+        }
+        return subprocess.Popen(
+            [str(ENGINE_CLUSTER), "restart-apiserver", str(seconds)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
         )
 
     def kubectl(self, *args: str, env: Mapping[str, str]) -> subprocess.CompletedProcess[str]:
@@ -177,10 +213,8 @@ class PulumiProject:
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK": "true",
-            # The file backend rewrites the whole state after each step (7 MB at 160 of ~600
-            # objects, about one step a second: the first real `up` was bound by it). Only the
-            # final state is written; a killed run loses its state, which a test run can.
-            "PULUMI_SKIP_CHECKPOINTS": "true",
+            # What `make up` runs with (pulumi.env): the engine tier tests the shipped settings.
+            **shipped_settings(),
             "KFSTACK_PYTHON": str(REPO / ".venv" / "bin" / "python"),
             "XDG_CACHE_HOME": os.environ.get("XDG_CACHE_HOME", str(self.root / "cache")),
             "NO_COLOR": "1",
@@ -193,6 +227,21 @@ class PulumiProject:
             env=self.env,
             cwd=self.root,
             timeout=timeout,
+        )
+
+    def spawn(self, *args: str) -> subprocess.Popen[str]:
+        """Start `pulumi ARGS` inside the namespace in a session of its own (to be killed).
+
+        Output (stderr merged) is a text pipe, read line by line by the caller.
+        """
+        return subprocess.Popen(
+            ["ip", "netns", "exec", self.plane.netns, "pulumi", "--non-interactive", *args],
+            env={**self.env, "KUBECONFIG": str(self.plane.kubeconfig)},
+            cwd=self.root,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
         )
 
     def write_stack(self, stack: str, config: Mapping[str, Any]) -> Path:
@@ -252,9 +301,60 @@ def engine_stack_config(
     }
 
 
+def init_engine_stack(
+    project: PulumiProject, plane: ControlPlane, manifests: Path, stack: str, users: Sequence[str]
+) -> PulumiProject:
+    """Write, init and give every secret to the engine stack `stack` (nothing created yet)."""
+    project.write_stack(stack, engine_stack_config(plane, manifests, users=users))
+    project.init_stack(stack)
+    project.set_secrets(stack, secret_values())
+    return project
+
+
 def secret_values() -> dict[str, str]:
     """A value for every secret key (the cookie secret must be 32 bytes)."""
     return {key: f"engine-{key}-0123456789abcdef"[:32].ljust(32, "x") for key in SECRET_KEYS}
+
+
+def kill_session(session: int) -> list[int]:
+    """SIGKILL every process of `session` (a dying machine or a cancelled CI job).
+
+    Pulumi starts each plugin (language host, provider) in a process group of its own, so a
+    group kill leaves them running; they stay in the CLI's session. Returns the pids killed.
+    """
+    killed = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended meanwhile
+        if int(fields[3]) == session:  # after the command: state, ppid, pgrp, session
+            pid = int(stat.parent.name)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+                killed.append(pid)
+    return killed
+
+
+def objects_present(
+    plane: ControlPlane, env: Mapping[str, str], keys: Sequence[Any]
+) -> dict[Any, int]:
+    """How many objects the API server holds for each key (an ObjectKey of the plan).
+
+    One `kubectl get` per kind; a kind the server does not know counts 0 for its keys.
+    """
+    by_kind: dict[tuple[str, str], list[Any]] = {}
+    for key in keys:
+        by_kind.setdefault((key.group, key.kind), []).append(key)
+    counts = {}
+    for (group, kind), wanted in by_kind.items():
+        resource = kind.lower() + (f".{group}" if group else "")
+        result = plane.kubectl("get", resource, "-A", "-o", "json", env=env)
+        items = json.loads(result.stdout).get("items", []) if result.returncode == 0 else []
+        held = [(item["metadata"].get("namespace", ""), item["metadata"]["name"]) for item in items]
+        for key in wanted:
+            counts[key] = held.count((key.namespace, key.name))
+    return counts
 
 
 def changed_names(preview_json: str) -> set[str]:

@@ -26,7 +26,7 @@ from tests.engine.harness import (
     changed_names,
     check,
     engine_stack_config,
-    secret_values,
+    init_engine_stack,
 )
 from tests.engine.registry import PROXY
 from tests.serving_fixtures import make_release, write_pipeline, write_release_file
@@ -42,10 +42,7 @@ SYSTEM_NAMESPACES = {"default", "kube-system", "kube-public", "kube-node-lease"}
 @pytest.fixture(scope="module")
 def stack(project: PulumiProject, plane: ControlPlane, kubeflow_manifests: Path) -> PulumiProject:
     """The engine stack, initialised with every secret set (no resource created yet)."""
-    project.write_stack(STACK, engine_stack_config(plane, kubeflow_manifests, users=[USER]))
-    project.init_stack(STACK)
-    project.set_secrets(STACK, secret_values())
-    return project
+    return init_engine_stack(project, plane, kubeflow_manifests, STACK, [USER])
 
 
 @pytest.mark.parametrize("shipped", ["dev", "staging", "prod"])

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from tests import shared
+from tests.engine.harness import PULUMI_ENV_FILE, shipped_settings
 
 WORKFLOWS = sorted((Path(__file__).parents[2] / ".github" / "workflows").glob("*.y*ml"))
 KFSTACK = Path(__file__).parents[2] / ".github" / "workflows" / "kfstack.yml"
@@ -79,3 +80,24 @@ def test_the_test_job_fetches_every_release_the_tests_read_with_the_script() -> 
     for piece in shared.NEEDS.pieces:
         assert piece.folder not in text
     assert not [copy.tag for copy in shared.NEEDS.kubeflow if copy.tag in KFSTACK.read_text()]
+
+
+def test_ci_and_make_run_pulumi_with_the_shipped_settings() -> None:
+    settings = shipped_settings()
+    assert settings["PULUMI_SKIP_CHECKPOINTS"] == "true"
+    assert settings["PULUMI_K8S_ENABLE_PATCH_FORCE"] == "true"
+    workflow = yaml.safe_load(KFSTACK.read_text(encoding="utf-8"))
+    assert {k: str(v) for k, v in workflow["env"].items() if k.startswith("PULUMI_")} == settings
+    makefile = (PULUMI_ENV_FILE.parent / "Makefile").read_text(encoding="utf-8")
+    for target in ("up", "preview", "destroy"):
+        recipe = re.search(rf"^{target}:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+        assert recipe is not None, target
+        assert "$(SETTINGS)" in recipe.group(1), f"make {target} does not export pulumi.env"
+    assert "SETTINGS = set -a && . ./pulumi.env && set +a" in makefile
+
+
+def test_shipped_settings_refuse_a_line_that_is_not_a_setting(tmp_path: Path) -> None:
+    bad = tmp_path / "pulumi.env"
+    bad.write_text("# fine\nPULUMI_SKIP_CHECKPOINTS=true\nexport FOO\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"pulumi.env:3: expected PULUMI_NAME=value"):
+        shipped_settings(bad)
