@@ -136,7 +136,7 @@ def build_dataset(
         filled_tables[name] = table
         for key, count in counts.items():
             filled[valid.names[key]] += count
-        infos[name] = _write(table, valid, out, name, spec.delimiter, shards)
+        infos[name] = _write(table, valid, out, name, delimiter=spec.delimiter, shards=shards)
     schema = DatasetSchema(
         source=str(csv),
         delimiter=spec.delimiter,
@@ -195,7 +195,7 @@ def _column(spec: DatasetSpec, valid: Validated, key: str, value: float | str) -
 
 
 def _write(
-    table: pa.Table, valid: Validated, out: Path, name: str, delimiter: str, shards: int
+    table: pa.Table, valid: Validated, out: Path, name: str, *, delimiter: str, shards: int
 ) -> SplitInfo:
     """Write one split as `<name>.csv`, or as `shards` shard files when more than one."""
     if shards > 1:

@@ -23,8 +23,10 @@ from typing import IO
 from ml.model.export import new_version
 from ml.model.network import TrainingError, TrainResult
 from ml.model.training import Plan, TrainConfig
+from ml.model_release.store import ObjectStore
 from ml.workers.cluster import TF_CONFIG, free_ports, tf_config
 from ml.workers.spec import WorkerSpec
+from ml.workers.store import is_store_uri, store_env
 
 __all__ = ["WorkerError", "train_workers"]
 
@@ -50,7 +52,7 @@ class WorkerError(TrainingError):
 
 
 def train_workers(
-    dataset_dir: Path,
+    dataset: Path | str,
     out_root: Path,
     *,
     workers: int,
@@ -58,18 +60,22 @@ def train_workers(
     config: TrainConfig | None = None,
     on_epoch: Callable[[int, int, dict[str, float]], None] | None = None,
     threads: int | None = None,
+    store: ObjectStore | None = None,
 ) -> TrainResult:
     """Train with `workers` local processes (MultiWorkerMirroredStrategy) and export.
 
     Args:
-        dataset_dir: A built dataset with at least `workers` shards per split
-            (`kfstack data build --shards N`); one worker reads an unsharded one too.
+        dataset: A built dataset with at least `workers` shards per split (`kfstack data
+            build --shards N`; one worker reads an unsharded one too): a directory, or the
+            `s3://` URI it was uploaded to, read with `store`.
         out_root: Export root; the chief writes `<out_root>/<version>/` as one worker does.
         workers: Worker processes (1 runs the same program alone).
         version: The integer version; None takes the next free one.
         config: Hyperparameters and seed (one network: no cross-fitted ensemble).
         on_epoch: Called after each epoch with its number, the epoch budget and the logs.
         threads: TensorFlow threads per worker (None: the machine's cores / workers).
+        store: The object store of an `s3://` dataset (its keys reach the workers through
+            their environment, never the spec file).
 
     Raises:
         WorkerError: a worker failed (named, with its error).
@@ -78,13 +84,17 @@ def train_workers(
     """
     if workers < 1:
         raise ValueError(f"workers must be a positive integer, got {workers}")
-    dataset_dir, out_root = Path(dataset_dir).resolve(), Path(out_root).resolve()
+    if is_store_uri(str(dataset)) and store is None:
+        raise ValueError(f"{dataset} is in an object store: give its store (keys, endpoint)")
+    if not is_store_uri(str(dataset)):
+        dataset = Path(dataset).resolve()
+    out_root = Path(out_root).resolve()
     _, version = new_version(out_root, version)
     threads = threads or max(1, (os.cpu_count() or 1) // workers)
     with tempfile.TemporaryDirectory(prefix="kfstack-workers-") as scratch:
         run = Path(scratch)
         spec = WorkerSpec(
-            dataset=dataset_dir,
+            dataset=str(dataset),
             out=out_root,
             version=version,
             config=config or TrainConfig(),
@@ -97,8 +107,9 @@ def train_workers(
         addresses = [f"127.0.0.1:{port}" for port in free_ports(workers)]
         logs = [(run / f"worker-{i}.log").open("wb") for i in range(workers)]
         try:
+            extra = store_env(store) if store is not None else {}
             processes = [
-                _start(path, tf_config(addresses, i), log) for i, log in enumerate(logs)
+                _start(path, tf_config(addresses, i), log, extra) for i, log in enumerate(logs)
             ]
             _watch(processes, addresses, run, spec, on_epoch)
         finally:
@@ -114,8 +125,10 @@ def train_workers(
     )
 
 
-def _start(spec: Path, config: dict[str, object], log: IO[bytes]) -> subprocess.Popen[bytes]:
-    env = os.environ | {TF_CONFIG: json.dumps(config)}
+def _start(
+    spec: Path, config: dict[str, object], log: IO[bytes], extra: dict[str, str]
+) -> subprocess.Popen[bytes]:
+    env = os.environ | extra | {TF_CONFIG: json.dumps(config)}
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     command = [sys.executable, "-m", "ml.workers.worker", "--spec", str(spec)]
     return subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -20,7 +20,9 @@ class WorkerSpec(BaseModel):
     """One multi-worker training run, as each worker sees it.
 
     Attributes:
-        dataset: A built dataset directory (sharded or not).
+        dataset: A built dataset: a directory (sharded or not), or the `s3://` URI it was
+            uploaded to (`kfstack data build --out s3://...`; the store from the worker's
+            environment, `ml.workers.store.store_from_env`).
         out: The export root; the chief writes `<out>/<version>/`.
         version: The version the chief exports (chosen before the workers start).
         config: Hyperparameters and seed (None values resolved from the data, as for one worker).
@@ -33,7 +35,7 @@ class WorkerSpec(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    dataset: Path
+    dataset: str
     out: Path
     version: int = Field(ge=1)
     config: TrainConfig = TrainConfig()
@@ -41,6 +43,11 @@ class WorkerSpec(BaseModel):
     progress: Path | None = None
     result: Path | None = None
     errors: Path | None = None
+
+    @property
+    def directory(self) -> Path:
+        """The dataset as a local directory (after a worker fetched it from a store)."""
+        return Path(self.dataset)
 
     def write(self, path: Path) -> Path:
         """Write the spec as JSON to `path` and return it."""

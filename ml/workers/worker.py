@@ -24,6 +24,7 @@ import json
 import math
 import os
 import sys
+import tempfile
 import traceback
 from dataclasses import asdict, replace
 from functools import reduce
@@ -37,6 +38,7 @@ from ml.data.shards import assign, read_blocks, shards_of
 from ml.model.training import Plan, plan
 from ml.workers.cluster import Place, Steps, place, steps
 from ml.workers.spec import WorkerSpec, read_spec
+from ml.workers.store import fetch_dataset, is_store_uri, store_from_env
 
 if TYPE_CHECKING:
     import keras
@@ -45,8 +47,10 @@ if TYPE_CHECKING:
 __all__ = ["evaluate_shards", "main", "run"]
 
 
-def run(spec: WorkerSpec, where: Place) -> dict[str, Any] | None:
+def run(spec: WorkerSpec, where: Place, scratch: Path) -> dict[str, Any] | None:
     """Train as worker `where.index` of `where.workers`; the chief returns the result.
+
+    A dataset in an object store is first fetched into `scratch`: only this worker's shards.
 
     Returns:
         For the chief: version, export directory, test metrics, history and plan. None for
@@ -55,6 +59,15 @@ def run(spec: WorkerSpec, where: Place) -> dict[str, Any] | None:
     """
     import tensorflow as tf
 
+    if is_store_uri(spec.dataset):
+        local = fetch_dataset(
+            spec.dataset,
+            store_from_env(os.environ),
+            scratch / "dataset",
+            workers=where.workers,
+            index=where.index,
+        )
+        spec = spec.model_copy(update={"dataset": str(local)})
     if spec.threads:
         tf.config.threading.set_intra_op_parallelism_threads(spec.threads)
         tf.config.threading.set_inter_op_parallelism_threads(spec.threads)
@@ -68,7 +81,7 @@ def run(spec: WorkerSpec, where: Place) -> dict[str, Any] | None:
     from ml.data import read_statistics
     from ml.model.architecture import build_model
 
-    schema, statistics = read_schema(spec.dataset), read_statistics(spec.dataset)
+    schema, statistics = read_schema(spec.directory), read_statistics(spec.directory)
     config = replace(spec.config, members=1)
     rows = {name: schema.splits[name].rows for name in ("train", "validation")}
     settled = plan(rows["train"], config, validation_rows=rows["validation"])
@@ -135,14 +148,12 @@ def _datasets(
     seed: int,
 ) -> dict[str, Any]:
     """The worker's train and validation input: its shards, streamed, repeated."""
-    import tensorflow as tf
-
     from ml.data.tfdata import streaming_dataset
 
     def stream(split: str, shuffle: bool) -> tf.data.Dataset:
         parts = [
             streaming_dataset(
-                spec.dataset / shard.file,
+                spec.directory / shard.file,
                 schema,
                 batch_size=counts.batch,
                 shuffle=shuffle,
@@ -234,8 +245,8 @@ def _export(
         spec.out,
         spec.version,
         write=lambda directory: export(model, schema, directory),
-        check=lambda directory: evaluate_shards(directory, spec.dataset),
-        dataset_dir=spec.dataset,
+        check=lambda directory: evaluate_shards(directory, spec.directory),
+        dataset_dir=spec.directory,
     )
     return {
         "version": spec.version,
@@ -246,7 +257,9 @@ def _export(
     }
 
 
-def evaluate_shards(export_dir: Path, dataset_dir: Path, *, split: str = "test") -> dict[str, float]:
+def evaluate_shards(
+    export_dir: Path, dataset_dir: Path, *, split: str = "test"
+) -> dict[str, float]:
     """Evaluate an exported model on a (sharded) split, reading a block of rows at a time.
 
     The same metrics as `ml.model.network.evaluate`, without holding the split in memory
@@ -288,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     where = Place(0, 1)
     try:
         where = place(os.environ)
-        result = run(spec, where)
+        with tempfile.TemporaryDirectory(prefix="kfstack-worker-") as scratch:
+            result = run(spec, where, Path(scratch))
     except Exception as error:
         traceback.print_exc()
         if spec.errors is not None:
