@@ -104,7 +104,7 @@ def _inspect(args: argparse.Namespace) -> int:
 
 def _build(args: argparse.Namespace) -> int:
     from ml.data import build_dataset
-    from ml.workers.store import is_store_uri, upload_dataset
+    from ml.workers.store import is_store_uri, upload_tree
 
     out = console()
     spec = opts.dataset_spec(args)
@@ -115,7 +115,7 @@ def _build(args: argparse.Namespace) -> int:
             built = build_dataset(args.csv, spec, target, seed=args.seed, shards=args.shards)
         if remote:
             with out.status(f"uploading to {args.out} ..."):
-                keys = upload_dataset(target, args.out, store_of(args, profile_of(args)))
+                keys = upload_tree(target, args.out, store_of(args, profile_of(args)))
     _print_built(out, built, args)
     if remote:
         out.print(f"  uploaded {len(keys)} files to {args.out}")

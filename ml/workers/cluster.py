@@ -21,10 +21,15 @@ from dataclasses import dataclass
 
 from ml.data.schema import ShardInfo
 
-__all__ = ["Place", "Steps", "free_ports", "place", "steps", "tf_config"]
+__all__ = ["Place", "Steps", "free_ports", "jobset_tf_config", "place", "steps", "tf_config"]
 
 #: The environment variable TensorFlow reads the cluster from.
 TF_CONFIG = "TF_CONFIG"
+#: On the Trainer (no TensorFlow policy): the TrainJob's name and its number of workers; the
+#: pod's index is the Job's `JOB_COMPLETION_INDEX` (`jobset_tf_config`).
+JOB_ENV, WORKERS_ENV, INDEX_ENV = "KFSTACK_JOB", "KFSTACK_WORKERS", "JOB_COMPLETION_INDEX"
+#: The replicated job of kfstack's ClusterTrainingRuntime, and the workers' port.
+REPLICATED_JOB, PORT = "node", 2222
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,25 @@ def tf_config(addresses: Sequence[str], index: int) -> dict[str, object]:
     if not 0 <= index < len(addresses):
         raise ValueError(f"worker index {index} is not in 0..{len(addresses) - 1}")
     return {"cluster": {"worker": list(addresses)}, "task": {"type": "worker", "index": index}}
+
+
+def jobset_tf_config(environ: Mapping[str, str]) -> dict[str, object] | None:
+    """TF_CONFIG of a pod of kfstack's TrainJob, from its JobSet's stable host names.
+
+    JobSet names pod i of the one Job of replicated job `node` `<job>-node-0-<i>`, in the
+    subdomain `<job>`; None when the pod is not one (no `KFSTACK_JOB`) or has TF_CONFIG.
+    """
+    job = environ.get(JOB_ENV, "").strip()
+    if not job or environ.get(TF_CONFIG, "").strip():
+        return None
+    try:
+        workers, index = int(environ[WORKERS_ENV]), int(environ[INDEX_ENV])
+    except (KeyError, ValueError):
+        raise ValueError(
+            f"{JOB_ENV} is set but {WORKERS_ENV} or {INDEX_ENV} is missing or not a number"
+        ) from None
+    hosts = [f"{job}-{REPLICATED_JOB}-0-{i}.{job}:{PORT}" for i in range(workers)]
+    return tf_config(hosts, index)
 
 
 def place(environ: Mapping[str, str]) -> Place:

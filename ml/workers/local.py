@@ -61,6 +61,7 @@ def train_workers(
     on_epoch: Callable[[int, int, dict[str, float]], None] | None = None,
     threads: int | None = None,
     store: ObjectStore | None = None,
+    stats: Path | None = None,
 ) -> TrainResult:
     """Train with `workers` local processes (MultiWorkerMirroredStrategy) and export.
 
@@ -76,6 +77,7 @@ def train_workers(
         threads: TensorFlow threads per worker (None: the machine's cores / workers).
         store: The object store of an `s3://` dataset (its keys reach the workers through
             their environment, never the spec file).
+        stats: A folder for each worker's fit time, rows and peak memory (`WorkerSpec.stats`).
 
     Raises:
         WorkerError: a worker failed (named, with its error).
@@ -95,13 +97,14 @@ def train_workers(
         run = Path(scratch)
         spec = WorkerSpec(
             dataset=str(dataset),
-            out=out_root,
+            out=str(out_root),
             version=version,
             config=config or TrainConfig(),
             threads=threads,
             progress=run / "progress.jsonl",
             result=run / "result.json",
             errors=run,
+            stats=stats,
         )
         path = spec.write(run / "spec.json")
         addresses = [f"127.0.0.1:{port}" for port in free_ports(workers)]

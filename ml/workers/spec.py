@@ -23,26 +23,30 @@ class WorkerSpec(BaseModel):
         dataset: A built dataset: a directory (sharded or not), or the `s3://` URI it was
             uploaded to (`kfstack data build --out s3://...`; the store from the worker's
             environment, `ml.workers.store.store_from_env`).
-        out: The export root; the chief writes `<out>/<version>/`.
+        out: The export root; the chief writes `<out>/<version>/` (an `s3://` root: exported
+            locally, then uploaded there).
         version: The version the chief exports (chosen before the workers start).
         config: Hyperparameters and seed (None values resolved from the data, as for one worker).
         threads: TensorFlow threads per worker (None: TensorFlow's default).
         progress: Where the chief appends one JSON line per epoch (None: nowhere).
         result: Where the chief writes the run's result as JSON (None: nowhere).
         errors: A directory where a failing worker writes `worker-<index>.error`.
+        stats: A directory where each worker writes `worker-<index>.stats.json`: its fit
+            time, the rows it trained on and its peak memory (for `bench/bench_workers.py`).
 
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     dataset: str
-    out: Path
+    out: str
     version: int = Field(ge=1)
     config: TrainConfig = TrainConfig()
     threads: int | None = Field(default=None, ge=1)
     progress: Path | None = None
     result: Path | None = None
     errors: Path | None = None
+    stats: Path | None = None
 
     @property
     def directory(self) -> Path:

@@ -27,7 +27,7 @@ __all__ = [
     "is_store_uri",
     "store_env",
     "store_from_env",
-    "upload_dataset",
+    "upload_tree",
 ]
 
 #: boto3's own variables for the endpoint, keys and region.
@@ -39,8 +39,11 @@ def is_store_uri(text: str) -> bool:
     return text.startswith(("s3://", "minio://"))
 
 
-def upload_dataset(directory: Path, uri: str, store: ObjectStore) -> list[str]:
-    """Upload every file of a built dataset under `uri`; return the keys written.
+def upload_tree(directory: Path, uri: str, store: ObjectStore) -> list[str]:
+    """Upload every file under `directory` (a built dataset, a model version) under `uri`.
+
+    Returns:
+        The keys written.
 
     Raises:
         StoreError: an upload failed (the message names the file and the S3 error).
@@ -49,8 +52,9 @@ def upload_dataset(directory: Path, uri: str, store: ObjectStore) -> list[str]:
     bucket, prefix = split_uri(uri)
     s3 = s3_client(store)
     keys = []
-    for path in sorted(p for p in Path(directory).iterdir() if p.is_file()):
-        key = f"{prefix}/{path.name}" if prefix else path.name
+    for path in sorted(p for p in Path(directory).rglob("*") if p.is_file()):
+        name = path.relative_to(directory).as_posix()
+        key = f"{prefix}/{name}" if prefix else name
         try:
             s3.upload_file(str(path), bucket, key)
         except Exception as exc:  # boto3 S3UploadFailedError, ClientError, EndpointError

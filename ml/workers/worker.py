@@ -25,6 +25,7 @@ import math
 import os
 import sys
 import tempfile
+import time
 import traceback
 from dataclasses import asdict, replace
 from functools import reduce
@@ -36,9 +37,9 @@ import numpy as np
 from ml.data.schema import DatasetSchema, read_schema
 from ml.data.shards import assign, read_blocks, shards_of
 from ml.model.training import Plan, plan
-from ml.workers.cluster import Place, Steps, place, steps
+from ml.workers.cluster import TF_CONFIG, Place, Steps, jobset_tf_config, place, steps
 from ml.workers.spec import WorkerSpec, read_spec
-from ml.workers.store import fetch_dataset, is_store_uri, store_from_env
+from ml.workers.store import fetch_dataset, is_store_uri, store_from_env, upload_tree
 
 if TYPE_CHECKING:
     import keras
@@ -108,10 +109,14 @@ def run(spec: WorkerSpec, where: Place, scratch: Path) -> dict[str, Any] | None:
             # value for placeholder"): one step per call
             model.steps_per_execution = 1
         data = _datasets(spec, schema, shares, counts, strategy, seed=config.seed + where.index)
+        started = time.perf_counter()
         history = _fit(model, data, spec, settled, counts, where=where)
+    if spec.stats is not None:
+        seen = len(history.get("loss", [])) * counts.train * counts.batch
+        _write_stats(spec.stats, where, seconds=time.perf_counter() - started, rows=seen)
     if not where.chief:
         return None
-    return _export(spec, model, (schema, statistics), history, settled)
+    return _export(spec, model, (schema, statistics), history, settled, scratch=scratch)
 
 
 def _local_metrics_on_workers() -> None:
@@ -225,8 +230,13 @@ def _export(
     described: tuple[DatasetSchema, dict[str, Any]],
     history: dict[str, list[float]],
     settled: Plan,
+    *,
+    scratch: Path,
 ) -> dict[str, Any]:
-    """The chief's export: the trained weights in a model built as one worker builds it."""
+    """The chief's export: the trained weights in a model built as one worker builds it.
+
+    An `s3://` export root (a job's) gets the version uploaded once it is complete.
+    """
     from ml.model.architecture import build_model
     from ml.model.export import publish
     from ml.model.network import TrainingError
@@ -241,20 +251,39 @@ def _export(
         )
     model = build_model(schema, statistics, replace(spec.config, members=1))
     model.set_weights(trained.get_weights())
+    remote = is_store_uri(spec.out)
+    root = scratch / "model" if remote else Path(spec.out)
     metrics = publish(
-        spec.out,
+        root,
         spec.version,
         write=lambda directory: export(model, schema, directory),
         check=lambda directory: evaluate_shards(directory, spec.directory),
         dataset_dir=spec.directory,
     )
+    export_dir = f"{spec.out}/{spec.version}" if remote else str(root / str(spec.version))
+    if remote:
+        upload_tree(root / str(spec.version), export_dir, store_from_env(os.environ))
     return {
         "version": spec.version,
-        "export_dir": str(spec.out / str(spec.version)),
+        "export_dir": export_dir,
         "metrics": metrics,
         "history": history,
         "plan": asdict(settled),
     }
+
+
+def _write_stats(directory: Path, where: Place, *, seconds: float, rows: int) -> None:
+    """The worker's fit time, rows trained on (steps x its batch) and peak memory (VmHWM)."""
+    status = Path("/proc/self/status")
+    lines = status.read_text().splitlines() if status.is_file() else []
+    peak = [int(line.split()[1]) / 1024 for line in lines if line.startswith("VmHWM:")]
+    stats = {
+        "index": where.index,
+        "seconds": seconds,
+        "rows": rows,
+        "peak_rss_mb": peak[0] if peak else None,
+    }
+    (directory / f"worker-{where.index}.stats.json").write_text(json.dumps(stats) + "\n")
 
 
 def evaluate_shards(
@@ -295,11 +324,19 @@ def main(argv: list[str] | None = None) -> int:
     to stderr; the exit status is then 1.
     """
     parser = argparse.ArgumentParser(prog="python -m ml.workers.worker")
-    parser.add_argument("--spec", type=Path, required=True, help="the run's WorkerSpec (JSON)")
+    given = parser.add_mutually_exclusive_group(required=True)
+    given.add_argument("--spec", type=Path, help="the run's WorkerSpec (a JSON file)")
+    given.add_argument("--spec-json", help="the run's WorkerSpec as JSON text (in a pod)")
     args = parser.parse_args(argv)
-    spec = read_spec(args.spec)
+    if args.spec is not None:
+        spec = read_spec(args.spec)
+    else:
+        spec = WorkerSpec.model_validate_json(args.spec_json)
     where = Place(0, 1)
     try:
+        config = jobset_tf_config(os.environ)
+        if config is not None:  # a TrainJob's pod: TensorFlow reads TF_CONFIG itself
+            os.environ[TF_CONFIG] = json.dumps(config)
         where = place(os.environ)
         with tempfile.TemporaryDirectory(prefix="kfstack-worker-") as scratch:
             result = run(spec, where, Path(scratch))
