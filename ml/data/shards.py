@@ -21,10 +21,18 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from ml.data.errors import DataError, Problem
-from ml.data.schema import DatasetSchema, ShardInfo, SplitInfo
+from ml.data.schema import STATISTICS_FILE, DatasetSchema, ShardInfo, SplitInfo, read_schema
 from ml.data.tfdata import csv_options, table_arrays
 
-__all__ = ["MAX_SHARDS", "assign", "read_blocks", "shard_name", "shards_of", "write_shards"]
+__all__ = [
+    "MAX_SHARDS",
+    "assign",
+    "read_blocks",
+    "reshard",
+    "shard_name",
+    "shards_of",
+    "write_shards",
+]
 
 #: Most shards a split may be written as (a name has five digits).
 MAX_SHARDS = 4096
@@ -118,3 +126,61 @@ def read_blocks(
     for batch in reader:
         if batch.num_rows:
             yield table_arrays(batch, schema)
+
+
+def reshard(dataset_dir: Path, count: int, out: Path) -> DatasetSchema:
+    """Write a built dataset again as `count` shards per split into `out`, a block at a time.
+
+    The rows are dealt as `data build --shards` deals them (row i to shard i mod count), read
+    and written as text, so the shards hold exactly the split's cells; schema.json lists
+    them, statistics.json is copied. Memory holds one block, never a split.
+
+    Returns:
+        The schema written to `out`.
+
+    """
+    schema = read_schema(dataset_dir)
+    check_shards(str(dataset_dir), {name: info.rows for name, info in schema.splits.items()}, count)
+    out.mkdir(parents=True, exist_ok=True)
+    splits = {}
+    for split in schema.splits:
+        names = [shard_name(split, i, count) for i in range(count)]
+        counts = _deal(dataset_dir, schema, split, [out / name for name in names])
+        shards = tuple(ShardInfo(file=n, rows=r) for n, r in zip(names, counts, strict=True))
+        pattern = f"{split}-*-of-{count:05d}.csv"
+        splits[split] = SplitInfo(file=pattern, rows=sum(counts), shards=shards)
+    sharded = schema.model_copy(update={"splits": splits})
+    sharded.write(out)
+    (out / STATISTICS_FILE).write_bytes((dataset_dir / STATISTICS_FILE).read_bytes())
+    return sharded
+
+
+def _deal(dataset_dir: Path, schema: DatasetSchema, split: str, paths: list[Path]) -> list[int]:
+    """Deal the rows of one split (every shard of it, in order) into `paths`."""
+    text = {key: pa.string() for key in schema.columns}
+    convert = pacsv.ConvertOptions(column_types=text, strings_can_be_null=False)
+    parse = pacsv.ParseOptions(delimiter=schema.delimiter)
+    options = pacsv.WriteOptions(delimiter=schema.delimiter)
+    header = pa.schema([(key, pa.string()) for key in schema.columns])
+    writers = [pacsv.CSVWriter(path, header, write_options=options) for path in paths]
+    counts, seen = [0] * len(paths), 0
+    try:
+        for shard in shards_of(schema, split):
+            reader = pacsv.open_csv(
+                dataset_dir / shard.file,
+                read_options=pacsv.ReadOptions(block_size=BLOCK_BYTES),
+                parse_options=parse,
+                convert_options=convert,
+            )
+            for batch in reader:
+                rows = batch.select(list(schema.columns))
+                where = (seen + np.arange(rows.num_rows)) % len(paths)
+                for index, writer in enumerate(writers):
+                    part = rows.filter(pa.array(where == index))
+                    writer.write_batch(part)
+                    counts[index] += part.num_rows
+                seen += rows.num_rows
+    finally:
+        for writer in writers:
+            writer.close()
+    return counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -89,3 +90,25 @@ def test_more_shards_than_rows_is_refused(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="fewer than the 8 shards"):
         build_dataset(csv, SPEC, tmp_path / "ds", shards=8)
     assert not (tmp_path / "ds").exists()
+
+
+def test_reshard_streams_a_built_dataset_into_the_same_shards(tmp_path: Path) -> None:
+    from ml.data.shards import reshard
+
+    csv = write_rows(tmp_path / "people.csv", HEADER, classification_rows(1000))
+    build_dataset(csv, SPEC, tmp_path / "whole")
+    build_dataset(csv, SPEC, tmp_path / "built", shards=3)
+    schema = reshard(tmp_path / "whole", 3, tmp_path / "again")
+    assert schema == read_schema(tmp_path / "built") == read_schema(tmp_path / "again")
+    for name in (p.name for p in (tmp_path / "built").iterdir()):
+        # the same cells (numbers read back as text may be quoted)
+        assert _cells(tmp_path / "again" / name) == _cells(tmp_path / "built" / name), name
+    with pytest.raises(DataError, match="fewer than the 200 shards"):
+        reshard(tmp_path / "whole", 200, tmp_path / "too-many")
+
+
+def _cells(path: Path) -> list[list[str]] | str:
+    if path.suffix != ".csv":
+        return path.read_text()
+    with path.open(newline="") as fh:
+        return list(csv.reader(fh))

@@ -139,3 +139,69 @@ def test_a_trainjob_pod_finds_its_place_from_the_jobset() -> None:
     assert jobset_tf_config({"KFSTACK_JOB": "x", "TF_CONFIG": "{}"}) is None  # TFJob's own
     with pytest.raises(ValueError, match="JOB_COMPLETION_INDEX"):
         jobset_tf_config({"KFSTACK_JOB": "x", "KFSTACK_WORKERS": "2"})
+
+
+class FakeApi:
+    """The API server as `follow` sees it: a controller moves the job through `statuses`."""
+
+    def __init__(self, statuses: list[list[tuple[str, str]]]) -> None:
+        self.statuses, self.calls, self.created = statuses, [], None
+
+    def create_namespaced_custom_object(self, *where: Any) -> None:
+        self.calls.append(("create", where[:4]))
+        self.created = where[4]
+
+    def get_namespaced_custom_object(self, *where: Any) -> dict[str, Any]:
+        status = self.statuses.pop(0) if len(self.statuses) > 1 else self.statuses[0]
+        conditions = [
+            {"type": t, "status": "True", "reason": r, "message": f"{t} because {r}"}
+            for t, r in status
+        ]
+        return {**self.created, "status": {"conditions": conditions}}
+
+    def delete_namespaced_custom_object(self, *where: Any) -> None:
+        self.calls.append(("delete", where))
+
+
+@pytest.mark.parametrize(("kind", "done"), [(TRAINJOB, "Complete"), (TFJOB, "Succeeded")])
+def test_follow_reports_each_condition_until_success(kind: Any, done: str) -> None:
+    from ml.workers.submit import follow
+
+    api = FakeApi([[], [("Created", "")], [("Created", ""), ("Running", "")], [(done, "Done")]])
+    lines: list[str] = []
+    state = follow(
+        api, kind, job_manifest(kind, _request()), report=lines.append, sleep=lambda _: None
+    )
+    assert state.phase == "succeeded"
+    assert api.calls[0] == (
+        "create",
+        (kind.group, kind.version, "kubeflow-user-example-com", kind.plural),
+    )
+    assert lines[0].endswith("created") and lines[-1].endswith(done)
+    assert [line.split(": ")[-1] for line in lines[1:]] == [
+        "pending",
+        "Created",
+        "Created, Running",
+        done,
+    ]
+
+
+def test_a_failed_or_late_job_is_an_error_with_its_reason() -> None:
+    from ml.workers.submit import JobFailed, follow
+
+    api = FakeApi([[("Failed", "BackoffLimitExceeded")]])
+    with pytest.raises(JobFailed, match="failed: BackoffLimitExceeded: Failed because"):
+        follow(api, TFJOB, job_manifest(TFJOB, _request()), report=lambda _: None)
+    ticks = iter(range(0, 1000, 60))
+    api = FakeApi([[("Created", "")]])
+    with pytest.raises(JobFailed, match="did not end within 120 s; deleted"):
+        follow(
+            api,
+            TRAINJOB,
+            job_manifest(TRAINJOB, _request()),
+            report=lambda _: None,
+            timeout=120,
+            clock=lambda: float(next(ticks)),
+            sleep=lambda _: None,
+        )
+    assert api.calls[-1][0] == "delete"
