@@ -20,6 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+from ml.data.schema import read_schema
+from ml.data.shards import assign, shards_of
 from ml.model.export import new_version
 from ml.model.network import TrainingError, TrainResult
 from ml.model.training import Plan, TrainConfig
@@ -90,6 +92,9 @@ def train_workers(
         raise ValueError(f"{dataset} is in an object store: give its store (keys, endpoint)")
     if not is_store_uri(str(dataset)):
         dataset = Path(dataset).resolve()
+        schema = read_schema(dataset)
+        for split in ("train", "validation"):  # refused here, before any worker starts
+            assign(shards_of(schema, split), workers, 0)
     out_root = Path(out_root).resolve()
     _, version = new_version(out_root, version)
     threads = threads or max(1, (os.cpu_count() or 1) // workers)

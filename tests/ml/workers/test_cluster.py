@@ -112,3 +112,14 @@ def _cells(path: Path) -> list[list[str]] | str:
         return path.read_text()
     with path.open(newline="") as fh:
         return list(csv.reader(fh))
+
+
+def test_train_refuses_more_workers_than_shards_before_starting_any(
+    tmp_path: Path, kfstack: Main, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv = write_rows(tmp_path / "people.csv", HEADER, classification_rows(300))
+    build_dataset(csv, SPEC, tmp_path / "ds", shards=2)
+    args = ["train", "--data", str(tmp_path / "ds"), "--out", str(tmp_path / "m"), "--quiet"]
+    assert kfstack([*args, "--workers", "3"]) == 2
+    assert "fewer than the 3 workers: build the dataset with" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
