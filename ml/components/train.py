@@ -41,15 +41,15 @@ def train(
     """
     from pathlib import Path
 
-    from ml.model import TrainConfig
+    from ml.components.core.training import train_config
     from ml.model import train as train_model
 
-    config = TrainConfig(
-        epochs=epochs or None,
-        batch_size=batch_size or None,
+    config = train_config(
+        epochs=epochs,
+        batch_size=batch_size,
         learning_rate=learning_rate,
-        patience=patience or None,
-        class_weight=class_weight,  # type: ignore[arg-type]
+        patience=patience,
+        class_weight=class_weight,
         seed=seed,
     )
     root = Path(model.path)

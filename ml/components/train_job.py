@@ -48,15 +48,15 @@ def train_job(
     """
     from pathlib import Path
 
-    from ml.model import TrainConfig
+    from ml.components.core.training import train_config
     from ml.workers.step import StepInput, run_step
 
-    config = TrainConfig(
-        epochs=epochs or None,
-        batch_size=batch_size or None,
+    config = train_config(
+        epochs=epochs,
+        batch_size=batch_size,
         learning_rate=learning_rate,
-        patience=patience or None,
-        class_weight=class_weight,  # type: ignore[arg-type]
+        patience=patience,
+        class_weight=class_weight,
         seed=seed,
     )
     step = StepInput(

@@ -168,14 +168,7 @@ def _fit(
     val_ds = None
     if schema.splits["validation"].rows:
         val_ds = load_split(dataset_dir, "validation", batch_size=size, shuffle=False, seed=seed)
-    callbacks: list[Any] = [
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss" if val_ds is not None else "loss",
-            patience=steps.patience,
-            restore_best_weights=True,
-        ),
-    ]
+    callbacks = stopping(validated=val_ds is not None, patience=steps.patience)
     if on_epoch is not None:
         callbacks.append(
             keras.callbacks.LambdaCallback(
@@ -192,6 +185,23 @@ def _fit(
         verbose=0,
     )
     return {k: [float(v) for v in vs] for k, vs in history.history.items()}
+
+
+def stopping(*, validated: bool, patience: int) -> list[Any]:
+    """Callbacks ending training on a NaN loss, or early on the validation (else training) loss.
+
+    Early stopping keeps the weights of the best epoch.
+    """
+    import keras
+
+    return [
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss" if validated else "loss",
+            patience=patience,
+            restore_best_weights=True,
+        ),
+    ]
 
 
 def _class_weights(

@@ -190,15 +190,10 @@ def _fit(
 ) -> dict[str, list[float]]:
     import keras
 
+    from ml.model.network import stopping
+
     validation = data.get("validation")
-    callbacks: list[Any] = [
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss" if validation is not None else "loss",
-            patience=settled.patience,
-            restore_best_weights=True,
-        ),
-    ]
+    callbacks = stopping(validated=validation is not None, patience=settled.patience)
     if where.chief and spec.progress is not None:
         progress = spec.progress
 
