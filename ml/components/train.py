@@ -41,15 +41,15 @@ def train(
     """
     from pathlib import Path
 
-    from ml.components.core.training import train_config
+    from ml.model import TrainConfig
     from ml.model import train as train_model
 
-    config = train_config(
-        epochs=epochs,
-        batch_size=batch_size,
+    config = TrainConfig(
+        epochs=epochs or None,
+        batch_size=batch_size or None,
         learning_rate=learning_rate,
-        patience=patience,
-        class_weight=class_weight,
+        patience=patience or None,
+        class_weight=class_weight,  # type: ignore[arg-type]
         seed=seed,
     )
     root = Path(model.path)

@@ -19,12 +19,7 @@ def train_job(
     *,
     workers: int,
     model: Output[Model],
-    epochs: int = 0,
-    batch_size: int = 0,
-    learning_rate: float = 0.001,
-    patience: int = 0,
-    class_weight: str = "auto",
-    seed: int = 0,
+    training: dict,
     serving_version: int = 1,
     store_endpoint: str = "",
     timeout_seconds: int = 0,
@@ -35,12 +30,8 @@ def train_job(
         dataset: A directory written by `ingest_validate`.
         workers: Worker pods (MultiWorkerMirroredStrategy), 2 or more.
         model: The export root (the parent of the version directory).
-        epochs: Maximum epochs; 0: from the row count.
-        batch_size: Rows per step over all workers; 0: from the row count.
-        learning_rate: Adam learning rate.
-        patience: Early-stopping patience; 0: automatic.
-        class_weight: "auto", "balanced" or "none".
-        seed: Seed of weights and shuffles.
+        training: The `ml.model.training.TrainConfig` as JSON (epochs, batch size, learning
+            rate, patience, class weight, seed; left out: from the row count).
         serving_version: The integer TF Serving version directory.
         store_endpoint: The object store's S3 URL as pods reach it; "": the release's own.
         timeout_seconds: Delete the job and fail after this long; 0: no limit.
@@ -48,17 +39,12 @@ def train_job(
     """
     from pathlib import Path
 
-    from ml.components.core.training import train_config
+    from pydantic import TypeAdapter
+
+    from ml.model import TrainConfig
     from ml.workers.step import StepInput, run_step
 
-    config = train_config(
-        epochs=epochs,
-        batch_size=batch_size,
-        learning_rate=learning_rate,
-        patience=patience,
-        class_weight=class_weight,
-        seed=seed,
-    )
+    config = TypeAdapter(TrainConfig).validate_python(dict(training))
     step = StepInput(
         dataset_path=Path(dataset.path),
         dataset_uri=dataset.uri,

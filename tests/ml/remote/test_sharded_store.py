@@ -55,13 +55,7 @@ def test_build_uploads_shards_and_a_worker_fetches_only_its_own(
 
 
 def test_a_prefix_outside_the_profile_is_refused_as_on_the_cluster(
-    kfstack: Main,
-    *,
-    s3: Any,
-    s3_server: GatedS3,
-    profile: ProfileFile,
-    tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
+    kfstack: Main, s3: Any, profile: ProfileFile, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = _build(kfstack, tmp_path, profile, str(s3.meta.endpoint_url), "s3://mlpipeline/data/x")
     if profile.grant.allowed_prefixes is None:  # v1.10: the platform's keys reach everything

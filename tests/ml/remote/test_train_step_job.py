@@ -9,6 +9,7 @@ comes back into the step's output as the one-pod step leaves it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -97,41 +98,43 @@ def step_input(tmp_path: Path) -> StepInput:
     )
 
 
-def _install(
-    monkeypatch: pytest.MonkeyPatch, cluster: Cluster, tmp_path: Path, endpoint: str
-) -> None:
+@pytest.fixture
+def cluster(
+    monkeypatch: pytest.MonkeyPatch, s3: Any, profile: ProfileFile, tmp_path: Path
+) -> Callable[[str], Cluster]:
+    """The step's cluster for the profile's release, its job ending with the given outcome."""
     import kubernetes
 
     account = tmp_path / "sa"
     account.mkdir()
     (account / "namespace").write_text(NAMESPACE)
+    endpoint = str(s3.meta.endpoint_url)
     monkeypatch.setattr(step_module, "SERVICE_ACCOUNT", account)
     monkeypatch.setattr(step_module, "ENDPOINTS", {k.kind: endpoint for k in KINDS.values()})
     monkeypatch.setattr(step_module, "MINIO_ENDPOINT", endpoint)
     monkeypatch.setenv("HOSTNAME", "kfstack-training-run-1-train-job")
     monkeypatch.setattr(kubernetes.config, "load_incluster_config", lambda: None)
-    for api in ("CoreV1Api", "CustomObjectsApi", "ApisApi"):
-        monkeypatch.setattr(kubernetes.client, api, lambda: cluster)
+
+    def make(outcome: str) -> Cluster:
+        made = Cluster(profile, KINDS[profile.grant.release], s3, outcome=outcome)
+        for api in ("CoreV1Api", "CustomObjectsApi", "ApisApi"):
+            monkeypatch.setattr(kubernetes.client, api, lambda: made)
+        return made
+
+    return make
 
 
 def test_the_step_shards_submits_follows_and_passes_the_model_on(
-    monkeypatch: pytest.MonkeyPatch,
-    s3: Any,
-    profile: ProfileFile,
-    step_input: StepInput,
-    tmp_path: Path,
+    cluster: Callable[[str], Cluster], s3: Any, step_input: StepInput
 ) -> None:
-    kind = KINDS[profile.grant.release]
-    cluster = Cluster(profile, kind, s3, outcome="Complete")
-    _install(monkeypatch, cluster, tmp_path, str(s3.meta.endpoint_url))
+    made = cluster("Complete")
     lines: list[str] = []
     assert run_step(step_input, report=lines.append) == 1
-    (job,) = cluster.jobs
-    assert (job["kind"], job["metadata"]["namespace"]) == (kind.kind, NAMESPACE)
+    (job,) = made.jobs
+    assert (job["kind"], job["metadata"]["namespace"]) == (made.kind.kind, NAMESPACE)
     assert IMAGE in str(job) and PROFILE_SECRET in str(job)
-    listed = s3.list_objects_v2(
-        Bucket="mlpipeline", Prefix=ROOT.split("mlpipeline/")[1] + "/dataset-shards-2/"
-    )
+    prefix = ROOT.split("mlpipeline/")[1] + "/dataset-shards-2/"
+    listed = s3.list_objects_v2(Bucket="mlpipeline", Prefix=prefix)
     names = sorted(o["Key"].rsplit("/", 1)[1] for o in listed["Contents"])
     assert names[:2] == ["schema.json", "statistics.json"] and len(names) == 2 + 3 * 2
     assert (step_input.model_path / "1" / "saved_model.pb").read_bytes() == b"graph"
@@ -139,14 +142,28 @@ def test_the_step_shards_submits_follows_and_passes_the_model_on(
 
 
 def test_a_failed_job_fails_the_step_with_its_reason(
-    monkeypatch: pytest.MonkeyPatch,
-    s3: Any,
-    profile: ProfileFile,
-    step_input: StepInput,
-    tmp_path: Path,
+    cluster: Callable[[str], Cluster], step_input: StepInput
 ) -> None:
-    cluster = Cluster(profile, KINDS[profile.grant.release], s3, outcome="Failed")
-    _install(monkeypatch, cluster, tmp_path, str(s3.meta.endpoint_url))
+    cluster("Failed")
     with pytest.raises(JobFailed, match="failed: Test: as told"):
         run_step(step_input, report=lambda _: None)
     assert not step_input.model_path.exists()
+
+
+def test_the_component_reads_its_training_parameter(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from kfp import dsl
+
+    from ml.components.train_job import train_job
+
+    seen: list[StepInput] = []
+    monkeypatch.setattr(step_module, "run_step", lambda step: seen.append(step) or 7)
+    model = dsl.Model(uri=str(tmp_path / "model"))
+    dataset = dsl.Dataset(uri=str(tmp_path / "dataset"))
+    training = {"epochs": 3, "class_weight": "balanced", "hidden_units": [8]}
+    train_job.python_func(dataset=dataset, workers=3, model=model, training=training)
+    (step,) = seen
+    assert step.config == TrainConfig(epochs=3, class_weight="balanced", hidden_units=(8,))
+    assert (step.workers, step.timeout) == (3, None)
+    assert model.metadata["serving_version"] == 7 and model.metadata["workers"] == 3
