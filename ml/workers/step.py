@@ -1,7 +1,8 @@
 """The pipeline's train step with workers: shards to the store, a job, its model passed on.
 
-Run inside a pipeline step pod (`ml.components.train_job`), in the run's profile namespace,
-with the runner's service account (`default-editor`, bound to `kubeflow-edit`):
+Run inside the pipeline's train step pod (`ml.components.train` with `workers` > 1), in the
+run's profile namespace, with the runner's service account (`default-editor`, bound to
+`kubeflow-edit`):
 
 1. the step's dataset (the data-preparation task's output, one file per split) is dealt into
    shards a block at a time (`ml.data.shards.reshard`) and uploaded beside the dataset's own

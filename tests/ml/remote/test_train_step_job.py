@@ -150,20 +150,19 @@ def test_a_failed_job_fails_the_step_with_its_reason(
     assert not step_input.model_path.exists()
 
 
-def test_the_component_reads_its_training_parameter(
+def test_the_train_step_with_workers_runs_the_job(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     from kfp import dsl
 
-    from ml.components.train_job import train_job
+    from ml.components.train import train
 
     seen: list[StepInput] = []
     monkeypatch.setattr(step_module, "run_step", lambda step: seen.append(step) or 7)
     model = dsl.Model(uri=str(tmp_path / "model"))
     dataset = dsl.Dataset(uri=str(tmp_path / "dataset"))
-    training = {"epochs": 3, "class_weight": "balanced", "hidden_units": [8]}
-    train_job.python_func(dataset=dataset, workers=3, model=model, training=training)
+    train.python_func(dataset=dataset, model=model, epochs=3, class_weight="balanced", workers=3)
     (step,) = seen
-    assert step.config == TrainConfig(epochs=3, class_weight="balanced", hidden_units=(8,))
-    assert (step.workers, step.timeout) == (3, None)
+    assert step.config == TrainConfig(epochs=3, class_weight="balanced")
+    assert (step.workers, step.model_uri, step.timeout) == (3, model.uri, None)
     assert model.metadata["serving_version"] == 7 and model.metadata["workers"] == 3
