@@ -199,8 +199,6 @@ class TrainingConfig(ConfigModel):
     max_workers: int = Field(
         default=1, ge=1, le=64, description="Most workers a run may ask for; 1: no jobs."
     )
-    cpu: str = "1"
-    memory: str = "2Gi"
 
 
 # The secret config keys, one per credential the platform needs (the catalogue of
