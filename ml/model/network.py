@@ -125,7 +125,7 @@ def train(
             schema=schema,
             config=config,
             steps=steps,
-            weights=_class_weights(schema, statistics, config),
+            weights=label_weights(schema, statistics, config),
             on_epoch=on_epoch,
         )
     else:
@@ -180,7 +180,7 @@ def _fit(
         validation_data=val_ds,
         epochs=steps.epochs,
         callbacks=callbacks,
-        class_weight=_class_weights(schema, statistics, config),
+        class_weight=label_weights(schema, statistics, config),
         shuffle=False,  # the dataset shuffles rows itself, every epoch
         verbose=0,
     )
@@ -204,9 +204,10 @@ def stopping(*, validated: bool, patience: int) -> list[Any]:
     ]
 
 
-def _class_weights(
+def label_weights(
     schema: DatasetSchema, statistics: dict[str, Any], config: TrainConfig
 ) -> dict[int, float] | None:
+    """The loss weight of each class from the train split's counts (None: unweighted)."""
     if schema.label.classes is None:
         return None
     counts = statistics["label"]["train"]["distribution"]

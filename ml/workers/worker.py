@@ -81,6 +81,7 @@ def run(spec: WorkerSpec, where: Place, scratch: Path) -> dict[str, Any] | None:
 
     from ml.data import read_statistics
     from ml.model.architecture import build_model
+    from ml.model.network import label_weights
 
     schema, statistics = read_schema(spec.directory), read_statistics(spec.directory)
     config = replace(spec.config, members=1)
@@ -108,7 +109,10 @@ def run(spec: WorkerSpec, where: Place, scratch: Path) -> dict[str, Any] | None:
             # a collective inside Keras's multi-step loop fails to trace ("You must feed a
             # value for placeholder"): one step per call
             model.steps_per_execution = 1
-        data = _datasets(spec, schema, shares, counts, strategy, seed=config.seed + where.index)
+        weights = label_weights(schema, statistics, config)
+        data = _datasets(
+            spec, schema, shares, counts, strategy, seed=config.seed + where.index, weights=weights
+        )
         started = time.perf_counter()
         history = _fit(model, data, spec, settled, counts, where=where)
     if spec.stats is not None:
@@ -151,8 +155,15 @@ def _datasets(
     strategy: tf.distribute.Strategy,
     *,
     seed: int,
+    weights: dict[int, float] | None,
 ) -> dict[str, Any]:
-    """The worker's train and validation input: its shards, streamed, repeated."""
+    """The worker's train and validation input: its shards, streamed, repeated.
+
+    Class weights (`--class-weight balanced`) become each training row's sample weight:
+    Keras cannot apply `class_weight` to a distributed dataset.
+    """
+    import tensorflow as tf
+
     from ml.data.tfdata import streaming_dataset
 
     def stream(split: str, shuffle: bool) -> tf.data.Dataset:
@@ -167,7 +178,11 @@ def _datasets(
             )
             for shard in shares[split]
         ]
-        return reduce(lambda a, b: a.concatenate(b), parts).repeat()
+        ds = reduce(lambda a, b: a.concatenate(b), parts).repeat()
+        if weights is None or not shuffle:
+            return ds
+        table = tf.constant([weights[i] for i in range(len(weights))], tf.float32)
+        return ds.map(lambda x, y: (x, y, tf.gather(table, y)))
 
     def from_function(split: str, shuffle: bool) -> Any:
         # each worker feeds its own replica from its own shards: no auto-sharding, no rebatching

@@ -83,3 +83,14 @@ def test_a_failing_worker_ends_the_run_naming_it(people: Path, tmp_path: Path) -
     assert message.startswith("worker 1 of 2 at 127.0.0.1:") and "train-00001-of-00002" in message
     assert "the other workers were stopped" in message
     assert not (tmp_path / "models").exists()  # nothing half-written
+
+
+def test_balanced_class_weights_reach_the_workers(tmp_path: Path) -> None:
+    """Keras cannot weigh classes of a distributed dataset: the workers weigh the rows."""
+    from ml.model import TrainConfig
+
+    csv = write_rows(tmp_path / "people.csv", HEADER, classification_rows(1200))
+    dataset = _sharded(csv, tmp_path, 2)
+    config = TrainConfig(epochs=2, batch_size=64, class_weight="balanced")
+    result = train_workers(dataset, tmp_path / "models", workers=2, config=config)
+    assert len(result.history["loss"]) == 2 and result.metrics["rows"] == 120
