@@ -22,7 +22,7 @@ from infra.kubeflow import KubeflowSettings, ManifestSource, UserProfile
 from infra.safe_yaml import UnsafeDocumentError, check_depth, load_json, load_one
 
 PROJECT = "kfstack"
-OBJECT_KEYS = ("cluster", "kubeflow", "serving")
+OBJECT_KEYS = ("cluster", "kubeflow", "serving", "training")
 ALL_SECRET_KEYS = frozenset(SECRET_KEYS) | frozenset(OPTIONAL_SECRET_KEYS)
 KNOWN_KEYS = (*OBJECT_KEYS, *SECRET_KEYS, *OPTIONAL_SECRET_KEYS)
 # Fields inside object keys that may be secrets (`pulumi config set --secret --path`): those
@@ -234,8 +234,12 @@ def kubeflow_settings(settings: StackSettings, *, base: Path) -> KubeflowSetting
     cluster = settings.cluster
     # The fields of kfstack:kubeflow the core takes as they are (same name, same value).
     same = {name: getattr(kf, name) for name in _SAME_FIELDS}
+    training = settings.training_component
+    if training is not None and training not in kf.components:
+        same["components"] = (*kf.components, training)  # added to a preset, like the user's
     return KubeflowSettings(
         **same,
+        training_workers=settings.training.max_workers,
         source=source,
         users=tuple(UserProfile(u.email, u.resolved_profile()) for u in kf.users),
         cluster_kind=cluster.overlay_kind,

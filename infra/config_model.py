@@ -18,7 +18,12 @@ from infra.cluster.kinds import DEFAULT_KIND, cluster_kind, validate_cluster
 from infra.config_inputs import check_git_ref, check_git_url
 from infra.config_types import ConfigModel, DnsLabel, Duration
 from infra.kubeflow import SECRETS as CREDENTIALS
-from infra.kubeflow import SUPPORTED_KUBERNETES, parse_allow_entry
+from infra.kubeflow import (
+    SUPPORTED_KUBERNETES,
+    TRAINING_COMPONENTS,
+    TRAINING_RELEASES,
+    parse_allow_entry,
+)
 from infra.kubeflow.credential_specs import OPTIONAL_SECRETS
 from infra.kubeflow.settings import PipelineDefinitions, PodSecurityLevel, Preset, TestMode
 
@@ -180,6 +185,22 @@ class ServingConfig(ConfigModel):
         return self
 
 
+TrainingRuntime = Literal["auto", "trainjob", "tfjob"]
+
+
+class TrainingConfig(ConfigModel):
+    """`kfstack:training`: the pipeline's train step as a Kubeflow training job of workers."""
+
+    runtime: TrainingRuntime = Field(
+        default="auto",
+        description="trainjob (the Trainer), tfjob (the Training Operator) or auto: the "
+        "one the release has",
+    )
+    max_workers: int = Field(
+        default=1, ge=1, le=64, description="Most workers a run may ask for; 1: no jobs."
+    )
+
+
 # The secret config keys, one per credential the platform needs (the catalogue of
 # credentials, infra/kubeflow/credential_specs.py). Each, when absent, is generated and kept
 # in state, unless kubeflow.generateSecrets is false (prod).
@@ -195,6 +216,7 @@ class StackSettings(ConfigModel):
     cluster: ClusterConfig = Field(default_factory=default_cluster)
     kubeflow: KubeflowConfig = Field(default_factory=KubeflowConfig)
     serving: ServingConfig | None = None
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
     provided_secrets: frozenset[str] = frozenset()
 
     @field_validator("serving", mode="before")
@@ -226,6 +248,30 @@ class StackSettings(ConfigModel):
                 "(pipelines as Kubernetes resources, so a pipeline change is a preview diff)"
             )
         return self
+
+    @model_validator(mode="after")
+    def _training(self) -> Self:
+        training = self.training
+        if training.max_workers == 1:
+            return self
+        has = TRAINING_RELEASES.get(self.kubeflow.release, ())
+        wanted = has if training.runtime == "auto" else (TRAINING_COMPONENTS[training.runtime],)
+        if not set(wanted) & set(has):
+            have = ", ".join(k for k, c in TRAINING_COMPONENTS.items() if c in has) or "none"
+            raise ValueError(
+                f"training.runtime {training.runtime!r}: Kubeflow {self.kubeflow.release} "
+                f"has no {' or '.join(wanted) or 'training component'} (its job kinds: {have})"
+            )
+        return self
+
+    @property
+    def training_component(self) -> str | None:
+        """The release component the training jobs need (None: no jobs, maxWorkers 1)."""
+        if self.training.max_workers == 1:
+            return None
+        if self.training.runtime != "auto":
+            return TRAINING_COMPONENTS[self.training.runtime]
+        return TRAINING_RELEASES[self.kubeflow.release][0]
 
     @property
     def serving_namespace(self) -> str:

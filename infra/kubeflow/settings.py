@@ -65,6 +65,8 @@ class KubeflowSettings:
         resource_scale: multiplier on container resource requests (dev < 1).
         test_mode: "kwok" for a control plane whose pods never run (the engine tier):
             webhooks fail open, stated in the plan (see `testmode.py`); None otherwise.
+        training_workers: most workers of the train step's jobs (`kfstack:training`); above
+            1 the plan holds the training runtime they need (`transforms/training.py`).
     """
 
     release: str | None
@@ -82,3 +84,4 @@ class KubeflowSettings:
     protect_data: bool
     resource_scale: float
     test_mode: TestMode | None
+    training_workers: int = 1

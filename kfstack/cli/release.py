@@ -32,7 +32,7 @@ def register(subparsers: Subparsers) -> None:
         metavar="URI",
         help="the run's pipeline root (default: the profile's kfp-launcher, from --profile)",
     )
-    _add_store_args(fetch)
+    add_store_args(fetch)
     fetch.set_defaults(handler=guard(_fetch))
 
     publish = add_command(
@@ -53,11 +53,12 @@ def register(subparsers: Subparsers) -> None:
     publish.add_argument(
         "--prefix", help="key prefix (default: private/<ns>/models of the --profile)"
     )
-    _add_store_args(publish)
+    add_store_args(publish)
     publish.set_defaults(handler=guard(_publish))
 
 
-def _add_store_args(parser: argparse.ArgumentParser) -> None:
+def add_store_args(parser: argparse.ArgumentParser) -> None:
+    """--profile, --s3-endpoint, keys, --stack-outputs and --region: how to reach the store."""
     from ml.model_release import DEFAULT_ENDPOINT, PROFILE_COMMAND
 
     parser.add_argument(
@@ -83,7 +84,8 @@ def _add_store_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", default="us-east-1", help="S3 region (default: us-east-1)")
 
 
-def _profile(args: argparse.Namespace) -> Any:
+def profile_of(args: argparse.Namespace) -> Any:
+    """The `--profile` file read (None without it), checked against `--namespace`."""
     from ml.model_release import read_profile
 
     if args.profile is None:
@@ -98,7 +100,8 @@ def _profile(args: argparse.Namespace) -> Any:
     return profile
 
 
-def _store(args: argparse.Namespace, profile: Any) -> Any:
+def store_of(args: argparse.Namespace, profile: Any) -> Any:
+    """The object store: the profile's keys unless keys or stack outputs are given."""
     from ml.model_release import object_store
 
     keys = options(args, "access_key", "secret_key", "stack_outputs", "region")
@@ -110,7 +113,7 @@ def _store(args: argparse.Namespace, profile: Any) -> Any:
 def _fetch(args: argparse.Namespace) -> int:
     from ml.model_release import PROFILE_COMMAND, fetch_release
 
-    profile = _profile(args)
+    profile = profile_of(args)
     root = args.pipeline_root or (profile.pipeline_root if profile is not None else None)
     if root is None:
         raise ValueError(
@@ -118,7 +121,7 @@ def _fetch(args: argparse.Namespace) -> int:
             "kfp-launcher root and keys) or --pipeline-root URI"
         )
     fetched = fetch_release(
-        connection(args), args.run, args.out, store=_store(args, profile), pipeline_root=root
+        connection(args), args.run, args.out, store=store_of(args, profile), pipeline_root=root
     )
     release = fetched.release
     console().print(f"wrote {fetched.path}: {release.name} version {release.version}")
@@ -139,7 +142,7 @@ def _publish(args: argparse.Namespace) -> int:
             f"{args.run_dir} has no release.json: the run did not promote its candidate, "
             "so there is no release to publish"
         )
-    profile = _profile(args)
+    profile = profile_of(args)
     prefix = args.prefix or (models_prefix(profile.namespace) if profile is not None else None)
     if prefix is None:
         raise ValueError(
@@ -147,7 +150,12 @@ def _publish(args: argparse.Namespace) -> int:
             "its models go under private/<ns>/models) or --prefix"
         )
     published = publish_release(
-        model, record, store=_store(args, profile), bucket=args.bucket, prefix=prefix, out=args.out
+        model,
+        record,
+        store=store_of(args, profile),
+        bucket=args.bucket,
+        prefix=prefix,
+        out=args.out,
     )
     console().print(f"uploaded {published.files} files ({published.bytes} bytes)")
     console().print(f"wrote {published.path}: storage_uri {published.release.storage_uri}")

@@ -3,6 +3,10 @@
 The output Model is the export root: the SavedModel is in `<model.path>/<serving_version>/`
 (with `assets.extra/` holding schema.json, statistics.json and metrics.json), which is what
 KServe's `storageUri` names: the parent of the integer version directory.
+
+With `workers` above 1 the step trains as a Kubeflow training job of that many pods (a
+TrainJob on the Trainer, a TFJob on the Training Operator, `ml.workers.step`) and passes the
+chief's export on as the same output.
 """
 
 from kfp import dsl
@@ -23,6 +27,7 @@ def train(
     class_weight: str = "auto",
     seed: int = 0,
     serving_version: int = 1,
+    workers: int = 1,
 ) -> None:
     """Train on `dataset` and export the model to `<model.path>/<serving_version>/`.
 
@@ -37,6 +42,8 @@ def train(
         class_weight: "auto" (weigh classes of an imbalanced label), "balanced" or "none".
         seed: Seed of weights and shuffles.
         serving_version: The integer TF Serving version directory.
+        workers: 1 trains in this pod; more: a training job of that many worker pods in the
+            run's namespace (MultiWorkerMirroredStrategy, `kfstack:training` on the stack).
 
     """
     from pathlib import Path
@@ -54,6 +61,29 @@ def train(
     )
     root = Path(model.path)
     root.mkdir(parents=True, exist_ok=True)
+    if workers > 1:
+        from ml.workers.step import StepInput, run_step
+
+        step = StepInput(
+            dataset_path=Path(dataset.path),
+            dataset_uri=dataset.uri,
+            model_path=root,
+            model_uri=model.uri,
+            workers=workers,
+            version=serving_version,
+            config=config,
+        )
+        version = run_step(step)
+        model.metadata.update(
+            {
+                "framework": "tensorflow",
+                "format_version": "2",
+                "serving_version": version,
+                "version": str(version),
+                "workers": workers,
+            }
+        )
+        return
     result = train_model(Path(dataset.path), root, version=serving_version, config=config)
     model.metadata.update(
         {

@@ -37,6 +37,7 @@ from ml.data.schema import (
     SplitInfo,
     read_schema,
 )
+from ml.data.shards import check_shards, write_shards
 from ml.data.splits import check_fractions, split_indices
 from ml.data.stats import column_statistics, fill, fill_values, label_statistics
 from ml.data.tfdata import fits_in_memory, in_memory_dataset, read_arrays, streaming_dataset
@@ -89,6 +90,7 @@ def build_dataset(
     *,
     seed: int = 0,
     fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+    shards: int = 1,
 ) -> BuiltDataset:
     """Validate `csv`, split it and write the splits, schema.json and statistics.json to `out`.
 
@@ -98,10 +100,12 @@ def build_dataset(
         out: Directory to write into (created if needed; files of an earlier build replaced).
         seed: Seed of the split.
         fractions: Shares of train, validation and test.
+        shards: Files each split is written as (`ml.data.shards`), for training workers.
 
     Raises:
-        DataError: every problem with the file, by line and column.
-        ValueError: bad fractions.
+        DataError: every problem with the file, by line and column; a split with fewer
+            rows than `shards`.
+        ValueError: bad fractions or shard count.
 
     """
     fractions = check_fractions(fractions)
@@ -120,17 +124,19 @@ def build_dataset(
         names=valid.label.classes,
         source=str(csv),
     )
+    check_shards(str(csv), {name: len(parts[name]) for name in SPLITS}, shards)
     train = valid.table.take(pa.array(parts["train"]))
     fills = fill_values(train, valid.kinds, spec.numeric_fill, spec.missing_token)
     out.mkdir(parents=True, exist_ok=True)
     filled_tables = {}
+    infos = {}
     filled = dict.fromkeys((valid.names[k] for k in fills), 0)
     for name in SPLITS:
         table, counts = fill(valid.table.take(pa.array(parts[name])), fills)
         filled_tables[name] = table
         for key, count in counts.items():
             filled[valid.names[key]] += count
-        _write_split(table, valid, out / f"{name}.csv", spec.delimiter)
+        infos[name] = _write(table, valid, out, name, delimiter=spec.delimiter, shards=shards)
     schema = DatasetSchema(
         source=str(csv),
         delimiter=spec.delimiter,
@@ -139,7 +145,7 @@ def build_dataset(
         missing_token=spec.missing_token,
         seed=seed,
         fractions=fractions,
-        splits={n: SplitInfo(file=f"{n}.csv", rows=t.num_rows) for n, t in filled_tables.items()},
+        splits=infos,
     )
     schema.write(out)
     statistics = _statistics(valid, train, filled_tables, fills, filled)
@@ -188,6 +194,18 @@ def _column(spec: DatasetSpec, valid: Validated, key: str, value: float | str) -
     )
 
 
+def _write(
+    table: pa.Table, valid: Validated, out: Path, name: str, *, delimiter: str, shards: int
+) -> SplitInfo:
+    """Write one split as `<name>.csv`, or as `shards` shard files when more than one."""
+    if shards > 1:
+        return write_shards(
+            table, name, shards, out, lambda part, path: _write_split(part, valid, path, delimiter)
+        )
+    _write_split(table, valid, out / f"{name}.csv", delimiter)
+    return SplitInfo(file=f"{name}.csv", rows=table.num_rows)
+
+
 def _write_split(table: pa.Table, valid: Validated, path: Path, delimiter: str) -> None:
     classes = valid.label.classes
     if classes is not None:
@@ -234,6 +252,11 @@ def read_statistics(dataset_dir: Path) -> dict[str, Any]:
 def _split_path(dataset_dir: Path, schema: DatasetSchema, split: str) -> Path:
     if split not in schema.splits:
         raise ValueError(f"unknown split {split!r}; the dataset has {sorted(schema.splits)}")
+    if schema.splits[split].shards:
+        raise ValueError(
+            f"{dataset_dir}: split {split!r} is written as {len(schema.splits[split].shards)} "
+            "shards (`data build --shards`): train on it with `kfstack train --workers N`"
+        )
     return Path(dataset_dir) / schema.splits[split].file
 
 

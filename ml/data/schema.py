@@ -150,11 +150,23 @@ class LabelSchema(_Frozen):
     classes: tuple[str, ...] | None = None
 
 
-class SplitInfo(_Frozen):
-    """One written split: its file (relative to the dataset directory) and row count."""
+class ShardInfo(_Frozen):
+    """One shard file of a sharded split (relative to the dataset directory) and its rows."""
 
     file: str
     rows: int
+
+
+class SplitInfo(_Frozen):
+    """One written split: its file (relative to the dataset directory) and row count.
+
+    A split written as shards (`kfstack data build --shards N`, `ml.data.shards`) lists them
+    in `shards`; its `file` is then the pattern of their names, not a file.
+    """
+
+    file: str
+    rows: int
+    shards: tuple[ShardInfo, ...] = ()
 
 
 class DatasetSchema(_Frozen):

@@ -46,24 +46,37 @@ def fits_in_memory(path: Path, budget: int | None = None) -> bool:
     return path.stat().st_size * _MEMORY_FACTOR <= budget
 
 
-def read_arrays(path: Path, schema: DatasetSchema) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Parse a written split into feature arrays (by key) and the label array."""
+def csv_options(schema: DatasetSchema) -> tuple[pacsv.ParseOptions, pacsv.ConvertOptions]:
+    """How pyarrow reads a written split: the schema's delimiter, columns and types."""
     types = {c.key: pa.float32() if c.kind == "numeric" else pa.string() for c in schema.features}
     regression = schema.label.task == "regression"
     types[schema.label.key] = pa.float32() if regression else pa.string()
     convert = pacsv.ConvertOptions(
         column_types=types, include_columns=list(schema.columns), strings_can_be_null=False
     )
-    parse = pacsv.ParseOptions(delimiter=schema.delimiter)
-    table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
+    return pacsv.ParseOptions(delimiter=schema.delimiter), convert
+
+
+def read_arrays(path: Path, schema: DatasetSchema) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Parse a written split into feature arrays (by key) and the label array."""
+    parse, convert = csv_options(schema)
+    return table_arrays(pacsv.read_csv(path, parse_options=parse, convert_options=convert), schema)
+
+
+def table_arrays(
+    table: pa.Table | pa.RecordBatch, schema: DatasetSchema
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Rows of a split read with `csv_options` as feature arrays (by key) and the label array."""
     features = {c.key: _to_numpy(table.column(c.key)) for c in schema.features}
     label = table.column(schema.label.key)
-    if not regression:
+    if schema.label.task != "regression":
         label = pc.cast(pc.index_in(label, value_set=pa.array(schema.label.classes)), pa.int32())
     return features, _to_numpy(label)
 
 
-def _to_numpy(column: pa.ChunkedArray) -> np.ndarray:
+def _to_numpy(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    if isinstance(column, pa.Array):
+        return column.to_numpy(zero_copy_only=False)
     return column.to_numpy() if column.num_chunks else np.asarray(column.to_pylist())
 
 

@@ -125,7 +125,7 @@ def train(
             schema=schema,
             config=config,
             steps=steps,
-            weights=_class_weights(schema, statistics, config),
+            weights=label_weights(schema, statistics, config),
             on_epoch=on_epoch,
         )
     else:
@@ -168,14 +168,7 @@ def _fit(
     val_ds = None
     if schema.splits["validation"].rows:
         val_ds = load_split(dataset_dir, "validation", batch_size=size, shuffle=False, seed=seed)
-    callbacks: list[Any] = [
-        keras.callbacks.TerminateOnNaN(),
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss" if val_ds is not None else "loss",
-            patience=steps.patience,
-            restore_best_weights=True,
-        ),
-    ]
+    callbacks = stopping(validated=val_ds is not None, patience=steps.patience)
     if on_epoch is not None:
         callbacks.append(
             keras.callbacks.LambdaCallback(
@@ -187,16 +180,34 @@ def _fit(
         validation_data=val_ds,
         epochs=steps.epochs,
         callbacks=callbacks,
-        class_weight=_class_weights(schema, statistics, config),
+        class_weight=label_weights(schema, statistics, config),
         shuffle=False,  # the dataset shuffles rows itself, every epoch
         verbose=0,
     )
     return {k: [float(v) for v in vs] for k, vs in history.history.items()}
 
 
-def _class_weights(
+def stopping(*, validated: bool, patience: int) -> list[Any]:
+    """Callbacks ending training on a NaN loss, or early on the validation (else training) loss.
+
+    Early stopping keeps the weights of the best epoch.
+    """
+    import keras
+
+    return [
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss" if validated else "loss",
+            patience=patience,
+            restore_best_weights=True,
+        ),
+    ]
+
+
+def label_weights(
     schema: DatasetSchema, statistics: dict[str, Any], config: TrainConfig
 ) -> dict[int, float] | None:
+    """The loss weight of each class from the train split's counts (None: unweighted)."""
     if schema.label.classes is None:
         return None
     counts = statistics["label"]["train"]["distribution"]

@@ -64,6 +64,7 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
     patience: int = 0,
     class_weight: str = "auto",
     serving_version: int = 1,
+    workers: int = 1,
     metric: str = "loss",
     threshold: str = "",
     direction: str = "auto",
@@ -87,6 +88,8 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
         patience: Early-stopping patience (epochs); 0: automatic.
         class_weight: "auto" (imbalanced labels), "balanced" or "none".
         serving_version: Integer TF Serving version directory of the model.
+        workers: 1 trains in the step's pod; more: a Kubeflow training job of that many
+            workers (TrainJob or TFJob, as the cluster's release has), `ml.workers`.
         metric: Metric the gate decides on (e.g. accuracy, auc, loss, rmse).
         threshold: Bound the metric must pass to be released (a number); "": no bound.
         direction: "maximize", "minimize" or "auto" (by the metric's name).
@@ -113,6 +116,7 @@ def training_pipeline(  # noqa: PLR0917 (kfp calls a pipeline with positional ar
         class_weight=class_weight,
         seed=seed,
         serving_version=serving_version,
+        workers=workers,
     ).set_display_name(TASKS["train"])
     evaluated = evaluate(
         model=trained.outputs["model"], dataset=data.outputs["dataset"]

@@ -19,7 +19,7 @@ from pydantic.alias_generators import to_camel
 
 from infra.cluster.base import ClusterBase
 from infra.config import KNOWN_KEYS, OBJECT_KEYS, SECRET_KEYS, parse_settings
-from infra.config_model import KubeflowConfig, ServingConfig, StackSettings
+from infra.config_model import KubeflowConfig, ServingConfig, StackSettings, TrainingConfig
 from tests.pulumi_cli_config import (
     ProjectError,
     StackConfigError,
@@ -206,7 +206,7 @@ def test_each_stack_file_as_shipped_passes_the_cli(path: Path) -> None:
 def test_secret_keys_stay_out_of_the_cli_schema() -> None:
     """A declared secret key would be required of every stack (none may have a default)."""
     project = load_project(yaml.safe_load((REPO / "Pulumi.yaml").read_text(encoding="utf-8")))
-    assert set(project.config) == {"cluster", "kubeflow", "serving"}
+    assert set(project.config) == {"cluster", "kubeflow", "serving", "training"}
     assert not set(project.config) & set(SECRET_KEYS)
     for declared in project.config.values():
         assert declared.default == {} and declared.type is None
@@ -229,6 +229,7 @@ DESCRIBED: dict[str, type[BaseModel]] = {
     "cluster": ClusterBase,
     "kubeflow": KubeflowConfig,
     "serving": ServingConfig,
+    "training": TrainingConfig,
 }
 
 

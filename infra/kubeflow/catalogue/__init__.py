@@ -14,6 +14,8 @@ from infra.kubeflow.catalogue.releases import (
     RELEASE_NAMES,
     RELEASES,
     SUPPORTED_KUBERNETES,
+    TRAINING_COMPONENTS,
+    TRAINING_RELEASES,
     find_kubeflow_release,
 )
 from infra.kubeflow.catalogue.select import (
@@ -31,6 +33,8 @@ __all__ = [
     "RELEASES",
     "RELEASE_NAMES",
     "SUPPORTED_KUBERNETES",
+    "TRAINING_COMPONENTS",
+    "TRAINING_RELEASES",
     "Component",
     "KubeflowRelease",
     "Selection",

@@ -22,6 +22,19 @@ SUPPORTED_KUBERNETES: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {r.name: r.kubernetes for r in RELEASES}
 )
 
+#: The job kind of kfstack's training step -> the release component that serves it.
+TRAINING_COMPONENTS: Mapping[str, str] = MappingProxyType(
+    {"trainjob": "trainer", "tfjob": "training-operator"}
+)
+#: Release -> the training components its table has (the Trainer in 26.03, the Training
+#: Operator in v1.10).
+TRAINING_RELEASES: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {
+        r.name: tuple(c.name for c in r.components if c.name in TRAINING_COMPONENTS.values())
+        for r in RELEASES
+    }
+)
+
 
 def find_kubeflow_release(name: str) -> KubeflowRelease:
     """Return the release `name` (`v1.10.2` and `1.10.2` both name v1.10.2).

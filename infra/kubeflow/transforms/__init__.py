@@ -25,6 +25,7 @@ from infra.kubeflow.transforms import (
     resources,
     scope,
     testmode,
+    training,
     users,
 )
 
@@ -54,6 +55,7 @@ TRANSFORMS: tuple[Step, ...] = (
     Step("aggregation", settings_free(aggregation.without_aggregated_rules)),
     Step("credentials", credentials.transform),  # default credentials -> secret tokens
     Step("users", users.transform),  # Dex static users and their Profiles
+    Step("training", training.transform),  # kfstack's training runtime (kfstack:training)
     Step("images", images.transform),  # registry mirror
     Step("resources", resources.transform),  # resource requests scaled
     Step("gateway", gateway.transform),  # how the ingress gateway is reached
