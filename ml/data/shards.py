@@ -48,7 +48,8 @@ def shard_name(split: str, index: int, count: int) -> str:
 def check_shards(source: str, rows: dict[str, int], count: int) -> None:
     """Raise one DataError naming each split with fewer rows than `count` shards.
 
-    A worker whose shard is empty would have nothing to feed its steps.
+    A worker whose shard is empty would have nothing to feed its steps. One shard is the
+    one-file layout of before, where an empty split (`fractions` with a 0) stays allowed.
     """
     if not 1 <= count <= MAX_SHARDS:
         raise ValueError(f"shards must be from 1 to {MAX_SHARDS}, got {count}")
@@ -58,7 +59,7 @@ def check_shards(source: str, rows: dict[str, int], count: int) -> None:
             "every shard needs at least one row (use fewer shards)"
         )
         for split, n in rows.items()
-        if n < count
+        if count > 1 and n < count
     ]
     if problems:
         raise DataError(source, problems)
