@@ -56,12 +56,11 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from quality_verdict import paired_difference, verdict
+
 from kfstack.cli.output import quiet_tensorflow
 
 quiet_tensorflow()  # as the CLI: no TensorFlow log lines
-
-TOLERANCE = 0.01
-TIME_LIMIT = 60.0
 
 
 def _package_file(package: str, name: str) -> Path:
@@ -311,33 +310,6 @@ def one_run(csv: Path, label: str, work: Path, seed: int) -> tuple[dict[str, flo
         "forest": float(right["forest"].mean()),
     }
     return figures, right
-
-
-def paired_difference(ours: np.ndarray, theirs: np.ndarray) -> tuple[float, float, float]:
-    """Accuracy difference of two models on the same rows, with an exact 95% interval.
-
-    Only the rows exactly one of them gets right carry the difference: given their number
-    n, the count b that `theirs` alone gets right is binomial, and the Clopper-Pearson
-    interval of its share gives the interval of (n - 2 b) / rows.
-    """
-    from scipy.stats import binomtest
-
-    rows = len(ours)
-    b = int(np.sum(~ours & theirs))
-    n = b + int(np.sum(ours & ~theirs))
-    if n == 0:
-        return 0.0, 0.0, 0.0
-    low, high = binomtest(b, n).proportion_ci(0.95, method="exact")
-    return (n - 2 * b) / rows, (n - 2 * n * high) / rows, (n - 2 * n * low) / rows
-
-
-def verdict(gap: float, interval_high: float, cpu: float) -> str:
-    """`ok`, `MISSED` or `unresolved` (the module docstring says when)."""
-    if cpu >= TIME_LIMIT:
-        return "MISSED (time)"
-    if gap >= -TOLERANCE:
-        return "ok"
-    return "MISSED" if interval_high < -TOLERANCE else "unresolved"
 
 
 def summary(runs: list[tuple[dict[str, float], dict]]) -> dict[str, float]:
