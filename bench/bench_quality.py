@@ -30,7 +30,7 @@ than the 1-point tolerance (`1 row`), so a median of three seeds cannot show a 1
 either way. Every run therefore also compares kfstack with the better baseline (higher median)
 row by row on the same test rows, pooled over the seeds (`paired`: the difference in
 accuracy, with an exact 95% interval from the rows only one of the two gets right,
-`paired_difference`). The verdict keeps the 1-point rule and says which misses the rows
+`quality_verdict.py`). The verdict keeps the 1-point rule and says which misses the rows
 cannot confirm:
 
 - `ok`: the median gap is within 1 point (the target);
