@@ -68,11 +68,6 @@ class Profile:
     store: ObjectStore
     pipeline_root: str
 
-    @property
-    def private_uri(self) -> str:
-        """``s3://mlpipeline/private/<ns>``: where the profile keeps its own objects."""
-        return f"s3://{BUCKET}/{private_prefix(self.namespace)}"
-
 
 def _decoded(data: Mapping[str, Any], key: str, where: str) -> str:
     try:
