@@ -12,7 +12,6 @@ import json
 import shutil
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -27,6 +26,7 @@ from tests.engine.harness import (
     check,
     engine_stack_config,
     init_engine_stack,
+    objects_present,
 )
 from tests.engine.registry import PROXY
 from tests.serving_fixtures import make_release, write_pipeline, write_release_file
@@ -182,28 +182,15 @@ def test_destroy_leaves_none_of_the_stacks_objects(
         time.sleep(2)
         namespaces = _namespaces(plane, stack)
     assert namespaces <= SYSTEM_NAMESPACES
-    left = _left_over(plane, stack, plan.objects)
-    assert left == [], left
+    # The namespaced ones went with their namespaces (checked above).
+    cluster_scoped = [o.key for o in plan.objects if not o.key.namespace]
+    left = {k: n for k, n in objects_present(plane, stack.env, cluster_scoped).items() if n}
+    assert left == {}
 
 
 def _namespaces(plane: ControlPlane, stack: PulumiProject) -> set[str]:
     items = plane.kubectl_json("get", "namespaces", env=stack.env)["items"]
     return {ns["metadata"]["name"] for ns in items}
-
-
-def _left_over(plane: ControlPlane, stack: PulumiProject, objects: Any) -> list[str]:
-    """The cluster-scoped objects of the plan the API server still holds."""
-    left = []
-    for obj in objects:
-        if obj.key.namespace:
-            continue  # their namespaces are gone, checked above
-        kind = obj.key.kind.lower() + (f".{obj.key.group}" if obj.key.group else "")
-        result = plane.kubectl(
-            "get", kind, obj.key.name, "--ignore-not-found", "-o", "name", env=stack.env
-        )
-        if result.stdout.strip():
-            left.append(result.stdout.strip())
-    return left
 
 
 def _stack_file(project: PulumiProject) -> Path:
