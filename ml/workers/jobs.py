@@ -33,6 +33,7 @@ __all__ = [
     "TRAINJOB",
     "JobKind",
     "JobRequest",
+    "allowed_workers",
     "job_kind",
     "job_manifest",
     "runtime",
@@ -40,6 +41,10 @@ __all__ = [
 
 #: The ClusterTrainingRuntime a TrainJob of kfstack runs on.
 RUNTIME = "kfstack-tensorflow"
+#: Its annotation holding the stack's `kfstack:training.maxWorkers`. The step reads it before
+#: it submits: every authenticated user may read ClusterTrainingRuntimes (the Trainer's own
+#: `kubeflow-trainer-view-cluster-runtimes` binding), the run's namespace sees no stack config.
+MAX_WORKERS = "kfstack.io/max-workers"
 #: TFJob's container must have this name (the operator finds its port by it).
 TFJOB_CONTAINER = "tensorflow"
 NO_SIDECAR = {"sidecar.istio.io/inject": "false"}
@@ -206,12 +211,41 @@ def _tfjob_spec(request: JobRequest) -> dict[str, Any]:
     }
 
 
-def runtime() -> dict[str, Any]:
+def allowed_workers(found: Mapping[str, Any] | None, workers: int) -> None:
+    """Check a run's `workers` against kfstack's runtime as the stack installed it.
+
+    Args:
+        found: The `kfstack-tensorflow` ClusterTrainingRuntime read from the API server
+            (None: there is none).
+        workers: The workers the run asks for.
+
+    Raises:
+        ValueError: there is no runtime (the stack allows no jobs), or `workers` is above the
+            stack's `kfstack:training.maxWorkers`.
+
+    """
+    if found is None:
+        raise ValueError(
+            f"ClusterTrainingRuntime {RUNTIME} is not installed: this stack runs no training "
+            "jobs (set kfstack:training.maxWorkers above 1 and run pulumi up), or train with "
+            "workers=1"
+        )
+    annotations = (found.get("metadata") or {}).get("annotations") or {}
+    limit = annotations.get(MAX_WORKERS, "")
+    if limit.isdigit() and workers > int(limit):
+        raise ValueError(
+            f"workers={workers} is more than the stack allows "
+            f"(kfstack:training.maxWorkers: {limit}, on ClusterTrainingRuntime {RUNTIME})"
+        )
+
+
+def runtime(max_workers: int) -> dict[str, Any]:
     """The `kfstack-tensorflow` ClusterTrainingRuntime: one indexed Job of worker pods.
 
     The TrainJob gives the image, command, environment and node count; the runtime only
     shapes the JobSet: the replicated job `node` (the Trainer's trainer step), pods that
-    fail are not restarted (a lost worker ends the run, as locally).
+    fail are not restarted (a lost worker ends the run, as locally). The stack's
+    `max_workers` is in its `MAX_WORKERS` annotation.
     """
     return {
         "apiVersion": TRAINJOB.api_version,
@@ -219,6 +253,7 @@ def runtime() -> dict[str, Any]:
         "metadata": {
             "name": RUNTIME,
             "labels": {"trainer.kubeflow.org/framework": "tensorflow"},
+            "annotations": {MAX_WORKERS: str(max_workers)},
         },
         "spec": {
             "mlPolicy": {"numNodes": 1},

@@ -32,7 +32,15 @@ from ml.data.shards import reshard
 from ml.model.training import TrainConfig
 from ml.model_release.profile import PROFILE_SECRET
 from ml.model_release.store import ObjectStore, StoreError, describe, s3_client, split_uri
-from ml.workers.jobs import TRAINJOB, JobKind, JobRequest, job_kind, job_manifest
+from ml.workers.jobs import (
+    RUNTIME,
+    TRAINJOB,
+    JobKind,
+    JobRequest,
+    allowed_workers,
+    job_kind,
+    job_manifest,
+)
 from ml.workers.spec import WorkerSpec
 from ml.workers.store import upload_tree
 from ml.workers.submit import follow
@@ -101,6 +109,8 @@ def run_step(step: StepInput, *, report: Callable[[str], None] = print) -> int:
     """Run the train step as a job (see the module's text); return the model's version.
 
     Raises:
+        ValueError: the stack allows no training jobs, or fewer workers (TrainJob: the
+            `kfstack-tensorflow` runtime's `kfstack:training.maxWorkers`); nothing is uploaded.
         ml.workers.submit.JobFailed: the job failed or ran out of time.
         StoreError: the store refused an upload or a download.
 
@@ -111,6 +121,8 @@ def run_step(step: StepInput, *, report: Callable[[str], None] = print) -> int:
     namespace = (SERVICE_ACCOUNT / "namespace").read_text(encoding="utf-8").strip()
     core, custom = client.CoreV1Api(), client.CustomObjectsApi()
     kind = job_kind(_served(client.ApisApi(), custom))
+    if kind == TRAINJOB:  # the Training Operator (TFJob) has no runtime to hold the limit
+        allowed_workers(_runtime(custom), step.workers)
     endpoint = step.store_endpoint or default_endpoint(kind)
     store = _profile_store(core, namespace, endpoint)
     shards_uri = f"{step.dataset_uri.rstrip('/')}-shards-{step.workers}"
@@ -147,6 +159,21 @@ def _served(apis: Any, custom: Any) -> list[tuple[str, str, list[str]]]:
             kinds = {r.kind for r in listed.resources if "/" not in r.name}
             served += [(group.name, kind, [version.version]) for kind in sorted(kinds)]
     return served
+
+
+def _runtime(custom: Any) -> dict[str, Any] | None:
+    """The `kfstack-tensorflow` ClusterTrainingRuntime as installed (None: not there)."""
+    from kubernetes.client.exceptions import ApiException
+
+    try:
+        found: dict[str, Any] = custom.get_cluster_custom_object(
+            TRAINJOB.group, TRAINJOB.version, "clustertrainingruntimes", RUNTIME
+        )
+    except ApiException as error:
+        if error.status == 404:
+            return None
+        raise
+    return found
 
 
 def _profile_store(core: Any, namespace: str, endpoint: str) -> ObjectStore:

@@ -12,7 +12,12 @@ the Profile, so the garbage collector deletes the namespace with it (serving wri
 profile's namespace; the first real run waited for it forever). It also plays the pipelines
 profile controller (metacontroller calling the release's real `sync.py`, through
 `tests/profile_controller.py`): the namespace gets the object store Secret and
-`kfp-launcher` ConfigMap that serving reads.
+`kfp-launcher` ConfigMap that serving reads. And it gives the namespace what the profile
+controller's reconcile loop gives every profile (kubeflow/dashboard,
+`components/profile-controller/controllers/profile_controller.go`): the service accounts
+`default-editor` and `default-viewer`, bound to the ClusterRoles `kubeflow-edit` and
+`kubeflow-view`, and the owner bound to `kubeflow-admin` (`namespaceAdmin`). Pipeline steps
+run as `default-editor`, so what it may do is what the release's aggregated roles allow.
 """
 
 from __future__ import annotations
@@ -110,6 +115,50 @@ def profile_namespaces(
     return out
 
 
+#: (service account or None for the owner, RoleBinding name, ClusterRole) the profile
+#: controller binds in every profile namespace.
+PROFILE_BINDINGS = (
+    (None, "namespaceAdmin", "kubeflow-admin"),
+    ("default-editor", "default-editor", "kubeflow-edit"),
+    ("default-viewer", "default-viewer", "kubeflow-view"),
+)
+
+
+def profile_access(profile: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ServiceAccounts and RoleBindings the profile controller makes for a profile."""
+    namespace = profile["metadata"]["name"]
+    owner = dict((profile.get("spec") or {}).get("owner") or {})
+    out: list[dict[str, Any]] = []
+    for account, binding, role in PROFILE_BINDINGS:
+        meta = {"name": binding, "namespace": namespace}
+        if account is None:
+            subject = {"apiGroup": "rbac.authorization.k8s.io", **owner}
+            meta["annotations"] = {"user": str(owner.get("name", "")), "role": "admin"}
+        else:
+            subject = {"kind": "ServiceAccount", "name": account, "namespace": namespace}
+            out.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "ServiceAccount",
+                    "metadata": {"name": account, "namespace": namespace},
+                }
+            )
+        out.append(
+            {
+                "apiVersion": "rbac.authorization.k8s.io/v1",
+                "kind": "RoleBinding",
+                "metadata": meta,
+                "roleRef": {
+                    "apiGroup": "rbac.authorization.k8s.io",
+                    "kind": "ClusterRole",
+                    "name": role,
+                },
+                "subjects": [subject],
+            }
+        )
+    return out
+
+
 class FakeController:
     """A reconcile loop run from outside the control plane with kubectl."""
 
@@ -160,17 +209,19 @@ class FakeProfiles(FakeController):
             )
             self.created += result.returncode == 0
         for profile in profiles:
-            self._pipelines(profile["metadata"]["name"])
+            self._sync(profile)
 
-    def _pipelines(self, namespace: str) -> None:
-        """The pipelines profile controller's Secret and kfp-launcher, once per namespace."""
+    def _sync(self, profile: Mapping[str, Any]) -> None:
+        """The profile's access and the pipelines controller's objects, once per namespace."""
+        namespace = profile["metadata"]["name"]
         if namespace in self.synced:
             return
-        grant = profile_grant(self.release, namespace)
+        grant = profile_grant(self.release, namespace).as_kubectl_list()
+        grant["items"] = [*profile_access(profile), *grant["items"]]
         result = self.plane.exec(
             ["kubectl", "apply", "--server-side", "--field-manager=fake-profiles", "-f", "-"],
             env=self.env,
-            input=json.dumps(grant.as_kubectl_list()),
+            input=json.dumps(grant),
         )
         if result.returncode == 0:
             self.synced.add(namespace)

@@ -275,10 +275,19 @@ def check(result: subprocess.CompletedProcess[str], what: str) -> subprocess.Com
 
 
 def engine_stack_config(
-    plane: ControlPlane, manifests: Path, *, users: Sequence[str], protect_data: bool = False
+    plane: ControlPlane,
+    manifests: Path,
+    *,
+    users: Sequence[str],
+    protect_data: bool = False,
+    max_workers: int = 1,
 ) -> dict[str, Any]:
-    """Return the plain config of the engine stack: existing cluster, ml-core, test mode."""
-    return {
+    """Return the plain config of the engine stack: existing cluster, ml-core, test mode.
+
+    `max_workers` above 1 adds `kfstack:training` (the Trainer and kfstack's runtime).
+    """
+    training = {"kfstack:training": {"maxWorkers": max_workers}} if max_workers > 1 else {}
+    return training | {
         "kfstack:cluster": {
             "kind": "existing",
             "kubeconfig": str(plane.kubeconfig),
@@ -302,10 +311,17 @@ def engine_stack_config(
 
 
 def init_engine_stack(
-    project: PulumiProject, plane: ControlPlane, manifests: Path, stack: str, users: Sequence[str]
+    project: PulumiProject,
+    plane: ControlPlane,
+    manifests: Path,
+    stack: str,
+    users: Sequence[str],
+    *,
+    max_workers: int = 1,
 ) -> PulumiProject:
     """Write, init and give every secret to the engine stack `stack` (nothing created yet)."""
-    project.write_stack(stack, engine_stack_config(plane, manifests, users=users))
+    config = engine_stack_config(plane, manifests, users=users, max_workers=max_workers)
+    project.write_stack(stack, config)
     project.init_stack(stack)
     project.set_secrets(stack, secret_values())
     return project

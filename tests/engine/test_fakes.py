@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import base64
+import json
 from typing import Any
 
-from tests.engine.fakes import ca_patches, certificate_actions, profile_namespaces
+import pytest
+
+from ml.model import TrainConfig
+from ml.model_release.profile import PROFILE_SECRET
+from ml.workers.cluster import Place, place
+from ml.workers.jobs import TRAINJOB, JobRequest, job_manifest
+from ml.workers.spec import WorkerSpec
+from tests.engine.fakes import ca_patches, certificate_actions, profile_access, profile_namespaces
+from tests.engine.trainer import resolve_env, worker_pods
 
 
 def _cert(name: str, ready: str | None, secret: str | None = None) -> dict[str, Any]:
@@ -82,3 +92,60 @@ def test_each_profile_without_a_namespace_gets_one_it_owns() -> None:
     assert (owner["kind"], owner["name"], owner["uid"]) == ("Profile", "ann", "uid-ann")
     assert owner["controller"] is True
     assert namespaces[0]["metadata"]["annotations"]["owner"] == "ann@example.com"
+
+
+def test_a_profile_gets_the_runner_accounts_bound_to_the_release_roles() -> None:
+    profile = {
+        "metadata": {"name": "team-a"},
+        "spec": {"owner": {"kind": "User", "name": "a@example.com"}},
+    }
+    objects = profile_access(profile)
+    accounts = [o["metadata"]["name"] for o in objects if o["kind"] == "ServiceAccount"]
+    assert accounts == ["default-editor", "default-viewer"]
+    bindings = {
+        o["metadata"]["name"]: (o["roleRef"]["name"], o["subjects"][0])
+        for o in objects
+        if o["kind"] == "RoleBinding"
+    }
+    assert bindings["default-editor"] == (
+        "kubeflow-edit",
+        {"kind": "ServiceAccount", "name": "default-editor", "namespace": "team-a"},
+    )
+    owner = bindings["namespaceAdmin"]
+    assert owner[0] == "kubeflow-admin" and owner[1]["name"] == "a@example.com"
+    assert owner[1]["apiGroup"] == "rbac.authorization.k8s.io"
+    assert {o["metadata"]["namespace"] for o in objects} == {"team-a"}
+
+
+def _trainjob(workers: int) -> dict[str, Any]:
+    request = JobRequest(
+        "job-1",
+        "team-a",
+        "image@sha256:00",
+        workers,
+        WorkerSpec(dataset="s3://b/d", out="s3://b/m", version=1, config=TrainConfig()),
+        "http://store:9000",
+    )
+    return job_manifest(TRAINJOB, request)
+
+
+def test_worker_pods_run_the_jobs_command_with_its_env_resolved() -> None:
+    secret = {"accesskey": base64.b64encode(b"ak").decode(), "secretkey": "c2s="}
+    addresses = ["127.0.0.1:1001", "127.0.0.1:1002"]
+    pods = worker_pods(_trainjob(2), {PROFILE_SECRET: secret}, addresses)
+    assert [p.name for p in pods] == ["job-1-node-0-0", "job-1-node-0-1"]
+    first = pods[0]
+    assert first.argv[:3] == ("python", "-m", "ml.workers.worker")
+    assert first.env["AWS_ACCESS_KEY_ID"] == "ak" and first.env["AWS_SECRET_ACCESS_KEY"] == "sk"
+    assert first.env["AWS_ENDPOINT_URL"] == "http://store:9000"
+    assert [place(p.env) for p in pods] == [Place(0, 2), Place(1, 2)]
+    assert json.loads(pods[1].env["TF_CONFIG"])["cluster"]["worker"] == addresses
+    with pytest.raises(ValueError, match="2 workers, 1 addresses"):
+        worker_pods(_trainjob(2), {PROFILE_SECRET: secret}, addresses[:1])
+
+
+def test_a_missing_secret_key_is_an_error_not_an_empty_value() -> None:
+    with pytest.raises(KeyError):
+        resolve_env(
+            [{"name": "X", "valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}}], {"s": {}}
+        )

@@ -11,7 +11,7 @@ from infra.config import kubeflow_settings, parse_settings
 from infra.config_model import StackSettings
 from infra.kubeflow.objects import ObjectKey, PlannedObject
 from infra.kubeflow.transforms import training
-from ml.workers.jobs import RUNTIME
+from ml.workers.jobs import MAX_WORKERS, RUNTIME, allowed_workers
 from tests.settings import REPO
 from tests.settings import kubeflow_settings as core_settings
 
@@ -75,3 +75,8 @@ def test_the_runtime_is_planned_with_the_trainer_only_when_asked() -> None:
         "trainer",
     )
     assert added.origin == "stack" and "kfstack:training" in added.reason
+    # the stack's limit, where the step reads it
+    assert added.manifest["metadata"]["annotations"] == {MAX_WORKERS: "4"}
+    allowed_workers(added.manifest, 4)
+    with pytest.raises(ValueError, match="workers=5 is more than the stack allows"):
+        allowed_workers(added.manifest, 5)

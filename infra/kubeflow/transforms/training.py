@@ -34,7 +34,7 @@ def transform(
         return objects
     from ml.workers.jobs import runtime
 
-    manifest = runtime()
+    manifest = runtime(settings.training_workers)
     added = PlannedObject(
         key=ObjectKey.of(manifest),
         manifest=manifest,

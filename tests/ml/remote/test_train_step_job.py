@@ -10,6 +10,7 @@ comes back into the step's output as the one-pod step leaves it.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -20,7 +21,7 @@ from ml.data import DatasetSpec, build_dataset
 from ml.model import TrainConfig
 from ml.model_release.profile import PROFILE_SECRET
 from ml.workers import step as step_module
-from ml.workers.jobs import TFJOB, TRAINJOB, JobKind
+from ml.workers.jobs import RUNTIME, TFJOB, TRAINJOB, JobKind, runtime
 from ml.workers.step import StepInput, run_step
 from ml.workers.submit import JobFailed
 from tests.ml.conftest import HEADER, classification_rows, write_rows
@@ -39,6 +40,8 @@ class Cluster:
             i for i in profile.grant.as_kubectl_list()["items"] if i["kind"] == "Secret"
         )
         self.kind, self.s3, self.outcome, self.jobs = kind, s3, outcome, []
+        # kfstack's runtime as a stack with maxWorkers 2 installs it (26.03 only)
+        self.runtimes = {RUNTIME: runtime(2)} if kind == TRAINJOB else {}
 
     # CoreV1Api
     def read_namespaced_secret(self, name: str, namespace: str) -> Any:
@@ -63,6 +66,18 @@ class Cluster:
         return SimpleNamespace(resources=[SimpleNamespace(name=n, kind=k) for n, k in names])
 
     # CustomObjectsApi
+    def get_cluster_custom_object(self, group: str, version: str, plural: str, name: str) -> Any:
+        from kubernetes.client.exceptions import ApiException
+
+        assert (group, version, plural) == (
+            TRAINJOB.group,
+            TRAINJOB.version,
+            "clustertrainingruntimes",
+        )
+        if name not in self.runtimes:
+            raise ApiException(status=404, reason="Not Found")
+        return self.runtimes[name]
+
     def create_namespaced_custom_object(
         self, group: str, version: str, namespace: str, plural: str, body: Any
     ) -> None:
@@ -166,3 +181,20 @@ def test_the_train_step_with_workers_runs_the_job(
     assert step.config == TrainConfig(epochs=3, class_weight="balanced")
     assert (step.workers, step.model_uri, step.timeout) == (3, model.uri, None)
     assert model.metadata["serving_version"] == 7 and model.metadata["workers"] == 3
+
+
+def test_workers_above_the_stacks_limit_are_refused_before_any_upload(
+    cluster: Callable[[str], Cluster], s3: Any, step_input: StepInput, profile: ProfileFile
+) -> None:
+    made = cluster("Complete")
+    if made.kind != TRAINJOB:  # v1.10.2: the Training Operator has no runtime to hold it
+        assert run_step(replace(step_input, workers=3), report=lambda _: None) == 1
+        assert made.jobs[0]["spec"]["tfReplicaSpecs"]["Worker"]["replicas"] == 3
+        return
+    with pytest.raises(ValueError, match=r"workers=3 is more than the stack allows .*: 2"):
+        run_step(replace(step_input, workers=3), report=lambda _: None)
+    made.runtimes.clear()  # a stack with maxWorkers 1 installs no runtime
+    with pytest.raises(ValueError, match="runs no training jobs"):
+        run_step(step_input, report=lambda _: None)
+    assert made.jobs == []
+    assert "Contents" not in s3.list_objects_v2(Bucket="mlpipeline")

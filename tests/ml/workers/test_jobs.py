@@ -10,19 +10,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from infra.kubeflow.catalogue.load import load_releases
 from infra.kubeflow.checks.schema import validate_objects
-from infra.kubeflow.render.kustomize import (
-    parse_documents,
-    pinned_kubectl,
-    run_kustomize,
-    write_component_kustomization,
-)
 from ml.model import TrainConfig
 from ml.workers.cluster import jobset_tf_config, place
 from ml.workers.jobs import (
@@ -36,6 +28,7 @@ from ml.workers.jobs import (
     served_by_crds,
 )
 from ml.workers.spec import WorkerSpec
+from tests.components import render_component
 
 TRAINING = {"26.03": ("trainer", TRAINJOB), "v1.10.2": ("training-operator", TFJOB)}
 EDIT = "rbac.authorization.kubeflow.org/aggregate-to-kubeflow-edit"
@@ -45,18 +38,12 @@ NEEDED = [("create", "job"), ("get", "job"), ("watch", "job"), ("delete", "job")
 
 @pytest.fixture(scope="module", params=sorted(TRAINING))
 def release(
-    request: pytest.FixtureRequest,
-    shared_releases: dict[str, Path],
-    tmp_path_factory: pytest.TempPathFactory,
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> tuple[str, list[dict[str, Any]]]:
     """(release, the objects of its training component as kustomize renders them)."""
     name = request.param
-    (found,) = [r for r in load_releases() if r.name == name]
-    (component,) = [c for c in found.components if c.name == TRAINING[name][0]]
     build = tmp_path_factory.mktemp("render") / "build"
-    root = shared_releases[name]
-    write_component_kustomization(build, root, component.paths, component.namespace)
-    return name, parse_documents(run_kustomize(pinned_kubectl(), build))
+    return name, render_component(name, TRAINING[name][0], build)
 
 
 def _request(workers: int = 3) -> JobRequest:
@@ -90,7 +77,7 @@ def test_the_job_validates_against_the_release_crd(
     kind = job_kind(served_by_crds(objects))
     job = job_manifest(kind, _request())
     crds = [o for o in objects if o.get("kind") == "CustomResourceDefinition"]
-    extra = [runtime()] if kind == TRAINJOB else []
+    extra = [runtime(4)] if kind == TRAINJOB else []
     findings = validate_objects([*crds, job, *extra], kubernetes_version="1.33")
     errors = [f for f in findings if f.severity == "error"]
     assert errors == []
