@@ -260,11 +260,12 @@ def test_a_tfjob_of_v1_10_passes_the_api_server_with_that_release_s_crd(
         "create the TFJob CRD",
     )
     try:
-        check(
-            plane.kubectl("wait", "--for=condition=Established", f"crd/{crd['metadata']['name']}",
-                          "--timeout=120s", env=stack.env),
-            "TFJob CRD established",
-        )  # fmt: skip
+        # `kubectl wait` errors while the new CRD has no status yet; read it until Established
+        # (a bound on waiting, not on speed)
+        deadline = time.monotonic() + 120
+        while not _established(plane, stack, crd["metadata"]["name"]):
+            assert time.monotonic() < deadline, "the TFJob CRD never became Established"
+            time.sleep(1)
         spec = WorkerSpec(dataset="s3://mlpipeline/d", out="s3://mlpipeline/m", version=1)
         request = JobRequest("train-tfjob", PROFILE, IMAGE, WORKERS, spec, "http://minio:9000")
         manifest = job_manifest(TFJOB, request)
@@ -330,6 +331,12 @@ def test_destroy_leaves_none_of_the_stacks_objects(
     cluster_scoped = [o.key for o in plan.objects if not o.key.namespace]
     left = {k: n for k, n in objects_present(plane, stack.env, cluster_scoped).items() if n}
     assert left == {}
+
+
+def _established(plane: ControlPlane, stack: PulumiProject, crd: str) -> bool:
+    found = plane.kubectl_json("get", "crd", crd, env=stack.env)
+    conditions = (found.get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
 
 
 def _config(
