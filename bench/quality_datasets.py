@@ -128,7 +128,9 @@ def _randhie(work: Path) -> tuple[Path, str]:
     """RAND health insurance: self-rated health, 4 classes, from visits, plan, income; 20190 rows.
 
     The wheel gives health as three 0/1 columns (good, fair, poor; none: excellent): they
-    become one label column, the other columns as they are.
+    become one label column, the other columns as they are. Rows are person-years: the
+    features take 2300 distinct combinations (3 rows each at the median, mostly of one
+    health), so a split by rows puts the same person in train and test.
     """
     frame = pd.read_csv(_statsmodels("randhie"))
     health = frame.pop("hlthg") + 2 * frame.pop("hlthf") + 4 * frame.pop("hlthp")
@@ -169,5 +171,5 @@ STRESSES = {
     "airports": "43 classes, free-text names, ~3000 rows",
     "stocks": "MM/DD/YYYY dates all on day 1: ambiguous, so read as categories",
     "fair": "6366 rows, a numeric label (1-5) read as 5 imbalanced classes (27:1)",
-    "randhie": "20190 rows, imbalanced 4 classes (36:1), skewed counts",
+    "randhie": "20190 rows, imbalanced 4 classes (36:1), a person's values in several rows",
 }
