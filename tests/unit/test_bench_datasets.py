@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-from types import ModuleType
 
 import pandas as pd
 
-PATH = Path(__file__).resolve().parents[2] / "bench" / "quality_datasets.py"
+from tests.unit.bench_module import load
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("quality_datasets", PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-datasets = _load()
+datasets = load("quality_datasets")
 
 
 def test_every_data_set_says_what_it_stresses() -> None:
