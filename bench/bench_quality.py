@@ -4,11 +4,12 @@
 
 Data sets are the CSV / JSON files shipped inside PyPI packages (dev dependencies), read
 from the installed package, never fetched: palmerpenguins, scikit-learn's bundled CSVs
-(with the feature names of their loaders as headers) and vega_datasets, twelve sets chosen
-for what they stress (`STRESSES`): keyword headers, dates in four spellings, free text,
-missing values, an imbalanced 5-class label, 10 and 43 classes, up to ~3000 rows. Some
-are rewritten on the way (headers renamed to keywords, dates re-spelt), never their
-values. Each is written as a plain CSV and, per seed:
+(with the feature names of their loaders as headers), vega_datasets and statsmodels,
+fourteen sets chosen for what they stress (`quality_datasets.STRESSES`): keyword headers,
+dates in four spellings, free text, missing values, imbalanced 4- and 5-class labels, 10 and
+43 classes, a numeric label read as classes, 6366 and 20190 rows. Some are rewritten on the
+way (headers renamed to keywords, dates re-spelt, a label made of three 0/1 columns), never
+their values or rows. Each is written as a plain CSV and, per seed:
 
 - `ml.data.dataset.build_dataset` with only the label given (everything else inferred) splits it;
 - `ml.model.network.train` with the default TrainConfig trains and exports; the accuracy is the
@@ -49,145 +50,17 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from quality_datasets import DATASETS, STRESSES
 from quality_verdict import paired_difference, verdict
 
 from kfstack.cli.output import quiet_tensorflow
 
 quiet_tensorflow()  # as the CLI: no TensorFlow log lines
-
-
-def _package_file(package: str, name: str) -> Path:
-    path = Path(str(resources.files(package).joinpath(name)))
-    if not path.is_file():
-        raise SystemExit(f"{package} does not ship {name}")
-    return path
-
-
-def _sklearn(name: str, loader: str) -> Callable[[Path], tuple[Path, str]]:
-    def make(work: Path) -> tuple[Path, str]:
-        from sklearn import datasets
-
-        # the loaders read the CSV bundled in the wheel (sklearn/datasets/data/*.csv)
-        _package_file("sklearn.datasets", f"data/{name}")
-        bunch = getattr(datasets, loader)(as_frame=True)
-        frame = bunch.frame.copy()
-        frame["target"] = np.asarray(bunch.target_names)[bunch.target.to_numpy()]
-        path = work / f"{loader.removeprefix('load_')}.csv"
-        frame.rename(columns={"target": "class"}).to_csv(path, index=False)
-        return path, "class"
-
-    return make
-
-
-def _penguins(name: str, label: str) -> Callable[[Path], tuple[Path, str]]:
-    def make(_: Path) -> tuple[Path, str]:
-        return _package_file("palmerpenguins", f"data/{name}"), label
-
-    return make
-
-
-def _vega(name: str) -> Path:
-    return _package_file("vega_datasets", f"_data/{name}")
-
-
-def _cars(work: Path) -> tuple[Path, str]:
-    frame = pd.read_json(_vega("cars.json"))
-    path = work / "cars.csv"
-    frame.to_csv(path, index=False)
-    return path, "Origin"
-
-
-def _penguins_dots(work: Path) -> tuple[Path, str]:
-    """penguins-raw with its egg dates written DD.MM.YYYY (free-text comments, gaps)."""
-    frame = pd.read_csv(_package_file("palmerpenguins", "data/penguins-raw.csv"))
-    frame["Date Egg"] = pd.to_datetime(frame["Date Egg"]).dt.strftime("%d.%m.%Y")
-    path = work / "penguins-dots.csv"
-    frame.to_csv(path, index=False)
-    return path, "Species"
-
-
-def _iris_keywords(work: Path) -> tuple[Path, str]:
-    """iris with Python keywords, `self` and a digit first as headers."""
-    frame = pd.read_csv(_package_file("sklearn.datasets", "data/iris.csv"), skiprows=1, header=None)
-    frame.columns = ["lambda", "class", "self", "2nd width", "in"]
-    frame["in"] = frame["in"].map({0: "setosa", 1: "versicolor", 2: "virginica"})
-    path = work / "iris-keywords.csv"
-    frame.to_csv(path, index=False)
-    return path, "in"
-
-
-def _digits(work: Path) -> tuple[Path, str]:
-    """8x8 digits: 1797 rows, 10 classes, 64 numeric columns."""
-    frame = pd.read_csv(_package_file("sklearn.datasets", "data/digits.csv.gz"), header=None)
-    frame.columns = [*(f"pixel {i}" for i in range(64)), "digit"]
-    frame["digit"] = "d" + frame["digit"].astype(str)
-    path = work / "digits.csv"
-    frame.to_csv(path, index=False)
-    return path, "digit"
-
-
-def _seattle(work: Path) -> tuple[Path, str]:
-    """Seattle weather: YYYY/MM/DD dates, an imbalanced 5-class label (sun .. snow)."""
-    path = work / "seattle-weather.csv"
-    path.write_bytes(_vega("seattle-weather.csv").read_bytes())
-    return path, "weather"
-
-
-def _airports(work: Path) -> tuple[Path, str]:
-    """US airports: the state (43 with >= 20 airports) from names, city and coordinates."""
-    frame = pd.read_csv(_vega("airports.csv")).drop(columns=["iata", "country"])
-    counts = frame["state"].value_counts()
-    frame = frame[frame["state"].isin(counts[counts >= 20].index)]
-    path = work / "airports.csv"
-    frame.to_csv(path, index=False)
-    return path, "state"
-
-
-def _stocks(work: Path) -> tuple[Path, str]:
-    """Stock prices: the symbol from the date (monthly, MM/DD/YYYY: ambiguous) and the price."""
-    frame = pd.read_csv(_vega("stocks.csv"))
-    frame["date"] = pd.to_datetime(frame["date"], format="%b %d %Y").dt.strftime("%m/%d/%Y")
-    path = work / "stocks.csv"
-    frame.to_csv(path, index=False)
-    return path, "symbol"
-
-
-DATASETS: dict[str, Callable[[Path], tuple[Path, str]]] = {
-    "penguins": _penguins("penguins.csv", "species"),
-    "penguins-raw": _penguins("penguins-raw.csv", "Species"),
-    "penguins-dots": _penguins_dots,
-    "iris": _sklearn("iris.csv", "load_iris"),
-    "iris-keywords": _iris_keywords,
-    "wine": _sklearn("wine_data.csv", "load_wine"),
-    "breast-cancer": _sklearn("breast_cancer.csv", "load_breast_cancer"),
-    "cars": _cars,
-    "digits": _digits,
-    "seattle-weather": _seattle,
-    "airports": _airports,
-    "stocks": _stocks,
-}
-#: What each data set stresses.
-STRESSES = {
-    "penguins": "missing values",
-    "penguins-raw": "free-text comments, ISO dates, missing values",
-    "penguins-dots": "DD.MM.YYYY dates, free text",
-    "iris": "small",
-    "iris-keywords": "keyword headers (lambda, class, self, in), a digit first",
-    "wine": "small, 13 numeric",
-    "breast-cancer": "30 numeric",
-    "cars": "free-text names, ISO dates, missing values",
-    "digits": "10 classes, 64 columns",
-    "seattle-weather": "YYYY/MM/DD dates, imbalanced 5 classes (31:1)",
-    "airports": "43 classes, free-text names, ~3000 rows",
-    "stocks": "MM/DD/YYYY dates all on day 1: ambiguous, so read as categories",
-}
 
 
 def _matrix(dataset: Path, split: str) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
@@ -342,6 +215,7 @@ def main() -> None:
             work = Path(tmp) / name
             work.mkdir()
             csv, label = DATASETS[name](work)
+            print(f"{name}: {STRESSES[name]}", flush=True)
             runs = []
             for seed in range(args.seeds):
                 runs.append(one_run(csv, label, work, seed))

@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-from types import ModuleType
-
 import numpy as np
 import pytest
 
-PATH = Path(__file__).resolve().parents[2] / "bench" / "quality_verdict.py"
+from tests.unit.bench_module import load
 
-
-def _load() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("quality_verdict", PATH)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-verdict_module = _load()
+verdict_module = load("quality_verdict")
 
 
 def _rows(total: int, wrong: list[int]) -> np.ndarray:
