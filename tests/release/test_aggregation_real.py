@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from infra.kubeflow.transforms.aggregation import is_aggregated_role
-from infra.kubeflow.transforms.empty_data import DATA_FIELDS
+from infra.kubeflow.transforms.empty_fields import empty_fields
 from tests.release.conftest import FullPlan
 
 
@@ -22,19 +22,14 @@ def test_no_aggregated_role_of_a_release_claims_rules(
 
 
 @pytest.mark.parametrize("release", ["26.03", "v1.10.2"])
-def test_no_secret_or_config_map_of_a_release_sends_an_empty_map(
+def test_no_object_of_a_release_sends_an_empty_field_the_api_server_drops(
     release_plans: Callable[[str], FullPlan], release: str
 ) -> None:
     objects = release_plans(release).plan.objects
-    empty = [
-        (str(o.key), field)
-        for o in objects
-        if o.key.group == "" and o.key.kind in DATA_FIELDS
-        for field in DATA_FIELDS[o.key.kind]
-        if o.manifest.get(field) == {}
-    ]
-    assert empty == []
-    # the one the engine tier found: 26.03's Trainer webhook Secret, rendered `data: {}`
+    assert [(str(o.key), empty_fields(o)) for o in objects if empty_fields(o)] == []
+    # the ones the engine tier and the full preset's benchmark found on 26.03
     if release == "26.03":
-        (trainer,) = [o for o in objects if o.key.name == "kubeflow-trainer-webhook-cert"]
-        assert "data" not in trainer.manifest
+        names = {"kubeflow-trainer-webhook-cert": "data", "kubeflow-spark-admin": "rules"}
+        found = {o.key.name: o.manifest for o in objects if o.key.name in names}
+        assert found.keys() == names.keys()
+        assert [n for n, field in names.items() if field in found[n]] == []

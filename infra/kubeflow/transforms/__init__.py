@@ -19,7 +19,7 @@ from infra.kubeflow.settings import KubeflowSettings
 from infra.kubeflow.transforms import (
     aggregation,
     credentials,
-    empty_data,
+    empty_fields,
     gateway,
     images,
     readiness,
@@ -54,8 +54,8 @@ TRANSFORMS: tuple[Step, ...] = (
     Step("scope", settings_free(scope.strip_cluster_namespaces)),
     # aggregated ClusterRoles: rules left to the API
     Step("aggregation", settings_free(aggregation.without_aggregated_rules)),
-    # empty Secret/ConfigMap data: not sent, as the API server stores none
-    Step("empty-data", settings_free(empty_data.without_empty_data)),
+    # empty Secret data, ConfigMap data, Role rules: not sent, as the API server stores none
+    Step("empty-fields", settings_free(empty_fields.without_empty_fields)),
     Step("credentials", credentials.transform),  # default credentials -> secret tokens
     Step("users", users.transform),  # Dex static users and their Profiles
     Step("training", training.transform),  # kfstack's training runtime (kfstack:training)
