@@ -39,8 +39,8 @@ __all__ = [
     "runtime",
 ]
 
-#: The ClusterTrainingRuntime a TrainJob of kfstack runs on.
-RUNTIME = "kfstack-tensorflow"
+#: The ClusterTrainingRuntime a TrainJob of kfstack runs on, and that kind's resource.
+RUNTIME, RUNTIME_PLURAL = "kfstack-tensorflow", "clustertrainingruntimes"
 #: Its annotation holding the stack's `kfstack:training.maxWorkers`. The step reads it before
 #: it submits: every authenticated user may read ClusterTrainingRuntimes (the Trainer's own
 #: `kubeflow-trainer-view-cluster-runtimes` binding), the run's namespace sees no stack config.

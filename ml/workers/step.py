@@ -34,6 +34,7 @@ from ml.model_release.profile import PROFILE_SECRET
 from ml.model_release.store import ObjectStore, StoreError, describe, s3_client, split_uri
 from ml.workers.jobs import (
     RUNTIME,
+    RUNTIME_PLURAL,
     TRAINJOB,
     JobKind,
     JobRequest,
@@ -167,7 +168,7 @@ def _runtime(custom: Any) -> dict[str, Any] | None:
 
     try:
         found: dict[str, Any] = custom.get_cluster_custom_object(
-            TRAINJOB.group, TRAINJOB.version, "clustertrainingruntimes", RUNTIME
+            TRAINJOB.group, TRAINJOB.version, RUNTIME_PLURAL, RUNTIME
         )
     except ApiException as error:
         if error.status == 404:

@@ -34,14 +34,13 @@ from pathlib import Path
 from typing import Any
 
 from ml.workers.cluster import INDEX_ENV, REPLICATED_JOB, TF_CONFIG, free_ports, tf_config
-from ml.workers.jobs import TFJOB, TFJOB_CONTAINER, TRAINJOB
+from ml.workers.jobs import TRAINJOB
 from tests.engine.fakes import FakeController
 from tests.engine.harness import ControlPlane
 from tests.engine.pods import Pod, start_pod
 
 MANAGED = ("app.kubernetes.io/managed-by", "kfstack")
-#: The condition that ends a job well, by kind, and JobSet's reasons.
-DONE = {TRAINJOB.kind: "Complete", TFJOB.kind: "Succeeded"}
+#: JobSet's reasons for the conditions that end a TrainJob.
 COMPLETED = ("AllJobsCompleted", "jobset completed successfully")
 FAILED = "FailedJobs"
 
@@ -71,19 +70,10 @@ def resolve_env(entries: list[dict[str, Any]], secrets: Mapping[str, Mapping[str
 def worker_pods(
     job: Mapping[str, Any], secrets: Mapping[str, Mapping[str, str]], addresses: list[str]
 ) -> list[WorkerPod]:
-    """The worker pods of a TrainJob or TFJob, TF_CONFIG pointing at `addresses`."""
-    name, spec = job["metadata"]["name"], job["spec"]
-    if job["kind"] == TRAINJOB.kind:
-        trainer = spec["trainer"]
-        count, container = int(trainer["numNodes"]), trainer
-        names = [f"{name}-{REPLICATED_JOB}-0-{i}" for i in range(count)]
-    else:
-        worker = spec["tfReplicaSpecs"]["Worker"]
-        count = int(worker["replicas"])
-        (container,) = [
-            c for c in worker["template"]["spec"]["containers"] if c["name"] == TFJOB_CONTAINER
-        ]
-        names = [f"{name}-worker-{i}" for i in range(count)]
+    """The worker pods of a TrainJob, TF_CONFIG pointing at `addresses`."""
+    name, container = job["metadata"]["name"], job["spec"]["trainer"]
+    count = int(container["numNodes"])
+    names = [f"{name}-{REPLICATED_JOB}-0-{i}" for i in range(count)]
     if len(addresses) != count:
         raise ValueError(f"{count} workers, {len(addresses)} addresses")
     argv = (*container.get("command", ()), *container.get("args", ()))
@@ -99,7 +89,7 @@ def worker_pods(
 
 
 def condition(kind: str, reason: str, message: str) -> dict[str, Any]:
-    """A True condition as the Trainer (metav1.Condition) or the Training Operator writes it."""
+    """A True condition as the Trainer writes it (a metav1.Condition)."""
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = {"type": kind, "status": "True", "reason": reason, "message": message}
     return out | {"lastTransitionTime": now}
@@ -144,7 +134,7 @@ class FakeTrainer(FakeController):
                 pod, code = failed[0]
                 self._end(*where, "Failed", FAILED, f"pod {pod.name} exited with status {code}")
             elif all(code == 0 for code in codes):
-                self._end(*where, DONE[TRAINJOB.kind], *COMPLETED)
+                self._end(*where, "Complete", *COMPLETED)
             else:
                 continue
             del self.running[where]

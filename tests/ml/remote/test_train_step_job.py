@@ -21,7 +21,7 @@ from ml.data import DatasetSpec, build_dataset
 from ml.model import TrainConfig
 from ml.model_release.profile import PROFILE_SECRET
 from ml.workers import step as step_module
-from ml.workers.jobs import RUNTIME, TFJOB, TRAINJOB, JobKind, runtime
+from ml.workers.jobs import RUNTIME, RUNTIME_PLURAL, TFJOB, TRAINJOB, JobKind, runtime
 from ml.workers.step import StepInput, run_step
 from ml.workers.submit import JobFailed
 from tests.ml.conftest import HEADER, classification_rows, write_rows
@@ -69,11 +69,7 @@ class Cluster:
     def get_cluster_custom_object(self, group: str, version: str, plural: str, name: str) -> Any:
         from kubernetes.client.exceptions import ApiException
 
-        assert (group, version, plural) == (
-            TRAINJOB.group,
-            TRAINJOB.version,
-            "clustertrainingruntimes",
-        )
+        assert (group, version, plural) == (TRAINJOB.group, TRAINJOB.version, RUNTIME_PLURAL)
         if name not in self.runtimes:
             raise ApiException(status=404, reason="Not Found")
         return self.runtimes[name]
