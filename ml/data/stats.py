@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,21 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ml.data.schema import Kind, LabelSchema, NumericFill
+
+#: Train rows a value (a category, a word of free text, a level of a numeric column) needs
+#: for its own one-hot slot / embedding row (`ml.model.architecture`, `ml.data.advice`);
+#: rarer values share the out-of-vocabulary slot. A slot learnt from one or two rows only
+#: memorizes them (a car's name, a sample ID), and an unseen value at test time would hit an
+#: untrained slot; pooling the rare values trains the shared slot on exactly the kind of
+#: value the model meets after deployment.
+MIN_VALUE_ROWS = 3
+#: A numeric column's statistics count each value held by at least `MIN_VALUE_ROWS` train
+#: rows, the most frequent first, at most this many (`repeated`): enough to tell a column of
+#: codes or levels from a measured quantity (`numeric_levels`) without an entry per row.
+REPEATED_VALUES_LIMIT = 2048
+#: A numeric column is also read by its levels (`numeric_levels`) when its frequent values
+#: hold at least this share of the train rows: a column of codes, counts or a few levels.
+LEVELS_MIN_SHARE = 0.5
 
 
 def fill_values(
@@ -63,7 +79,40 @@ def column_statistics(
         ranked = sorted(counts, key=lambda v: (-v["counts"], v["values"]))
         stats["vocabulary"] = {v["values"]: v["counts"] for v in ranked}
         return stats
-    return stats | numeric_summary(raw)
+    return stats | numeric_summary(raw) | {"repeated": repeated_values(filled)}
+
+
+def repeated_values(column: pa.ChunkedArray) -> dict[str, int]:
+    """The values of a numeric column held by `MIN_VALUE_ROWS` rows or more, with their counts.
+
+    Keys are the values as float32 text (JSON keys are text), the most frequent first; at
+    most `REPEATED_VALUES_LIMIT` values.
+    """
+    counts = pc.value_counts(column.drop_null()).to_pylist()
+    kept = [c for c in counts if c["counts"] >= MIN_VALUE_ROWS]
+    ranked = sorted(kept, key=lambda c: (-c["counts"], c["values"]))[:REPEATED_VALUES_LIMIT]
+    return {str(np.float32(c["values"])): c["counts"] for c in ranked}
+
+
+def numeric_levels(column: dict[str, Any], train_rows: int) -> list[float]:
+    """The levels of a numeric column, read by the model besides its normalized value.
+
+    A column whose values repeat (codes, counts, incomes in steps, the same person's values in
+    several rows) is read like a categorical one as well (`ml.model.architecture`): each
+    value held by at least `MIN_VALUE_ROWS` train rows (`repeated`) is a level, when there
+    are three or more of them and together they hold `LEVELS_MIN_SHARE` of the train rows.
+    A measured quantity, whose values rarely repeat, has none; so have statistics written
+    before `repeated` existed.
+    """
+    repeated = {float(v): n for v, n in (column.get("repeated") or {}).items()}
+    if len(repeated) < 3 or sum(repeated.values()) < LEVELS_MIN_SHARE * train_rows:
+        return []
+    return sorted(repeated)
+
+
+def level_bounds(levels: list[float]) -> list[float]:
+    """Bin boundaries that give each level its own bin: a value takes the nearer level."""
+    return [(a + b) / 2 for a, b in itertools.pairwise(levels)]
 
 
 def numeric_summary(column: pa.ChunkedArray) -> dict[str, float | None]:

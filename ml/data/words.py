@@ -1,7 +1,7 @@
 """The words of free-text columns, read by the model as a bag of frequent words.
 
 A categorical column whose values are mostly rare (a car's model name, a product title)
-gives the one-hot encoding little: a value seen in fewer than `ml.model.architecture.MIN_VALUE_ROWS`
+gives the one-hot encoding little: a value seen in fewer than `ml.data.stats.MIN_VALUE_ROWS`
 train rows shares the out-of-vocabulary slot. Its words often repeat where the whole values do not
 ("chevrolet chevelle malibu", "chevrolet impala": the make). For such a column the model
 also reads a multi-hot vector of its frequent words: words are the runs of ASCII letters

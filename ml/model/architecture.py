@@ -10,22 +10,22 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ml.data import DatasetSchema, date_layer, date_summary, frequent_words, words_layer
+from ml.data.stats import MIN_VALUE_ROWS, level_bounds, numeric_levels
 from ml.model.layers import fill_layers
 from ml.model.training import TrainConfig
 
 if TYPE_CHECKING:
     import keras
 
-__all__ = ["MIN_VALUE_ROWS", "build_model", "free_text_words", "frequent_values"]
+__all__ = [
+    "MIN_VALUE_ROWS",
+    "build_model",
+    "free_text_words",
+    "frequent_values",
+]
 
 #: Categorical columns with a larger vocabulary get an embedding instead of a one-hot.
 ONE_HOT_LIMIT = 64
-#: A categorical value gets its own one-hot slot / embedding row only when the train split
-#: has at least this many rows of it; rarer values share the out-of-vocabulary slot. A slot
-#: learnt from one or two rows only memorizes them (a car's name, a sample ID), and an
-#: unseen value at test time would hit an untrained slot; pooling the rare values trains
-#: the shared slot on exactly the kind of value the model meets after deployment.
-MIN_VALUE_ROWS = 3
 #: Every layer the model adds has a "-" in its name: keys (`ml.data.schema.KEY_PATTERN`) have
 #: none, so a column can never be named like a layer (Keras refuses a name used twice).
 #: Training steps run per call into the compiled graph: with batches of 16 rows Keras's
@@ -47,17 +47,7 @@ def build_model(
         for c in schema.features
     }
     columns = statistics["columns"]
-    parts = []
-    if schema.numeric:
-        keys = [c.key for c in schema.numeric]
-        x = fill_numeric([float(c.fill) for c in schema.numeric], name="fill-numeric")(
-            [inputs[k] for k in keys]
-        )
-        mean = [columns[k]["mean"] or 0.0 for k in keys]
-        variance = [max((columns[k]["std"] or 0.0) ** 2, 1e-12) for k in keys]
-        parts.append(
-            keras.layers.Normalization(mean=mean, variance=variance, name="normalize-numeric")(x)
-        )
+    parts = _numeric_parts(inputs, schema, statistics, fill_numeric)
     categorical = {c.key: frequent_values(columns[c.key]["vocabulary"]) for c in schema.categorical}
     texts = free_text_words(schema, statistics)
     if not parts and not any(categorical.values()):  # only rare values: keep them all
@@ -101,6 +91,31 @@ def build_model(
     return model
 
 
+def _numeric_parts(
+    inputs: dict[str, Any], schema: DatasetSchema, statistics: dict[str, Any], fill: type
+) -> list[Any]:
+    """The numeric columns filled and normalized, then the levels of those that have them."""
+    import keras
+
+    if not schema.numeric:
+        return []
+    columns, rows = statistics["columns"], statistics["rows"]["train"]
+    keys = [c.key for c in schema.numeric]
+    fills = [float(c.fill) for c in schema.numeric]
+    x = fill(fills, name="fill-numeric")([inputs[k] for k in keys])
+    mean = [columns[k]["mean"] or 0.0 for k in keys]
+    variance = [max((columns[k]["std"] or 0.0) ** 2, 1e-12) for k in keys]
+    parts = [keras.layers.Normalization(mean=mean, variance=variance, name="normalize-numeric")(x)]
+    for column in schema.numeric:
+        levels = numeric_levels(columns[column.key], rows)
+        if levels:
+            filled = fill([float(column.fill)], name=f"fill-levels-{column.key}")(
+                [inputs[column.key]]
+            )
+            parts.append(_levels(filled, levels, column.key))
+    return parts
+
+
 def _penalty(config: TrainConfig, statistics: dict[str, Any]) -> Any:
     """The L2 penalty of the kernels: `config.l2` per row of train + validation.
 
@@ -134,6 +149,21 @@ def free_text_words(schema: DatasetSchema, statistics: dict[str, Any]) -> dict[s
 def frequent_values(counts: dict[str, int]) -> list[str]:
     """The values of a categorical column with at least `MIN_VALUE_ROWS` train rows."""
     return [value for value, rows in counts.items() if rows >= MIN_VALUE_ROWS]
+
+
+def _levels(x: Any, levels: list[float], key: str) -> Any:
+    """One slot per level; a value between two levels takes the nearer one."""
+    import keras
+
+    bounds = level_bounds(levels)
+    if len(levels) <= ONE_HOT_LIMIT:
+        return keras.layers.Discretization(
+            bin_boundaries=bounds, output_mode="one_hot", name=f"levels-{key}"
+        )(x)
+    index = keras.layers.Discretization(bin_boundaries=bounds, name=f"levels-{key}")(x)
+    dim = min(16, round(len(levels) ** 0.25 * 4))
+    x = keras.layers.Embedding(len(levels), dim, name=f"embed-levels-{key}")(index)
+    return keras.layers.Reshape((dim,), name=f"flat-levels-{key}")(x)
 
 
 def _encode(x: Any, vocabulary: list[str], key: str) -> Any:
