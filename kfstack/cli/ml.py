@@ -123,6 +123,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _print_built(out: Any, built: Any, args: argparse.Namespace) -> None:
+    from ml.data.stats import seen_in_train_note
+
     schema = built.schema
     out.print(f"dataset {args.out}")
     classes = f", classes: {list(schema.label.classes)}" if schema.label.classes else ""
@@ -136,6 +138,9 @@ def _print_built(out: Any, built: Any, args: argparse.Namespace) -> None:
     dropped = ", ".join(f"{k}: {v}" for k, v in built.dropped.items() if v) or "none"
     filled = ", ".join(f"{k}: {v}" for k, v in built.filled.items() if v) or "none"
     out.print(f"  dropped rows: {dropped}; filled cells: {filled}")
+    note = seen_in_train_note(built.statistics)
+    if note:
+        out.print(f"  note: {note}")
 
 
 def input_names(dataset: Path) -> str:

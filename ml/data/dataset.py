@@ -39,7 +39,13 @@ from ml.data.schema import (
 )
 from ml.data.shards import check_shards, write_shards
 from ml.data.splits import check_fractions, split_indices
-from ml.data.stats import column_statistics, fill, fill_values, label_statistics
+from ml.data.stats import (
+    column_statistics,
+    fill,
+    fill_values,
+    label_statistics,
+    rows_seen_in_train,
+)
 from ml.data.tfdata import fits_in_memory, in_memory_dataset, read_arrays, streaming_dataset
 
 if TYPE_CHECKING:
@@ -238,6 +244,10 @@ def _statistics(
         "missing": valid.missing,
         "filled": filled,
         "columns": columns,
+        "seen_in_train": {
+            name: rows_seen_in_train(tables["train"], tables[name], list(valid.kinds))
+            for name in ("validation", "test")
+        },
         "label": {"name": label.name, "key": label.key, "task": label.task}
         | {name: label_statistics(t.column(label.key), label) for name, t in tables.items()},
     }

@@ -25,6 +25,8 @@ REPEATED_VALUES_LIMIT = 2048
 #: A numeric column is also read by its levels (`numeric_levels`) when its frequent values
 #: hold at least this share of the train rows: a column of codes, counts or a few levels.
 LEVELS_MIN_SHARE = 0.5
+#: `data build` notes the test rows that repeat a train row's features from this share.
+SEEN_IN_TRAIN_NOTE = 0.2
 
 
 def fill_values(
@@ -113,6 +115,32 @@ def numeric_levels(column: dict[str, Any], train_rows: int) -> list[float]:
 def level_bounds(levels: list[float]) -> list[float]:
     """Bin boundaries that give each level its own bin: a value takes the nearer level."""
     return [(a + b) / 2 for a, b in itertools.pairwise(levels)]
+
+
+def rows_seen_in_train(train: pa.Table, other: pa.Table, keys: list[str]) -> int:
+    """Rows of `other` whose feature values (`keys`, filled) are all those of a train row."""
+    if not keys or not other.num_rows:
+        return 0
+    distinct = train.select(keys).group_by(keys).aggregate([])
+    return int(other.select(keys).join(distinct, keys, join_type="left semi").num_rows)
+
+
+def seen_in_train_note(statistics: dict[str, Any]) -> str | None:
+    """A note when many test rows repeat a train row's feature values, else None.
+
+    Rows of one person, item or place over time split by rows put the same entity in train
+    and test: the test accuracy then measures how well the model recalls seen entities (a
+    model that looks rows up scores well), not how it does on new ones.
+    """
+    seen = statistics.get("seen_in_train", {}).get("test")
+    rows = statistics["rows"].get("test", 0)
+    if seen is None or not rows or seen < SEEN_IN_TRAIN_NOTE * rows:
+        return None
+    return (
+        f"{seen} of {rows} test rows ({seen / rows:.0%}) have exactly the feature values of a "
+        "train row: if rows repeat one person, item or place, the test split measures how "
+        "the model recalls them, not how it does on new ones"
+    )
 
 
 def numeric_summary(column: pa.ChunkedArray) -> dict[str, float | None]:

@@ -54,7 +54,19 @@ def test_build_prints_summary(
     out = capsys.readouterr().out
     assert "'income (k)' -> income_k" in out
     assert "filled cells: age: 100, city: 73" in out
+    assert "note:" not in out  # no test row repeats a train row's features
     assert (tmp_path / "ds" / "schema.json").is_file()
+
+
+def test_build_notes_test_rows_that_repeat_train_rows(
+    kfstack: Main, make_csv: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 50 people, each in 4 rows (years) with the same features: a split by rows shares them
+    lines = ["income,plan,health"]
+    lines += [f"{1000 + 37 * (i % 50)},{i % 5},{'ab'[(i % 50) % 2]}" for i in range(200)]
+    assert kfstack(build(make_csv("\n".join(lines) + "\n"), "health", tmp_path / "o")) == 0
+    out = capsys.readouterr().out
+    assert "note: " in out and "test rows (" in out and "have exactly the feature values" in out
 
 
 @pytest.mark.slow

@@ -19,8 +19,11 @@ from ml.data.stats import (
     LEVELS_MIN_SHARE,
     MIN_VALUE_ROWS,
     REPEATED_VALUES_LIMIT,
+    SEEN_IN_TRAIN_NOTE,
     numeric_levels,
     repeated_values,
+    rows_seen_in_train,
+    seen_in_train_note,
 )
 from ml.model import TrainConfig, predict_rows, train
 from tests.ml.conftest import write_rows
@@ -95,3 +98,16 @@ def test_inspect_advice_reads_levels_as_the_model_does() -> None:
     assert encoded[-1, 2:].tolist() == [0, 0, 1, 0]
     measured = pa.chunked_array([np.linspace(0, 1, 42)])
     assert _encode(measured, None).shape == (42, 1)
+
+
+def test_rows_repeating_train_rows_are_counted_and_noted() -> None:
+    train = pa.table({"a": [1.0, 2.0, 2.0], "b": ["x", "y", "y"]})
+    test = pa.table({"a": [2.0, 2.0, 3.0, 1.0], "b": ["y", "y", "y", "y"]})
+    assert rows_seen_in_train(train, test, ["a", "b"]) == 2
+    assert rows_seen_in_train(train, test, ["a"]) == 3
+    stats = {"rows": {"test": 4}, "seen_in_train": {"test": 2}}
+    note = seen_in_train_note(stats)
+    assert note is not None and note.startswith("2 of 4 test rows (50%)")
+    few = int(SEEN_IN_TRAIN_NOTE * 100) - 1
+    assert seen_in_train_note({"rows": {"test": 100}, "seen_in_train": {"test": few}}) is None
+    assert seen_in_train_note({"rows": {"test": 4}}) is None  # built before the count existed
