@@ -4,9 +4,10 @@ A column that looks useless (every value different, mostly rare text, mostly mis
 still carry the label: a company name repeats, a date orders the rows. So `data inspect`
 advises `--drop` only on a measurement: a quick model (multinomial logistic regression for a
 class label, ridge regression for a number, in numpy) reads the columns as the model would
-(numbers standardized, gaps filled, and one-hot by their levels where they have them,
-`ml.data.stats.numeric_levels`; dates as year fractions; values with at least
-`MIN_VALUE_ROWS` rows one-hot; the frequent words of free text) and is scored on held-out
+(numbers standardized, gaps filled; dates as year fractions; values with at least
+`MIN_VALUE_ROWS` rows one-hot; the frequent words of free text; not the levels of numbers,
+which the model reads only where rows repeat, `ml.data.stats.reads_levels`, and a sample
+cannot show) and is scored on held-out
 rows by `FOLDS`-fold cross-validation, with and without the column, on the same folds
 (at most `SAMPLE_ROWS` rows). The rule:
 
@@ -31,7 +32,7 @@ import pyarrow.compute as pc
 from ml.data.csvread import as_text
 from ml.data.dates import DateFormat, year_fraction
 from ml.data.splits import fold_indices
-from ml.data.stats import MIN_VALUE_ROWS, level_bounds, numeric_levels, repeated_values
+from ml.data.stats import MIN_VALUE_ROWS
 from ml.data.words import frequent_words, words
 
 FOLDS = 3
@@ -166,14 +167,7 @@ def _standard(values: np.ndarray) -> np.ndarray:
 def _encode(column: pa.ChunkedArray, date: DateFormat | None) -> np.ndarray:
     """A column as the model reads it (the module docstring)."""
     if pa.types.is_integer(column.type) or pa.types.is_floating(column.type):
-        values = pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False)
-        standard = _standard(values)
-        levels = numeric_levels({"repeated": repeated_values(column)}, len(column))
-        if not levels or not standard.shape[1]:
-            return standard
-        filled = np.where(np.isnan(values), np.nanmedian(values), values)
-        hot = np.eye(len(levels))[np.digitize(filled, level_bounds(levels))]
-        return np.concatenate([standard, hot], axis=1)
+        return _standard(pc.cast(column, pa.float64()).to_numpy(zero_copy_only=False))
     if pa.types.is_null(column.type):
         return np.zeros((len(column), 0))
     text = [v if v is not None else "" for v in as_text(column).to_pylist()]

@@ -25,8 +25,10 @@ REPEATED_VALUES_LIMIT = 2048
 #: A numeric column is also read by its levels (`numeric_levels`) when its frequent values
 #: hold at least this share of the train rows: a column of codes, counts or a few levels.
 LEVELS_MIN_SHARE = 0.5
-#: `data build` notes the test rows that repeat a train row's features from this share.
-SEEN_IN_TRAIN_NOTE = 0.2
+#: Rows repeat when this share of a split's rows have exactly a train row's features: the
+#: model then reads numbers by their levels too (`reads_levels`), and `data build` notes it
+#: of the test split (`seen_in_train_note`).
+ROWS_REPEAT_SHARE = 0.2
 
 
 def fill_values(
@@ -125,6 +127,21 @@ def rows_seen_in_train(train: pa.Table, other: pa.Table, keys: list[str]) -> int
     return int(other.select(keys).join(distinct, keys, join_type="left semi").num_rows)
 
 
+def reads_levels(statistics: dict[str, Any]) -> bool:
+    """Whether the model reads numbers by their levels: where the validation rows repeat.
+
+    Rows of one person, item or place (person-years, repeat visits) carry its values again and
+    again; read as levels, those values let the model tell the entities apart, as a forest's
+    splits do (RAND's health survey: 0.59 -> 0.71 accuracy). Elsewhere the levels of measured
+    numbers cost more than they add (Seattle's temperatures in 0.1 degree steps: 2-4 test
+    rows of 145 per seed). Decided on the validation split, never the test split; statistics
+    written before `seen_in_train` existed give no levels.
+    """
+    seen = statistics.get("seen_in_train", {}).get("validation")
+    rows = statistics["rows"].get("validation", 0)
+    return seen is not None and rows > 0 and seen >= ROWS_REPEAT_SHARE * rows
+
+
 def seen_in_train_note(statistics: dict[str, Any]) -> str | None:
     """A note when many test rows repeat a train row's feature values, else None.
 
@@ -134,7 +151,7 @@ def seen_in_train_note(statistics: dict[str, Any]) -> str | None:
     """
     seen = statistics.get("seen_in_train", {}).get("test")
     rows = statistics["rows"].get("test", 0)
-    if seen is None or not rows or seen < SEEN_IN_TRAIN_NOTE * rows:
+    if seen is None or not rows or seen < ROWS_REPEAT_SHARE * rows:
         return None
     return (
         f"{seen} of {rows} test rows ({seen / rows:.0%}) have exactly the feature values of a "

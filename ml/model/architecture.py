@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ml.data import DatasetSchema, date_layer, date_summary, frequent_words, words_layer
-from ml.data.stats import MIN_VALUE_ROWS, level_bounds, numeric_levels
+from ml.data.stats import MIN_VALUE_ROWS, level_bounds, numeric_levels, reads_levels
 from ml.model.layers import fill_layers
 from ml.model.training import TrainConfig
 
@@ -94,7 +94,7 @@ def build_model(
 def _numeric_parts(
     inputs: dict[str, Any], schema: DatasetSchema, statistics: dict[str, Any], fill: type
 ) -> list[Any]:
-    """The numeric columns filled and normalized, then the levels of those that have them."""
+    """The numeric columns filled and normalized; then, where rows repeat, their levels."""
     import keras
 
     if not schema.numeric:
@@ -106,7 +106,7 @@ def _numeric_parts(
     mean = [columns[k]["mean"] or 0.0 for k in keys]
     variance = [max((columns[k]["std"] or 0.0) ** 2, 1e-12) for k in keys]
     parts = [keras.layers.Normalization(mean=mean, variance=variance, name="normalize-numeric")(x)]
-    for column in schema.numeric:
+    for column in schema.numeric if reads_levels(statistics) else ():
         levels = numeric_levels(columns[column.key], rows)
         if levels:
             filled = fill([float(column.fill)], name=f"fill-levels-{column.key}")(

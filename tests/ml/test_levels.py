@@ -1,8 +1,9 @@
-"""Numeric columns read by their levels too: `repeated` in statistics.json, the rule, the model.
+"""Numbers read by their levels too, where rows repeat: the statistics, the rules, the model.
 
-A column of codes, counts or a person's constant values repeats its values; the model reads
-each frequent value as a level (`ml.model.architecture.numeric_levels`) besides the normalized
-number, so a label that is not monotone in the number is learnt and served from raw rows.
+Where rows repeat one entity's values (a shop over weeks, a person over years), the model
+reads each frequent value of a number as a level (`ml.data.stats.numeric_levels`,
+`reads_levels`) besides the normalized number, so a label that is not monotone in a code is
+learnt and served from raw rows; `data build` counts such rows and notes them.
 """
 
 from __future__ import annotations
@@ -19,8 +20,9 @@ from ml.data.stats import (
     LEVELS_MIN_SHARE,
     MIN_VALUE_ROWS,
     REPEATED_VALUES_LIMIT,
-    SEEN_IN_TRAIN_NOTE,
+    ROWS_REPEAT_SHARE,
     numeric_levels,
+    reads_levels,
     repeated_values,
     rows_seen_in_train,
     seen_in_train_note,
@@ -60,44 +62,57 @@ def test_levels_rule() -> None:
     assert numeric_levels({"mean": 1.0}, rows) == []
 
 
-def _codes_csv(path: Path, rows: int) -> Path:
+def test_levels_only_where_validation_rows_repeat_train_rows() -> None:
+    def stats(seen: int | None) -> dict[str, object]:
+        counts = {} if seen is None else {"seen_in_train": {"validation": seen, "test": 0}}
+        return {"rows": {"validation": 100}, **counts}
+
+    share = int(ROWS_REPEAT_SHARE * 100)
+    assert reads_levels(stats(share)) and not reads_levels(stats(share - 1))
+    assert not reads_levels(stats(None))  # built before the count existed
+
+
+def _shops_csv(path: Path, shops: int, weeks: int) -> Path:
+    """A shop's code and floor area in every week's row; the week's reading is measured."""
     rng = np.random.default_rng(0)
-    code = rng.integers(1, 9, size=rows)
-    size = rng.normal(10, 3, size=rows).round(4)  # a measured quantity: no levels
-    table = [[int(c), float(s), CODES[int(c)]] for c, s in zip(code, size, strict=True)]
-    return write_rows(path, ["code", "size", "label"], table)
+    area = rng.normal(300, 80, size=shops).round(1)
+    rows = []
+    for _ in range(weeks):
+        for shop in range(shops):
+            code = shop % len(CODES) + 1
+            reading = round(float(rng.normal(50, 10)), 4)
+            rows.append([code, float(area[shop]), reading, CODES[code]])
+    return write_rows(path, ["code", "area", "reading", "label"], rows)
 
 
 @pytest.mark.slow
-def test_codes_column_is_learnt_by_its_levels_and_served_from_raw_rows(tmp_path: Path) -> None:
-    csv = _codes_csv(tmp_path / "codes.csv", 600)
-    built = build_dataset(csv, DatasetSpec(label="label"), tmp_path / "ds", seed=0)
-    columns = json.loads((tmp_path / "ds" / "statistics.json").read_text())["columns"]
+def test_codes_are_learnt_by_their_levels_where_rows_repeat(tmp_path: Path) -> None:
+    csv = _shops_csv(tmp_path / "shops.csv", shops=40, weeks=15)
+    built = build_dataset(csv, DatasetSpec(label="label", ignore=("reading",)), tmp_path / "ds")
+    statistics = json.loads((tmp_path / "ds" / "statistics.json").read_text())
+    assert reads_levels(statistics)
     train_rows = built.rows["train"]
-    assert numeric_levels(columns["code"], train_rows) == [float(c) for c in CODES]
-    assert numeric_levels(columns["size"], train_rows) == []
+    assert numeric_levels(statistics["columns"]["code"], train_rows) == [float(c) for c in CODES]
+    assert len(numeric_levels(statistics["columns"]["area"], train_rows)) == 40
 
     result = train(tmp_path / "ds", tmp_path / "models", config=TrainConfig(members=1))
     names = {layer.name for layer in result.model.layers}
-    assert "levels-code" in names and "levels-size" not in names
+    assert {"levels-code", "levels-area"} <= names
     assert result.metrics["accuracy"] >= 0.95
     # a value between two levels takes the nearer one; a missing one the column's fill
-    rows = [{"code": c, "size": 10.0} for c in (1.0, 2.0, 3.2, 4.9, 8.0)]
+    rows = [{"code": c, "area": 300.0} for c in (1.0, 2.0, 3.2, 4.9, 8.0)]
     labels = [p["label"] for p in predict_rows(result.export_dir, rows)]
     assert labels == [CODES[1], CODES[2], CODES[3], CODES[5], CODES[8]]
 
 
-def test_inspect_advice_reads_levels_as_the_model_does() -> None:
-    from ml.data.advice import _encode
-
-    codes = pa.chunked_array([[1, 2, 3, 8] * 10 + [None, 5]])
-    encoded = _encode(codes, None)
-    # standardized value, gap indicator, then one slot per level (5 is between 3 and 8: 3)
-    assert encoded.shape == (42, 2 + 4)
-    assert encoded[:4, 2:].tolist() == np.eye(4).tolist()
-    assert encoded[-1, 2:].tolist() == [0, 0, 1, 0]
-    measured = pa.chunked_array([np.linspace(0, 1, 42)])
-    assert _encode(measured, None).shape == (42, 1)
+def test_rows_that_do_not_repeat_give_no_levels(tmp_path: Path) -> None:
+    csv = _shops_csv(tmp_path / "weeks.csv", shops=40, weeks=15)  # the reading differs per row
+    build_dataset(csv, DatasetSpec(label="label"), tmp_path / "ds")
+    statistics = json.loads((tmp_path / "ds" / "statistics.json").read_text())
+    assert statistics["seen_in_train"]["validation"] == 0
+    assert not reads_levels(statistics)
+    # the codes still repeat: it is the rows that decide
+    assert numeric_levels(statistics["columns"]["code"], statistics["rows"]["train"])
 
 
 def test_rows_repeating_train_rows_are_counted_and_noted() -> None:
@@ -108,6 +123,6 @@ def test_rows_repeating_train_rows_are_counted_and_noted() -> None:
     stats = {"rows": {"test": 4}, "seen_in_train": {"test": 2}}
     note = seen_in_train_note(stats)
     assert note is not None and note.startswith("2 of 4 test rows (50%)")
-    few = int(SEEN_IN_TRAIN_NOTE * 100) - 1
+    few = int(ROWS_REPEAT_SHARE * 100) - 1
     assert seen_in_train_note({"rows": {"test": 100}, "seen_in_train": {"test": few}}) is None
     assert seen_in_train_note({"rows": {"test": 4}}) is None  # built before the count existed
