@@ -6,10 +6,9 @@ advises `--drop` only on a measurement: a quick model (multinomial logistic regr
 class label, ridge regression for a number, in numpy) reads the columns as the model would
 (numbers standardized, gaps filled; dates as year fractions; values with at least
 `MIN_VALUE_ROWS` rows one-hot; the frequent words of free text; not the levels of numbers,
-which the model reads only where rows repeat, `ml.data.stats.reads_levels`, and a sample
-cannot show) and is scored on held-out
-rows by `FOLDS`-fold cross-validation, with and without the column, on the same folds
-(at most `SAMPLE_ROWS` rows). The rule:
+which the model reads only where rows repeat, `ml.data.stats.reads_levels`) and is scored
+on held-out rows by `FOLDS`-fold cross-validation, with and without the column, on the same
+folds (at most `SAMPLE_ROWS` rows). The rule:
 
 - **does not help**: without it the held-out loss is no worse than with it, or better by
   less than one standard error of the paired per-row difference -> `--drop`, with both losses;

@@ -17,12 +17,7 @@ from ml.model.training import TrainConfig
 if TYPE_CHECKING:
     import keras
 
-__all__ = [
-    "MIN_VALUE_ROWS",
-    "build_model",
-    "free_text_words",
-    "frequent_values",
-]
+__all__ = ["MIN_VALUE_ROWS", "build_model", "free_text_words", "frequent_values"]
 
 #: Categorical columns with a larger vocabulary get an embedding instead of a one-hot.
 ONE_HOT_LIMIT = 64

@@ -21,6 +21,7 @@ from ml.data.stats import (
     MIN_VALUE_ROWS,
     REPEATED_VALUES_LIMIT,
     ROWS_REPEAT_SHARE,
+    level_bounds,
     numeric_levels,
     reads_levels,
     repeated_values,
@@ -62,6 +63,17 @@ def test_levels_rule() -> None:
     assert numeric_levels({"mean": 1.0}, rows) == []
 
 
+def test_a_value_takes_the_nearer_level() -> None:
+    bounds = level_bounds([1.0, 2.0, 3.0, 5.0, 8.0])
+    assert bounds == [1.5, 2.5, 4.0, 6.5]
+    import keras
+
+    # bucketed as the model does (a value on a bound belongs to the level above)
+    values = np.array([[0.0], [1.0], [3.2], [3.9], [4.0], [4.9], [100.0]], np.float32)
+    index = keras.layers.Discretization(bin_boundaries=bounds)(values)
+    assert np.asarray(index).ravel().tolist() == [0, 0, 2, 2, 3, 3, 4]
+
+
 def test_levels_only_where_validation_rows_repeat_train_rows() -> None:
     def stats(seen: int | None) -> dict[str, object]:
         counts = {} if seen is None else {"seen_in_train": {"validation": seen, "test": 0}}
@@ -72,8 +84,11 @@ def test_levels_only_where_validation_rows_repeat_train_rows() -> None:
     assert not reads_levels(stats(None))  # built before the count existed
 
 
-def _shops_csv(path: Path, shops: int, weeks: int) -> Path:
-    """A shop's code and floor area in every week's row; the week's reading is measured."""
+def _shops_csv(path: Path, shops: int, weeks: int) -> tuple[Path, list[float]]:
+    """A shop's code and floor area in every week's row; the week's reading is measured.
+
+    Shop i has code i % 8 + 1; returns the file and the shops' areas.
+    """
     rng = np.random.default_rng(0)
     area = rng.normal(300, 80, size=shops).round(1)
     rows = []
@@ -82,31 +97,32 @@ def _shops_csv(path: Path, shops: int, weeks: int) -> Path:
             code = shop % len(CODES) + 1
             reading = round(float(rng.normal(50, 10)), 4)
             rows.append([code, float(area[shop]), reading, CODES[code]])
-    return write_rows(path, ["code", "area", "reading", "label"], rows)
+    return write_rows(path, ["code", "area", "reading", "label"], rows), [float(a) for a in area]
 
 
 @pytest.mark.slow
 def test_codes_are_learnt_by_their_levels_where_rows_repeat(tmp_path: Path) -> None:
-    csv = _shops_csv(tmp_path / "shops.csv", shops=40, weeks=15)
+    csv, areas = _shops_csv(tmp_path / "shops.csv", shops=72, weeks=10)
     built = build_dataset(csv, DatasetSpec(label="label", ignore=("reading",)), tmp_path / "ds")
     statistics = json.loads((tmp_path / "ds" / "statistics.json").read_text())
     assert reads_levels(statistics)
     train_rows = built.rows["train"]
     assert numeric_levels(statistics["columns"]["code"], train_rows) == [float(c) for c in CODES]
-    assert len(numeric_levels(statistics["columns"]["area"], train_rows)) == 40
+    assert len(numeric_levels(statistics["columns"]["area"], train_rows)) == 72
 
     result = train(tmp_path / "ds", tmp_path / "models", config=TrainConfig(members=1))
     names = {layer.name for layer in result.model.layers}
-    assert {"levels-code", "levels-area"} <= names
+    # 8 levels one-hot; 72 (above ONE_HOT_LIMIT) as an embedding
+    assert {"levels-code", "levels-area", "embed-levels-area"} <= names
     assert result.metrics["accuracy"] >= 0.95
-    # a value between two levels takes the nearer one; a missing one the column's fill
-    rows = [{"code": c, "area": 300.0} for c in (1.0, 2.0, 3.2, 4.9, 8.0)]
+    # a code between two levels takes the nearer one (the shop's area says the same code)
+    rows = [{"code": c, "area": areas[round(c) - 1]} for c in (1.0, 2.0, 3.2, 4.9, 8.0)]
     labels = [p["label"] for p in predict_rows(result.export_dir, rows)]
     assert labels == [CODES[1], CODES[2], CODES[3], CODES[5], CODES[8]]
 
 
 def test_rows_that_do_not_repeat_give_no_levels(tmp_path: Path) -> None:
-    csv = _shops_csv(tmp_path / "weeks.csv", shops=40, weeks=15)  # the reading differs per row
+    csv, _ = _shops_csv(tmp_path / "weeks.csv", shops=40, weeks=15)  # the reading differs per row
     build_dataset(csv, DatasetSpec(label="label"), tmp_path / "ds")
     statistics = json.loads((tmp_path / "ds" / "statistics.json").read_text())
     assert statistics["seen_in_train"]["validation"] == 0
