@@ -129,8 +129,9 @@ def _randhie(work: Path) -> tuple[Path, str]:
 
     The wheel gives health as three 0/1 columns (good, fair, poor; none: excellent): they
     become one label column, the other columns as they are. Rows are person-years: the
-    features take 2300 distinct combinations (3 rows each at the median, mostly of one
-    health), so a split by rows puts the same person in train and test.
+    features but the year's visits take 2300 distinct combinations (3 rows each at the
+    median, mostly of one health), all of them 7929, so a split by rows puts the same
+    person in train and test.
     """
     frame = pd.read_csv(_statsmodels("randhie"))
     health = frame.pop("hlthg") + 2 * frame.pop("hlthf") + 4 * frame.pop("hlthp")
