@@ -20,6 +20,7 @@ from ml.data.csvread import infer_date, infer_kind, numeric_share, read_header, 
 from ml.data.dates import DateFormat
 from ml.data.errors import DataError, Problem
 from ml.data.schema import DatasetSpec, Kind, sanitize_names
+from ml.data.stats import ROWS_REPEAT_SHARE
 
 #: A column with at least this share of missing cells is "mostly missing".
 MOSTLY_MISSING = 0.5
@@ -119,6 +120,8 @@ def inspect_csv(path: Path, *, delimiter: str = ",", label: str | None = None) -
     findings += [f for c in columns if c.name != label for f in column_findings(c, rows)]
     if label is not None and rows:
         findings = _measured(raw.table, label, columns, findings)
+    repeated = repeated_rows_finding(raw.table, [n for n in header if n != label])
+    findings += [repeated] if repeated is not None else []
     return CsvProfile(path=path, rows=rows, columns=columns, findings=tuple(findings))
 
 
@@ -160,6 +163,26 @@ def sklearn_style(header: list[str], rows: int) -> bool:
         return False
     first, second = _number(header[0]), _number(header[1])
     return first is not None and second is not None and int(first) == rows and first > 0
+
+
+def repeated_rows_finding(table: pa.Table, features: list[str]) -> Finding | None:
+    """A finding when many rows have exactly another row's feature values (`features`)."""
+    rows = table.num_rows
+    if not features or not rows:
+        return None
+    groups = table.select(features).group_by(features).aggregate([([], "count_all")])
+    sizes = groups.column("count_all").to_numpy()
+    repeated = int(sizes[sizes > 1].sum())
+    if repeated < ROWS_REPEAT_SHARE * rows:
+        return None
+    return Finding(
+        None,
+        f"{repeated} of {rows} rows ({repeated / rows:.0%}) have exactly the feature values of "
+        "another row (one person, item or place in several rows?): a split by rows puts each "
+        "in train and test, so the test score says how the model recalls them",
+        "fine if the model will meet the same ones; to judge it on new ones, keep some of "
+        "them out of the CSV and check the served model on their rows (kfstack serve check --csv)",
+    )
 
 
 def header_problem(header: list[str], rows: int) -> Finding | None:

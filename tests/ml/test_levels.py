@@ -3,7 +3,8 @@
 Where rows repeat one entity's values (a shop over weeks, a person over years), the model
 reads each frequent value of a number as a level (`ml.data.stats.numeric_levels`,
 `reads_levels`) besides the normalized number, so a label that is not monotone in a code is
-learnt and served from raw rows; `data build` counts such rows and notes them.
+learnt and served from raw rows; `data build` counts such rows and notes them, `data inspect`
+warns of them.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from ml.data import DatasetSpec, build_dataset
+from ml.data import DatasetSpec, build_dataset, inspect_csv
 from ml.data.stats import (
     LEVELS_MIN_SHARE,
     MIN_VALUE_ROWS,
@@ -142,3 +143,20 @@ def test_rows_repeating_train_rows_are_counted_and_noted() -> None:
     few = int(ROWS_REPEAT_SHARE * 100) - 1
     assert seen_in_train_note({"rows": {"test": 100}, "seen_in_train": {"test": few}}) is None
     assert seen_in_train_note({"rows": {"test": 4}}) is None  # built before the count existed
+
+
+def test_inspect_warns_when_rows_repeat_other_rows(tmp_path: Path, people_csv: Path) -> None:
+    csv, _ = _shops_csv(tmp_path / "shops.csv", shops=40, weeks=5)
+    findings = inspect_csv(csv, label="label", delimiter=",").findings
+    repeated = [f for f in findings if "feature values of another row" in f.problem]
+    # the week's reading differs per row: no row repeats another
+    assert not repeated
+    plain = write_rows(
+        tmp_path / "plain.csv",
+        ["code", "area", "label"],
+        [[i % 8 + 1, 100.0 + i % 40, CODES[i % 8 + 1]] for i in range(200)],
+    )
+    (finding,) = [f for f in inspect_csv(plain, label="label").findings if f.column is None]
+    assert finding.problem.startswith("200 of 200 rows (100%) have exactly the feature values")
+    assert "kfstack serve check --csv" in finding.fix
+    assert not [f for f in inspect_csv(people_csv).findings if f.column is None]
