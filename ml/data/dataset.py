@@ -244,10 +244,11 @@ def _statistics(
         "missing": valid.missing,
         "filled": filled,
         "columns": columns,
-        "seen_in_train": {
-            name: rows_seen_in_train(tables["train"], tables[name], list(valid.kinds))
-            for name in ("validation", "test")
-        },
+        "seen_in_train": rows_seen_in_train(
+            tables["train"],
+            {name: tables[name] for name in ("validation", "test")},
+            list(valid.kinds),
+        ),
         "label": {"name": label.name, "key": label.key, "task": label.task}
         | {name: label_statistics(t.column(label.key), label) for name, t in tables.items()},
     }

@@ -119,12 +119,20 @@ def level_bounds(levels: list[float]) -> list[float]:
     return [(a + b) / 2 for a, b in itertools.pairwise(levels)]
 
 
-def rows_seen_in_train(train: pa.Table, other: pa.Table, keys: list[str]) -> int:
-    """Rows of `other` whose feature values (`keys`, filled) are all those of a train row."""
-    if not keys or not other.num_rows:
-        return 0
+def rows_seen_in_train(
+    train: pa.Table, others: dict[str, pa.Table], keys: list[str]
+) -> dict[str, int]:
+    """Per split of `others`, its rows whose feature values (`keys`, filled) are a train row's.
+
+    The train split's distinct rows are found once, for all the splits.
+    """
+    if not keys or not any(t.num_rows for t in others.values()):
+        return dict.fromkeys(others, 0)
     distinct = train.select(keys).group_by(keys).aggregate([])
-    return int(other.select(keys).join(distinct, keys, join_type="left semi").num_rows)
+    return {
+        name: int(t.select(keys).join(distinct, keys, join_type="left semi").num_rows)
+        for name, t in others.items()
+    }
 
 
 def reads_levels(statistics: dict[str, Any]) -> bool:
@@ -137,9 +145,7 @@ def reads_levels(statistics: dict[str, Any]) -> bool:
     rows of 145 per seed). Decided on the validation split, never the test split; statistics
     written before `seen_in_train` existed give no levels.
     """
-    seen = statistics.get("seen_in_train", {}).get("validation")
-    rows = statistics["rows"].get("validation", 0)
-    return seen is not None and rows > 0 and seen >= ROWS_REPEAT_SHARE * rows
+    return _rows_repeat(statistics, "validation") is not None
 
 
 def seen_in_train_note(statistics: dict[str, Any]) -> str | None:
@@ -149,15 +155,24 @@ def seen_in_train_note(statistics: dict[str, Any]) -> str | None:
     and test: the test accuracy then measures how well the model recalls seen entities (a
     model that looks rows up scores well), not how it does on new ones.
     """
-    seen = statistics.get("seen_in_train", {}).get("test")
-    rows = statistics["rows"].get("test", 0)
-    if seen is None or not rows or seen < ROWS_REPEAT_SHARE * rows:
+    repeat = _rows_repeat(statistics, "test")
+    if repeat is None:
         return None
+    seen, rows = repeat
     return (
         f"{seen} of {rows} test rows ({seen / rows:.0%}) have exactly the feature values of a "
         "train row: if rows repeat one person, item or place, the test split measures how "
         "the model recalls them, not how it does on new ones"
     )
+
+
+def _rows_repeat(statistics: dict[str, Any], split: str) -> tuple[int, int] | None:
+    """(rows seen in train, rows) of `split` when its rows repeat train rows, else None."""
+    seen = statistics.get("seen_in_train", {}).get(split)
+    rows = statistics["rows"].get(split, 0)
+    if seen is None or not rows or seen < ROWS_REPEAT_SHARE * rows:
+        return None
+    return seen, rows
 
 
 def numeric_summary(column: pa.ChunkedArray) -> dict[str, float | None]:

@@ -156,9 +156,14 @@ def _levels(x: Any, levels: list[float], key: str) -> Any:
             bin_boundaries=bounds, output_mode="one_hot", name=f"levels-{key}"
         )(x)
     index = keras.layers.Discretization(bin_boundaries=bounds, name=f"levels-{key}")(x)
-    dim = min(16, round(len(levels) ** 0.25 * 4))
+    dim = _embedding_dim(len(levels))
     x = keras.layers.Embedding(len(levels), dim, name=f"embed-levels-{key}")(index)
     return keras.layers.Reshape((dim,), name=f"flat-levels-{key}")(x)
+
+
+def _embedding_dim(size: int) -> int:
+    """Embedding width for `size` values: grows as its fourth root, at most 16."""
+    return min(16, round(size**0.25 * 4))
 
 
 def _encode(x: Any, vocabulary: list[str], key: str) -> Any:
@@ -170,7 +175,7 @@ def _encode(x: Any, vocabulary: list[str], key: str) -> Any:
         )
         return lookup(x)
     index = keras.layers.StringLookup(vocabulary=vocabulary, name=f"lookup-{key}")(x)
-    dim = min(16, round(len(vocabulary) ** 0.25 * 4))
+    dim = _embedding_dim(len(vocabulary))
     return keras.layers.Embedding(len(vocabulary) + 1, dim, name=f"embed-{key}")(index)
 
 

@@ -135,8 +135,8 @@ def test_rows_that_do_not_repeat_give_no_levels(tmp_path: Path) -> None:
 def test_rows_repeating_train_rows_are_counted_and_noted() -> None:
     train = pa.table({"a": [1.0, 2.0, 2.0], "b": ["x", "y", "y"]})
     test = pa.table({"a": [2.0, 2.0, 3.0, 1.0], "b": ["y", "y", "y", "y"]})
-    assert rows_seen_in_train(train, test, ["a", "b"]) == 2
-    assert rows_seen_in_train(train, test, ["a"]) == 3
+    assert rows_seen_in_train(train, {"test": test}, ["a", "b"]) == {"test": 2}
+    assert rows_seen_in_train(train, {"test": test}, ["a"]) == {"test": 3}
     stats = {"rows": {"test": 4}, "seen_in_train": {"test": 2}}
     note = seen_in_train_note(stats)
     assert note is not None and note.startswith("2 of 4 test rows (50%)")
