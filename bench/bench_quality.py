@@ -44,18 +44,23 @@ cannot confirm:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import multiprocessing
 import os
+import shutil
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from quality_datasets import DATASETS, STRESSES
+from quality_folds import data_rows, folds_for, held_out
 from quality_verdict import paired_difference, verdict
 
 from kfstack.cli.output import quiet_tensorflow
@@ -156,14 +161,21 @@ def baselines(dataset: Path, seed: int) -> dict[str, np.ndarray]:
     }
 
 
-def one_run(csv: Path, label: str, work: Path, seed: int) -> tuple[dict[str, float], dict]:
-    """Figures of one seed, and per test row whether each model is right."""
+def one_run(
+    csv: Path, label: str, work: Path, seed: int, *, fold: int = 0, folds: int = 1
+) -> tuple[dict[str, float], dict]:
+    """Figures of one training, and per test row whether each model is right.
+
+    With `folds` > 1 the test split is fold `fold` of the seed's k-fold (`quality_folds`).
+    """
     from ml.data import DatasetSpec, build_dataset, read_split
     from ml.model import TrainConfig, predict_columns, train
 
+    name = f"{seed}-{fold}"
     start, cpu = time.perf_counter(), time.process_time()
-    built = build_dataset(csv, DatasetSpec(label=label), work / f"ds{seed}", seed=seed)
-    result = train(built.directory, work / f"model{seed}", config=TrainConfig(seed=seed))
+    with held_out(fold, folds) if folds > 1 else contextlib.nullcontext():
+        built = build_dataset(csv, DatasetSpec(label=label), work / f"ds{name}", seed=seed)
+    result = train(built.directory, work / f"model{name}", config=TrainConfig(seed=seed))
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     assert result.plan is not None
     features, truth = read_split(built.directory, "test")
@@ -171,26 +183,44 @@ def one_run(csv: Path, label: str, work: Path, seed: int) -> tuple[dict[str, flo
         "kfstack": np.argmax(predict_columns(result.export_dir, features), axis=1) == truth,
         **baselines(built.directory, seed),
     }
+    epochs = len(result.history["loss"])
     figures = {
         "kfstack": result.metrics["accuracy"],
         "seconds": seconds,
         "cpu seconds": cpu,
-        "epochs": len(result.history["loss"]),
+        "epochs": epochs,
         "limit": result.plan.epochs,
+        "at limit": float(epochs >= result.plan.epochs),
         "batch": result.plan.batch_size,
         "test rows": result.metrics["rows"],
         "logreg": float(right["logreg"].mean()),
         "forest": float(right["forest"].mean()),
     }
+    shutil.rmtree(work / f"ds{name}")
+    shutil.rmtree(work / f"model{name}")
     return figures, right
 
 
-def summary(runs: list[tuple[dict[str, float], dict]]) -> dict[str, float]:
+def one_seed(runs: list[tuple[dict[str, float], dict]]) -> tuple[dict[str, float], dict]:
+    """A seed's figures from its folds: accuracy over all their test rows, the worst time."""
+    if len(runs) == 1:
+        return runs[0]
+    right = {k: np.concatenate([r[k] for _, r in runs]) for k in runs[0][1]}
+    figures = [f for f, _ in runs]
+    merged = {k: float(np.median([f[k] for f in figures])) for k in ("epochs", "limit", "batch")}
+    merged.update({k: max(f[k] for f in figures) for k in ("seconds", "cpu seconds")})
+    merged["at limit"] = sum(f["at limit"] for f in figures)
+    merged["test rows"] = sum(f["test rows"] for f in figures)
+    merged.update({k: float(v.mean()) for k, v in right.items()})
+    return merged, right
+
+
+def summary(runs: list[tuple[dict[str, float], dict]], folds: int) -> dict[str, float]:
     """Medians over seeds, the worst times and the pooled paired comparison."""
     figures = [f for f, _ in runs]
     out = {k: float(np.median([f[k] for f in figures])) for k in figures[0]}
-    out["seeds"] = len(runs)
-    out["limits reached"] = sum(f["epochs"] >= f["limit"] for f in figures)
+    out["seeds"], out["folds"] = len(runs), folds
+    out["limits reached"] = sum(f["at limit"] for f in figures)
     out["max seconds"] = max(f["seconds"] for f in figures)
     out["max cpu seconds"] = max(f["cpu seconds"] for f in figures)
     better = "logreg" if out["logreg"] >= out["forest"] else "forest"
@@ -206,30 +236,73 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3, help="splits per data set (default 3)")
     parser.add_argument("--only", help="comma-separated data sets (default: all)")
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument(
+        "--jobs",
+        type=int,
+        default=1,
+        help="trainings run at once, each in its own process (default 1; CPU time is "
+        "measured per process, so it stays comparable; wall time does not)",
+    )
     args = parser.parse_args()
     names = args.only.split(",") if args.only else list(DATASETS)
     print(f"load average before: {os.getloadavg()}, cores: {os.cpu_count()}")
-    results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory(prefix="bench_quality_") as tmp:
+        tasks, folds = {}, {}
         for name in names:
             work = Path(tmp) / name
             work.mkdir()
             csv, label = DATASETS[name](work)
-            print(f"{name}: {STRESSES[name]}", flush=True)
-            runs = []
+            folds[name] = folds_for(data_rows(csv))
+            print(f"{name}: {STRESSES[name]}; {folds[name]} fold(s) per seed", flush=True)
             for seed in range(args.seeds):
-                runs.append(one_run(csv, label, work, seed))
-                print(f"{name} seed {seed}: {json.dumps(runs[-1][0])}", flush=True)
-            results[name] = summary(runs)
-            print(f"{name}: {json.dumps({k: round(v, 4) for k, v in results[name].items()})}")
+                for fold in range(folds[name]):
+                    tasks[name, seed, fold] = (csv, label, work, seed, fold, folds[name])
+        done = _run_all(tasks, args.jobs)
+    results = {}
+    for name in names:
+        seeds = [
+            one_seed([done[name, seed, fold] for fold in range(folds[name])])
+            for seed in range(args.seeds)
+        ]
+        results[name] = summary(seeds, folds[name])
+        print(f"{name}: {json.dumps({k: round(v, 4) for k, v in results[name].items()})}")
     report(results)
     print(f"load average after: {os.getloadavg()}")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
+def _one(task: tuple) -> tuple[dict[str, float], dict]:
+    csv, label, work, seed, fold, folds = task
+    return one_run(csv, label, work, seed, fold=fold, folds=folds)
+
+
+def _run_all(tasks: dict[tuple, tuple], jobs: int) -> dict[tuple, tuple[dict[str, float], dict]]:
+    """Run every (data set, seed, fold) training, `jobs` processes at once; print each."""
+    done = {}
+
+    def show(key: tuple, run: tuple[dict[str, float], dict]) -> None:
+        done[key] = run
+        name, seed, fold = key
+        print(f"{name} seed {seed} fold {fold}: {json.dumps(run[0])}", flush=True)
+
+    if jobs <= 1:
+        for key, task in tasks.items():
+            show(key, _one(task))
+        return done
+    context = multiprocessing.get_context("spawn")  # TensorFlow does not survive a fork
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        futures = {pool.submit(_one, task): key for key, task in tasks.items()}
+        for future in as_completed(futures):
+            show(futures[future], future.result())
+    return done
+
+
 def report(results: dict[str, dict[str, float]]) -> None:
-    head = f"{'data set':<16} {'rows':>5} {'1 row':>5} {'kfstack':>8} {'logreg':>7} {'forest':>7}"
+    head = (
+        f"{'data set':<16} {'folds':>5} {'rows':>5} {'1 row':>5} {'kfstack':>8} {'logreg':>7} "
+        f"{'forest':>7}"
+    )
     print(
         f"\n{head} {'gap':>6} {'paired (95%)':>21} {'max s':>6} {'cpu s':>6} {'epochs':>6} "
         f"{'limit':>5} {'batch':>5}  check"
@@ -238,7 +311,8 @@ def report(results: dict[str, dict[str, float]]) -> None:
         gap = r["kfstack"] - max(r["logreg"], r["forest"])
         paired = f"{r['paired']:+.3f} [{r['paired low']:+.3f},{r['paired high']:+.3f}]"
         print(
-            f"{name:<16} {r['test rows']:>5.0f} {100 / r['test rows']:>5.1f} {r['kfstack']:>8.3f} "
+            f"{name:<16} {r['folds']:>5.0f} {r['test rows']:>5.0f} {100 / r['test rows']:>5.1f} "
+            f"{r['kfstack']:>8.3f} "
             f"{r['logreg']:>7.3f} {r['forest']:>7.3f} {gap:>+6.3f} {paired:>21} "
             f"{r['max seconds']:>6.1f} {r['max cpu seconds']:>6.1f} {r['epochs']:>6.0f} "
             f"{r['limits reached']:>5.0f} {r['batch']:>5.0f}  "
