@@ -21,6 +21,7 @@ import csv
 import inspect
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -57,7 +58,7 @@ def fold_split(
     folds: int,
     seed: int,
     strata: np.ndarray | None = None,
-    **checks: object,
+    **checks: Any,
 ) -> dict[str, np.ndarray]:
     """Rows 0..n-1 by split: fold `fold` of `folds` is test, the rest train and validation.
 
@@ -68,6 +69,8 @@ def fold_split(
     from ml.data import fold_indices
     from ml.data.splits import split_indices
 
+    if not 0 <= fold < folds:
+        raise ValueError(f"fold must be in 0..{folds - 1}, got {fold}")
     train_share, validation_share, _ = default_fractions()
     of_fold = fold_indices(n, folds, seed=seed, strata=strata)
     test = np.flatnonzero(of_fold == fold)
@@ -81,7 +84,7 @@ def fold_split(
         ),
         seed=seed,
         strata=None if strata is None else strata[rest],
-        **checks,  # type: ignore[arg-type]
+        **checks,
     )
     return {"train": rest[inner["train"]], "validation": rest[inner["validation"]], "test": test}
 
@@ -91,8 +94,8 @@ def held_out(fold: int, folds: int) -> Iterator[None]:
     """Within the block, `build_dataset` makes fold `fold` of `folds` its test split."""
     from unittest import mock
 
-    def split(n: int, fractions: object, *, seed: int, **rest: object) -> dict[str, np.ndarray]:
-        return fold_split(n, fold=fold, folds=folds, seed=seed, **rest)  # type: ignore[arg-type]
+    def split(n: int, fractions: object, *, seed: int, **rest: Any) -> dict[str, np.ndarray]:
+        return fold_split(n, fold=fold, folds=folds, seed=seed, **rest)
 
     with mock.patch("ml.data.dataset.split_indices", split):
         yield
