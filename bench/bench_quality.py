@@ -23,22 +23,28 @@ their values or rows. Each is written as a plain CSV and, per seed:
 The table reports the median over seeds; the check is kfstack >= best baseline - 1 point and
 training (build + train + export) under 60 s of CPU time per run (the process's CPU time,
 all threads: wall time on a shared machine measures the other tenants too; both shown),
-with the machine's load average before and after. `limit` counts the seeds whose training
-ran to its epoch limit.
+with the machine's load average before and after. `limit` counts the trainings that ran to
+their epoch limit.
 
-What the rows can tell apart: where a test split has fewer than 100 rows, one row is more
-than the 1-point tolerance (`1 row`), so a median of three seeds cannot show a 1-point gap
-either way. Every run therefore also compares kfstack with the better baseline (higher median)
-row by row on the same test rows, pooled over the seeds (`paired`: the difference in
-accuracy, with an exact 95% interval from the rows only one of the two gets right,
-`quality_verdict.py`). The verdict keeps the 1-point rule and says which misses the rows
-cannot confirm:
+What the rows can tell apart: where the default test split would hold fewer than 100 rows,
+one row is more than the 1-point tolerance, so a median of three such splits cannot show a
+1-point gap either way. Those files are scored by k-fold instead, k = 1 / the default test
+share = 10 (`quality_folds`): per seed, each tenth of the rows is the test split once, the
+rest cut 8 : 1 into train and validation as a default build cuts them, and the seed's
+accuracy is over every row of the file. Every run also compares kfstack with the better
+baseline (higher median) row by row on the same test rows, pooled over the seeds (`paired`:
+the difference in accuracy, with an exact 95% interval from the rows only one of the two
+gets right, `quality_verdict.py`). The verdict keeps the 1-point rule and says which
+misses the rows cannot confirm:
 
 - `ok`: the median gap is within 1 point (the target);
 - `MISSED`: the median gap is not, and the paired interval lies wholly below -1 point;
 - `unresolved`: the median gap is not, but the paired interval reaches -1 point: the test
   rows cannot tell the gap from one within the tolerance. Not a pass: more or larger
   splits would decide it.
+
+`--jobs N` runs N trainings at once, each in its own process: the CPU time is each
+process's, so the 60 s check still holds per training; wall times then include waiting.
 """
 
 from __future__ import annotations
