@@ -133,6 +133,10 @@ def _print_built(out: Any, built: Any, args: argparse.Namespace) -> None:
         fill = short(c.fill) if not isinstance(c.fill, str) else repr(c.fill)
         out.print(f"  {c.kind:<11} {c.name!r} -> {c.key} (missing: {c.missing}, fill {fill})")
     out.print("  rows: " + ", ".join(f"{k} {v}" for k, v in built.rows.items()))
+    split_by = built.statistics.get("split_by")
+    if split_by:
+        groups = ", ".join(f"{k} {v}" for k, v in split_by["groups"].items())
+        out.print(f"  split by {split_by['column']!r}, groups: {groups}")
     if args.shards > 1:
         out.print(f"  each split written as {args.shards} shards (train-00000-of-...csv)")
     dropped = ", ".join(f"{k}: {v}" for k, v in built.dropped.items() if v) or "none"

@@ -71,7 +71,7 @@ def add_source_options(parser: argparse.ArgumentParser, *, required: bool = True
 
 
 def add_dataset_options(parser: argparse.ArgumentParser) -> None:
-    """--label, column kinds, --drop, --task, --classes and the split --seed."""
+    """--label, column kinds, --drop, --group, --task, --classes and the split --seed."""
     group = parser.add_argument_group("dataset")
     group.add_argument("--label", required=True, help="the label column, as in the header")
     group.add_argument(
@@ -93,6 +93,13 @@ def add_dataset_options(parser: argparse.ArgumentParser) -> None:
         default=[],
         metavar="COL",
         help="columns not to use (`kfstack data inspect` suggests some)",
+    )
+    group.add_argument(
+        "--group",
+        metavar="COL",
+        help="split by COL: rows with the same value (a person's id, a shop) all go to one "
+        "split, so the test accuracy is on groups the model has not seen; COL is not a "
+        "feature (default: rows are split one by one)",
     )
     group.add_argument(
         "--task",
@@ -149,6 +156,7 @@ def dataset_spec(args: argparse.Namespace) -> DatasetSpec:
         numeric=tuple(args.numeric),
         categorical=tuple(args.categorical),
         ignore=tuple(dict.fromkeys(args.drop)),
+        group=args.group,
         delimiter=args.delimiter,
     )
 

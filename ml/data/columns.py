@@ -43,6 +43,8 @@ class Validated:
         missing: Header name -> missing cells in the file, before any row was dropped.
         dropped: Reason -> rows dropped.
         dates: Feature key -> the spelling of its dates, for date columns (`ml.data.dates`).
+        groups: The group of each row of `table` (text, None where missing) when the spec
+            splits by a group column, else None.
 
     """
 
@@ -53,6 +55,7 @@ class Validated:
     missing: dict[str, int]
     dropped: dict[str, int]
     dates: dict[str, DateFormat]
+    groups: np.ndarray | None = None
 
 
 def validate_csv(path: Path, spec: DatasetSpec) -> Validated:
@@ -63,8 +66,10 @@ def validate_csv(path: Path, spec: DatasetSpec) -> Validated:
     types = {c: pa.float32() for c in spec.numeric if c in used}
     types |= {c: pa.string() for c in spec.categorical if c in used}
     types[spec.label] = pa.float32() if spec.task == "regression" else pa.string()
+    if spec.group is not None:
+        types[spec.group] = pa.string()
     raw = read_table(path, header, types, spec.delimiter, include=used)
-    features = [c for c in used if c != spec.label]
+    features = [c for c in used if c not in (spec.label, spec.group)]
     kinds = {c: _kind(spec, raw, c) for c in features}
     columns = {c: _convert(raw, c, kinds[c]) for c in features}
     every = sanitize_names(header)  # over the whole header: a name's key never depends on --drop
@@ -73,7 +78,14 @@ def validate_csv(path: Path, spec: DatasetSpec) -> Validated:
     missing = {c: col.null_count for c, col in columns.items()}
     missing[spec.label] = raw.table.column(spec.label).null_count
     table = pa.table({keys[c]: columns[c] for c in features} | {keys[spec.label]: label_column})
+    groups = None
+    if spec.group is not None:  # carried through the row policies, then taken out
+        group_key = every[spec.group]
+        table = table.append_column(group_key, as_text(raw.table.column(spec.group)))
     table, dropped = _apply_policies(spec, raw, table, keys)
+    if spec.group is not None:
+        groups = np.asarray(table.column(group_key).to_pylist(), dtype=object)
+        table = table.drop_columns([group_key])
     raw.problems.raise_if_any()
     dates = {
         keys[c]: d
@@ -88,18 +100,20 @@ def validate_csv(path: Path, spec: DatasetSpec) -> Validated:
         missing=missing,
         dropped=dropped,
         dates=dates,
+        groups=groups,
     )
 
 
 def _used_columns(spec: DatasetSpec, header: list[str], problems: ProblemList) -> list[str]:
-    for name in [spec.label, *spec.numeric, *spec.categorical, *spec.ignore]:
+    group = [] if spec.group is None else [spec.group]
+    for name in [spec.label, *spec.numeric, *spec.categorical, *spec.ignore, *group]:
         if name not in header:
             close = difflib.get_close_matches(name, header, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             problems.add(f"not in the header ({', '.join(header)}){hint}", line=1, column=name)
     problems.raise_if_any()
-    declared = {spec.label, *spec.numeric, *spec.categorical}
-    ignored = set(spec.ignore)
+    declared = {spec.label, *spec.numeric, *spec.categorical, *group}
+    ignored = set(spec.ignore) - set(group)
     return [c for c in header if c in declared or (spec.infer_others and c not in ignored)]
 
 

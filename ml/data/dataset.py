@@ -38,7 +38,7 @@ from ml.data.schema import (
     read_schema,
 )
 from ml.data.shards import check_shards, write_shards
-from ml.data.splits import check_fractions, split_indices
+from ml.data.splits import check_fractions, count_groups, group_split, split_indices
 from ml.data.stats import (
     column_statistics,
     fill,
@@ -122,14 +122,21 @@ def build_dataset(
     label = valid.table.column(valid.label.key)
     _check_label(str(csv), valid)
     strata = label.to_numpy() if valid.label.classes is not None else None
-    parts = split_indices(
-        valid.table.num_rows,
-        fractions,
-        seed=seed,
-        strata=strata,
-        names=valid.label.classes,
-        source=str(csv),
-    )
+    classes, source = valid.label.classes, str(csv)
+    if valid.groups is None or spec.group is None:
+        parts = split_indices(
+            valid.table.num_rows, fractions, seed=seed, strata=strata, names=classes, source=source
+        )
+    else:
+        parts = group_split(
+            valid.groups,
+            fractions,
+            seed=seed,
+            column=spec.group,
+            strata=strata,
+            names=classes,
+            source=source,
+        )
     check_shards(str(csv), {name: len(parts[name]) for name in SPLITS}, shards)
     train = valid.table.take(pa.array(parts["train"]))
     fills = fill_values(train, valid.kinds, spec.numeric_fill, spec.missing_token)
@@ -155,6 +162,11 @@ def build_dataset(
     )
     schema.write(out)
     statistics = _statistics(valid, train, filled_tables, fills, filled)
+    if valid.groups is not None:
+        statistics["split_by"] = {
+            "column": spec.group,
+            "groups": {name: count_groups(valid.groups[parts[name]]) for name in SPLITS},
+        }
     (out / STATISTICS_FILE).write_text(json.dumps(statistics, indent=2) + "\n", encoding="utf-8")
     return BuiltDataset(
         directory=out,

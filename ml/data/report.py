@@ -180,8 +180,9 @@ def repeated_rows_finding(table: pa.Table, features: list[str]) -> Finding | Non
         f"{repeated} of {rows} rows ({repeated / rows:.0%}) have exactly the feature values of "
         "another row (one person, item or place in several rows?): a split by rows puts each "
         "in train and test, so the test score says how the model recalls them",
-        "fine if the model will meet the same ones; to judge it on new ones, keep some of "
-        "them out of the CSV and check the served model on their rows (kfstack serve check --csv)",
+        "fine if the model will meet the same ones; to judge it on new ones, split by the "
+        "column naming them (kfstack data build --group COL), or keep some of them out of the "
+        "CSV and check the served model on their rows (kfstack serve check --csv)",
     )
 
 

@@ -76,6 +76,10 @@ class DatasetSpec(_Frozen):
         numeric: Columns declared numeric.
         categorical: Columns declared categorical (read as text, even if they look numeric).
         ignore: Columns not used at all.
+        group: A column whose rows stay together: every row with the same value goes to the
+            same split (a person's id when a person has several rows), so the test split
+            measures the model on groups it has not seen (`ml.data.splits.group_split`).
+            It is not a feature. None: rows are split one by one.
         infer_others: Whether columns not declared are used as features with an inferred kind
             (otherwise only the declared columns are features).
         missing: Missing-value policy per column ("fail", "drop" the row, "fill"). Default:
@@ -92,6 +96,7 @@ class DatasetSpec(_Frozen):
     numeric: tuple[str, ...] = ()
     categorical: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    group: str | None = None
     infer_others: bool = True
     missing: dict[str, MissingPolicy] = Field(default_factory=dict)
     numeric_fill: NumericFill = "median"
@@ -106,6 +111,11 @@ class DatasetSpec(_Frozen):
             raise ValueError(f"columns declared more than once: {twice}")
         if self.label in declared:
             raise ValueError(f"label {self.label!r} is also declared as a feature or ignored")
+        if self.group is not None and self.group in {self.label, *self.numeric, *self.categorical}:
+            raise ValueError(
+                f"group column {self.group!r} is the label or a declared feature: the rows are "
+                "split by it, so it cannot also be read by the model"
+            )
         if self.missing.get(self.label) == "fill":
             raise ValueError(f"label {self.label!r}: missing labels can be dropped or fail")
         if self.classes is not None:

@@ -4,6 +4,11 @@ Every split that has a share gets rows: each class keeps at least one row in tra
 the validation / test share is not zero, at least one in each of those, even when rounding
 its share would give none. A class (or a whole file) too small for that is an error raised
 before anything is trained, naming the class.
+
+Split by group (`group_split`, `kfstack data build --group COL`): rows with the same value of
+a column (a person, a shop, a patient) all go to one split, so the test split measures the
+model on groups it has never seen; the groups, not the rows, are shuffled and cut, so the
+shares hold only as closely as the group sizes allow and classes are not stratified.
 """
 
 from __future__ import annotations
@@ -158,3 +163,109 @@ def fold_indices(n: int, k: int, *, seed: int, strata: np.ndarray | None = None)
         folds[rng.permutation(group)] = (dealt + np.arange(len(group))) % k
         dealt += len(group)
     return folds
+
+
+def group_split(
+    groups: np.ndarray,
+    fractions: tuple[float, float, float],
+    *,
+    seed: int,
+    column: str,
+    strata: np.ndarray | None = None,
+    names: Sequence[str] | None = None,
+    source: str = "data",
+) -> dict[str, np.ndarray]:
+    """Assign rows to the splits by group: every row of a group goes to the same split.
+
+    The distinct groups are shuffled with the seed and laid end to end; a group goes to the
+    split its middle row falls in when the rows are cut by `fractions`. A split with a share
+    that got no group takes the last group of the split holding the most. A missing group
+    cell (None) is a group of its own row.
+
+    Args:
+        groups: The group of each row (text; None where missing).
+        fractions: Shares of train, validation and test.
+        seed: Seed of the shuffle of the groups.
+        column: The group column's header name, for errors.
+        strata: Class index of each row (classification), to check train holds every class.
+        names: Class names by index, for errors.
+        source: The file, for errors.
+
+    Returns:
+        Split name -> sorted row indices.
+
+    Raises:
+        DataError: fewer groups than splits with a share, or a class with no row in train.
+
+    """
+    fractions = check_fractions(fractions)
+    codes = _group_codes(groups)
+    count = count_groups(groups)
+    need = minimum_rows(fractions)
+    if count < need:
+        raise DataError(
+            source,
+            [
+                Problem(
+                    f"{count} distinct value(s) of {column!r}: splitting by group needs at "
+                    f"least {need}, one group for each split with a share"
+                )
+            ],
+        )
+    order = np.random.default_rng(seed).permutation(count)
+    sizes = np.bincount(codes, minlength=count)[order]
+    middles = (np.cumsum(sizes) - sizes / 2) / max(len(codes), 1)
+    cuts = np.cumsum(fractions)[:-1]
+    split_of = np.searchsorted(cuts, middles, side="right")  # 0 train, 1 validation, 2 test
+    for index, share in enumerate(fractions):
+        if share > 0 and not (split_of == index).any():
+            # from the split holding the most groups (two or more: there are enough groups)
+            donor = int(np.argmax(np.bincount(split_of, minlength=len(SPLITS))))
+            split_of[np.flatnonzero(split_of == donor)[-1]] = index
+    by_group = np.empty(count, dtype=np.int64)
+    by_group[order] = split_of
+    of_row = by_group[codes]
+    parts = {name: np.flatnonzero(of_row == i) for i, name in enumerate(SPLITS)}
+    if strata is not None:
+        _check_train_classes(strata, parts["train"], names, column, source)
+    return parts
+
+
+def count_groups(groups: np.ndarray) -> int:
+    """The groups among `groups`: distinct values, each missing cell (None) one of its own."""
+    codes = _group_codes(groups)
+    return int(codes.max()) + 1 if len(codes) else 0
+
+
+def _group_codes(groups: np.ndarray) -> np.ndarray:
+    """An integer per row, equal for equal groups; each missing cell a group of its own."""
+    present = np.array([g is not None for g in groups], dtype=bool)
+    codes = np.empty(len(groups), dtype=np.int64)
+    _, inverse = np.unique(np.asarray(groups[present], dtype=str), return_inverse=True)
+    codes[present] = inverse
+    start = int(inverse.max()) + 1 if len(inverse) else 0
+    codes[~present] = start + np.arange(int((~present).sum()))
+    return codes
+
+
+def _check_train_classes(
+    strata: np.ndarray,
+    train: np.ndarray,
+    names: Sequence[str] | None,
+    column: str,
+    source: str,
+) -> None:
+    """Raise a DataError naming each class whose groups all fell outside train."""
+    absent = sorted(set(np.unique(strata).tolist()) - set(np.unique(strata[train]).tolist()))
+    if absent:
+        shown = [str(names[int(v)]) if names is not None else str(v) for v in absent]
+        raise DataError(
+            source,
+            [
+                Problem(
+                    f"no train row of class {name!r}: every group of {column!r} holding it "
+                    "fell in validation or test; try another --seed, or add groups of the class"
+                )
+                for name in shown
+            ],
+        )

@@ -162,7 +162,8 @@ def seen_in_train_note(statistics: dict[str, Any]) -> str | None:
     return (
         f"{seen} of {rows} test rows ({seen / rows:.0%}) have exactly the feature values of a "
         "train row: if rows repeat one person, item or place, the test split measures how "
-        "the model recalls them, not how it does on new ones"
+        "the model recalls them, not how it does on new ones (a column naming them? "
+        "split by it: --group COL)"
     )
 
 

@@ -67,6 +67,7 @@ def test_build_notes_test_rows_that_repeat_train_rows(
     assert kfstack(build(make_csv("\n".join(lines) + "\n"), "health", tmp_path / "o")) == 0
     out = capsys.readouterr().out
     assert "note: " in out and "test rows (" in out and "have exactly the feature values" in out
+    assert "--group COL" in out
 
 
 @pytest.mark.slow

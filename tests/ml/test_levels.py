@@ -159,4 +159,5 @@ def test_inspect_warns_when_rows_repeat_other_rows(tmp_path: Path, people_csv: P
     (finding,) = [f for f in inspect_csv(plain, label="label").findings if f.column is None]
     assert finding.problem.startswith("200 of 200 rows (100%) have exactly the feature values")
     assert "kfstack serve check --csv" in finding.fix
+    assert "kfstack data build --group COL" in finding.fix
     assert not [f for f in inspect_csv(people_csv).findings if f.column is None]

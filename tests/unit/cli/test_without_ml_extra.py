@@ -38,6 +38,11 @@ def no_ml_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in list(sys.modules):
         root = name.partition(".")[0]
         if root in ML_MODULES or (root == "ml" and name != "ml"):
+            # An import inside the test binds a new module as its parent's attribute
+            # (`ml.data`); restoring that too keeps later tests patching the modules in use.
+            parent, _, child = name.rpartition(".")
+            if parent in sys.modules and hasattr(sys.modules[parent], child):
+                monkeypatch.setattr(sys.modules[parent], child, getattr(sys.modules[parent], child))
             monkeypatch.delitem(sys.modules, name)
     for root in ML_MODULES:
         monkeypatch.setitem(sys.modules, root, None)
