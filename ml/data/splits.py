@@ -200,7 +200,7 @@ def group_split(
     """
     fractions = check_fractions(fractions)
     codes = _group_codes(groups)
-    count = count_groups(groups)
+    count = _distinct(codes)
     need = minimum_rows(fractions)
     if count < need:
         raise DataError(
@@ -233,7 +233,10 @@ def group_split(
 
 def count_groups(groups: np.ndarray) -> int:
     """The groups among `groups`: distinct values, each missing cell (None) one of its own."""
-    codes = _group_codes(groups)
+    return _distinct(_group_codes(groups))
+
+
+def _distinct(codes: np.ndarray) -> int:
     return int(codes.max()) + 1 if len(codes) else 0
 
 
