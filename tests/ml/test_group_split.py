@@ -142,3 +142,13 @@ def test_cli_build_by_group_prints_the_groups(
     assert "split by 'person', groups: train " in out
     assert "note:" not in out  # no test row repeats a train row: other people
     assert "'person' ->" not in out  # not a feature
+
+
+def test_the_pipeline_parameter_carries_the_group_and_old_specs_stay_as_they_were() -> None:
+    from ml.components.core.ingest import dataset_spec, spec_parameter
+
+    spec = DatasetSpec(label="health", group="person")
+    assert spec_parameter(spec) == {"label": "health", "group": "person"}
+    assert dataset_spec(spec_parameter(spec)) == spec
+    # a spec without a group passes no `group` key: images built before it read it as before
+    assert "group" not in spec_parameter(DatasetSpec(label="health"))
