@@ -105,7 +105,7 @@ def _airports(work: Path) -> tuple[Path, str]:
 
 
 def _stocks(work: Path) -> tuple[Path, str]:
-    """Stock prices: the symbol from the date (monthly, MM/DD/YYYY: ambiguous) and the price."""
+    """Stock prices: the symbol from the date (monthly, MM/DD/YYYY on the 1st) and the price."""
     frame = pd.read_csv(_vega("stocks.csv"))
     frame["date"] = pd.to_datetime(frame["date"], format="%b %d %Y").dt.strftime("%m/%d/%Y")
     path = work / "stocks.csv"
@@ -170,7 +170,7 @@ STRESSES = {
     "digits": "10 classes, 64 columns",
     "seattle-weather": "YYYY/MM/DD dates, imbalanced 5 classes (31:1)",
     "airports": "43 classes, free-text names, ~3000 rows",
-    "stocks": "MM/DD/YYYY dates all on day 1: ambiguous, so read as categories",
+    "stocks": "MM/DD/YYYY dates all on day 1: each reads both ways, in one order",
     "fair": "6366 rows, a numeric label (1-5) read as 5 imbalanced classes (27:1)",
     "randhie": "20190 rows, imbalanced 4 classes (36:1), a person's values in several rows",
 }

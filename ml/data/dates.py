@@ -18,7 +18,10 @@ spelling, with months 1-12 and days 1-31, and it has at least two distinct value
 - `dmy-dot`: `DD.MM.YYYY`;
 - `mdy-slash` / `dmy-slash`: `MM/DD/YYYY` or `DD/MM/YYYY`, only when the column tells which:
   some value has a day above 12 in one place and none has a month above 12 in the other. A
-  column where every value reads both ways is not a date column (`ambiguous`);
+  column where every value reads both ways is not a date column (`ambiguous`), unless one
+  of the two places holds the same number in every value (monthly data on the 1st:
+  `01/01/2000`, `02/01/2000`, ...): both readings then put the values in the same order,
+  which is what the model reads, and the place that varies is read as the month;
 
 and a numeric column is a date column in epoch seconds (`epoch-seconds`) when its header has
 the word `epoch`, `unix`, `timestamp` or `ts` and every value is a whole number between
@@ -118,12 +121,25 @@ def detect_format(values: Iterable[str]) -> DateFormat | Literal["ambiguous"] | 
     parts = _parts(present, "mdy-slash")
     if parts is None:
         return None
+    told = _slash_format(parts)
+    if told is None or told == "ambiguous":
+        return told
+    return told if _calendar(present, told) else None
+
+
+def _slash_format(parts: list[tuple[int, int]]) -> DateFormat | Literal["ambiguous"] | None:
+    """`mdy-slash` or `dmy-slash` from the two first places of `XX/XX/YYYY` values."""
     first_day = any(a > 12 for a, _ in parts)
     second_day = any(b > 12 for _, b in parts)
-    if first_day == second_day:
-        return "ambiguous" if not first_day else None
-    told: DateFormat = "dmy-slash" if first_day else "mdy-slash"
-    return told if _calendar(present, told) else None
+    if first_day and second_day:
+        return None
+    if first_day or second_day:
+        return "dmy-slash" if first_day else "mdy-slash"
+    # every value reads both ways; with one place fixed both readings order the values
+    # alike, and the place that varies is the month
+    if len({b for _, b in parts}) == 1:
+        return "mdy-slash"
+    return "dmy-slash" if len({a for a, _ in parts}) == 1 else "ambiguous"
 
 
 def is_epoch_seconds(header: str, values: Iterable[float]) -> bool:

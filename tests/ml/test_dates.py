@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from ml.data import DatasetSpec, build_dataset, inspect_csv
@@ -52,6 +53,27 @@ def test_iso_with_time_and_zone() -> None:
 )
 def test_what_is_not_a_date_column(values: list[str], found: str | None) -> None:
     assert detect_format(values) == found
+
+
+@pytest.mark.parametrize(
+    ("values", "found"),
+    [
+        # monthly on the 1st: the second place never changes, the first is the month
+        (["01/01/2000", "02/01/2000", "12/01/2000", "01/01/2001"], "mdy-slash"),
+        # the first place never changes: the second is the month
+        (["01/01/2000", "01/02/2000", "01/12/2000", "01/01/2001"], "dmy-slash"),
+    ],
+)
+def test_one_fixed_place_reads_the_other_as_the_month(values: list[str], found: str) -> None:
+    assert detect_format(values) == found
+    # the values in file order are in time order under either reading
+    assert [year_fraction(v, found) for v in values] == sorted(
+        year_fraction(v, found) for v in values
+    )
+    other = "dmy-slash" if found == "mdy-slash" else "mdy-slash"
+    assert np.argsort([year_fraction(v, other) for v in values]).tolist() == list(
+        range(len(values))
+    )
 
 
 def test_epoch_seconds_where_the_header_says_so() -> None:
