@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from ml.data import DatasetSchema, date_layer, date_summary, frequent_words, words_layer
 from ml.data.stats import MIN_VALUE_ROWS, level_bounds, numeric_levels, reads_levels
-from ml.model.layers import fill_layers
+from ml.model.layers import fill_layers, log_layer
 from ml.model.training import TrainConfig
 
 if TYPE_CHECKING:
@@ -89,7 +89,7 @@ def build_model(
 def _numeric_parts(
     inputs: dict[str, Any], schema: DatasetSchema, statistics: dict[str, Any], fill: type
 ) -> list[Any]:
-    """The numeric columns filled and normalized; then, where rows repeat, their levels."""
+    """The numeric columns filled, skewed ones logged, normalized; where rows repeat, levels."""
     import keras
 
     if not schema.numeric:
@@ -98,8 +98,14 @@ def _numeric_parts(
     keys = [c.key for c in schema.numeric]
     fills = [float(c.fill) for c in schema.numeric]
     x = fill(fills, name="fill-numeric")([inputs[k] for k in keys])
-    mean = [columns[k]["mean"] or 0.0 for k in keys]
-    variance = [max((columns[k]["std"] or 0.0) ** 2, 1e-12) for k in keys]
+    # right-skewed columns on a log scale (ml.data.stats.log_scale); statistics written
+    # before `log` existed read every column linearly
+    scales = [columns[k].get("log") or columns[k] for k in keys]
+    if any(columns[k].get("log") for k in keys):
+        floors = [(columns[k].get("log") or {}).get("floor") for k in keys]
+        x = log_layer()(floors, name="log-numeric")(x)
+    mean = [s["mean"] or 0.0 for s in scales]
+    variance = [max((s["std"] or 0.0) ** 2, 1e-12) for s in scales]
     parts = [keras.layers.Normalization(mean=mean, variance=variance, name="normalize-numeric")(x)]
     for column in schema.numeric if reads_levels(statistics) else ():
         levels = numeric_levels(columns[column.key], rows)

@@ -1,4 +1,4 @@
-"""The model's custom preprocessing layers: missing numeric and categorical cells filled."""
+"""The model's custom preprocessing layers: missing cells filled, skewed columns logged."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from ml.data import NULL_VALUES
 
-__all__ = ["fill_layers"]
+__all__ = ["fill_layers", "log_layer"]
 
 
 def fill_layers() -> tuple[type, type]:
@@ -45,3 +45,27 @@ def fill_layers() -> tuple[type, type]:
             return {**super().get_config(), "token": self.token}
 
     return FillNumeric, FillCategorical
+
+
+def log_layer() -> type:
+    """The layer reading some of the stacked numeric columns on a log scale (`ml.data.stats`)."""
+    import keras
+    import tensorflow as tf
+
+    @keras.saving.register_keras_serializable(package="kfstack")
+    class LogScale(keras.layers.Layer):
+        """(rows, columns) -> log(max(x, floor)) where a column has a floor, else x."""
+
+        def __init__(self, floors: list[float | None], **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.floors = list(floors)
+
+        def call(self, x: tf.Tensor) -> tf.Tensor:
+            logged = tf.constant([[f is not None for f in self.floors]])
+            floor = tf.constant([[1.0 if f is None else f for f in self.floors]], tf.float32)
+            return tf.where(logged, tf.math.log(tf.maximum(x, floor)), x)
+
+        def get_config(self) -> dict[str, Any]:
+            return {**super().get_config(), "floors": self.floors}
+
+    return LogScale
