@@ -131,7 +131,8 @@ def _print_built(out: Any, built: Any, args: argparse.Namespace) -> None:
     out.print(f"  task: {schema.label.task}, label: {schema.label.name}{classes}")
     for c in schema.features:
         fill = short(c.fill) if not isinstance(c.fill, str) else repr(c.fill)
-        out.print(f"  {c.kind:<11} {c.name!r} -> {c.key} (missing: {c.missing}, fill {fill})")
+        read = _read_as(c, built.statistics["columns"].get(c.key, {}))
+        out.print(f"  {c.kind:<11} {c.name!r} -> {c.key} (missing: {c.missing}, fill {fill}){read}")
     out.print("  rows: " + ", ".join(f"{k} {v}" for k, v in built.rows.items()))
     split_by = built.statistics.get("split_by")
     if split_by:
@@ -145,6 +146,15 @@ def _print_built(out: Any, built: Any, args: argparse.Namespace) -> None:
     note = seen_in_train_note(built.statistics)
     if note:
         out.print(f"  note: {note}")
+
+
+def _read_as(column: Any, statistics: dict[str, Any]) -> str:
+    """How the model reads a column, where it is not plain (`ml.model.architecture`)."""
+    if column.date is not None:
+        return f", read as dates ({column.date})"
+    if statistics.get("log"):
+        return f", read on a log scale (skewness {statistics['log']['skew']:.1f})"
+    return ""
 
 
 def input_names(dataset: Path) -> str:

@@ -109,6 +109,20 @@ def test_build_drop_option_and_short_numbers_unwrapped_when_piped(
     assert "'id'" not in out
 
 
+def test_build_says_which_columns_are_read_as_dates_or_on_a_log_scale(
+    kfstack: Main, make_csv: Callable[..., Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = ["price,day,size,label"]
+    lines += [f"{2 ** (i % 12)},2024/01/{i % 28 + 1:02d},{i % 7},{'ab'[i % 2]}" for i in range(60)]
+    assert kfstack(build(make_csv("\n".join(lines) + "\n"), "label", tmp_path / "o")) == 0
+    out = {
+        line.split("'")[1]: line for line in capsys.readouterr().out.splitlines() if " -> " in line
+    }
+    assert "read on a log scale (skewness " in out["price"]
+    assert out["day"].endswith(", read as dates (ymd-slash)")
+    assert out["size"].endswith(")")  # evenly spread: read linearly
+
+
 def test_inspect_takes_csv_like_build(
     kfstack: Main, people_csv: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
