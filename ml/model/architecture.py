@@ -100,10 +100,10 @@ def _numeric_parts(
     x = fill(fills, name="fill-numeric")([inputs[k] for k in keys])
     # right-skewed columns on a log scale (ml.data.stats.log_scale); statistics written
     # before `log` existed read every column linearly
-    scales = [columns[k].get("log") or columns[k] for k in keys]
-    if any(columns[k].get("log") for k in keys):
-        floors = [(columns[k].get("log") or {}).get("floor") for k in keys]
-        x = log_layer()(floors, name="log-numeric")(x)
+    logs = [columns[k].get("log") for k in keys]
+    if any(logs):
+        x = log_layer()([log and log["floor"] for log in logs], name="log-numeric")(x)
+    scales = [log or columns[k] for log, k in zip(logs, keys, strict=True)]
     mean = [s["mean"] or 0.0 for s in scales]
     variance = [max((s["std"] or 0.0) ** 2, 1e-12) for s in scales]
     parts = [keras.layers.Normalization(mean=mean, variance=variance, name="normalize-numeric")(x)]

@@ -7,7 +7,6 @@ exported signature still takes the raw number.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
@@ -15,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from ml.data import DatasetSpec, build_dataset
+from ml.data import DatasetSpec, build_dataset, read_statistics
 from ml.data.stats import SKEW_LIMIT, log_scale
 from ml.model import TrainConfig, predict_columns, predict_rows, train
 from ml.model.layers import log_layer
@@ -85,7 +84,7 @@ def _scales_csv(path: Path, rows_per_class: int) -> Path:
 def test_the_model_separates_small_values_beside_large_ones(tmp_path: Path) -> None:
     csv = _scales_csv(tmp_path / "scales.csv", rows_per_class=150)
     build_dataset(csv, DatasetSpec(label="label"), tmp_path / "ds")
-    statistics = json.loads((tmp_path / "ds" / "statistics.json").read_text())
+    statistics = read_statistics(tmp_path / "ds")
     assert statistics["columns"]["price"]["log"] is not None
     assert statistics["columns"]["noise"]["log"] is None  # negative values: linear
 
@@ -109,7 +108,7 @@ def test_statistics_written_before_the_log_scale_read_linearly(tmp_path: Path) -
 
     csv = _scales_csv(tmp_path / "scales.csv", rows_per_class=20)
     build_dataset(csv, DatasetSpec(label="label"), tmp_path / "ds")
-    statistics = json.loads((tmp_path / "ds" / "statistics.json").read_text())
+    statistics = read_statistics(tmp_path / "ds")
     schema = read_schema(tmp_path / "ds")
     logged = build_model(schema, statistics, TrainConfig())
     assert "log-numeric" in {layer.name for layer in logged.layers}
